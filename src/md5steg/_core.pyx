@@ -1,0 +1,139 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The compiled engine: MD5 midstate plus a C-level candidate loop (see md5steg_core.h).
+
+Exposes the same names as ``_engine_py`` so the selector can swap them.
+"""
+
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy, memset
+
+cdef extern from "md5steg_core.h" nogil:
+    ctypedef int64_t (*md5steg_fast_scan_fn)(const uint32_t *state, const uint32_t *block,
+                                             int word_index, const uint32_t *fast_words,
+                                             uint32_t j0, uint32_t j1, const uint32_t *mask,
+                                             const uint32_t *value, int words_needed)
+    ctypedef struct md5steg_problem:
+        uint32_t head_state[4]
+        uint64_t head_len
+        unsigned char buf[1152]
+        int tail_len
+        int base
+        unsigned char symbols[256][4]
+        int symbol_len[256]
+        int digits
+        int fast_digits
+        uint64_t fast_size
+        int aligned
+        int fast_word_index
+        int final_block_offset
+        int suffix_len
+        const uint32_t *fast_words
+        uint32_t mask[4]
+        uint32_t value[4]
+        int words_needed
+        md5steg_fast_scan_fn fast_scan
+    const uint32_t *md5steg_iv
+    void md5steg_blocks(uint32_t *state, const unsigned char *data, uint64_t nblocks)
+    int64_t md5steg_scan(md5steg_problem *p, uint64_t start, uint64_t stop)
+    int64_t md5steg_fast_scan_scalar(const uint32_t *state, const uint32_t *block,
+                                     int word_index, const uint32_t *fast_words,
+                                     uint32_t j0, uint32_t j1, const uint32_t *mask,
+                                     const uint32_t *value, int words_needed)
+
+ENGINE_NAME = "cython"
+
+_SIMD_KERNELS = {"scalar": <size_t>&md5steg_fast_scan_scalar}
+
+
+def simd_paths():
+    """SIMD paths this build has and this CPU can run, fastest first."""
+    return ["scalar"]
+
+
+def default_simd_path():
+    """The path a search uses when none is forced (``MD5STEG_SIMD`` or ``simd=``)."""
+    return simd_paths()[0]
+
+
+def midstate(const unsigned char[:] data):
+    """MD5 state after the whole 64-byte blocks of ``data``: (16 state bytes, bytes consumed)."""
+    cdef uint32_t state[4]
+    cdef uint64_t nblocks = <uint64_t>data.shape[0] // 64
+    memcpy(state, md5steg_iv, 16)
+    if nblocks:
+        with nogil:
+            md5steg_blocks(state, &data[0], nblocks)
+    out = b"".join(int(state[i]).to_bytes(4, "little") for i in range(4))
+    return out, nblocks * 64
+
+
+cdef class Scanner:
+    """Tests nonce indices of one layout against one target, from one shared midstate."""
+
+    cdef md5steg_problem problem
+    cdef uint32_t *fast_words
+    cdef readonly str simd_path
+
+    def __cinit__(self):
+        self.fast_words = NULL
+
+    def __init__(self, bytes content, layout, target, simd=None):
+        cdef md5steg_problem *p = &self.problem
+        cdef Py_ssize_t length = len(content)
+        cdef uint64_t head_len = (<uint64_t>length // 64) * 64
+        cdef const unsigned char *data = content
+        cdef int i
+        path = simd or default_simd_path()
+        if path not in simd_paths():
+            raise ValueError(f"SIMD path {path!r} is not available here; choose from {simd_paths()}")
+        self.simd_path = path
+        memset(p, 0, sizeof(md5steg_problem))
+        memcpy(p.head_state, md5steg_iv, 16)
+        with nogil:
+            md5steg_blocks(p.head_state, data, head_len // 64)
+        p.head_len = head_len
+        p.tail_len = <int>(length - <Py_ssize_t>head_len)
+        memcpy(p.buf, data + head_len, p.tail_len)
+        alphabet = layout.alphabet
+        p.base = alphabet.base
+        for i, symbol in enumerate(alphabet.symbols):
+            p.symbol_len[i] = len(symbol)
+            memcpy(p.symbols[i], <const unsigned char *>symbol, len(symbol))
+        p.digits = layout.digits
+        p.fast_digits = layout.fast_digits
+        p.fast_size = layout.fast_size
+        p.aligned = 1 if layout.aligned else 0
+        masks, values = target.mask_and_value()
+        for i in range(4):
+            p.mask[i] = masks[i]
+            p.value[i] = values[i]
+        p.words_needed = target.words_needed
+        p.fast_scan = <md5steg_fast_scan_fn><size_t>_SIMD_KERNELS[path]
+        if layout.aligned:
+            width = alphabet.symbol_width
+            p.suffix_len = layout.digits * width
+            p.final_block_offset = layout.final_block_offset - <int>head_len
+            p.fast_word_index = layout.fast_word_index
+            self.fast_words = <uint32_t *>malloc(layout.fast_size * sizeof(uint32_t))
+            if self.fast_words == NULL:
+                raise MemoryError()
+            fast_shift = 8 * (4 - layout.fast_digits * width)
+            for i, word_bytes in enumerate(layout.fast_suffixes()):
+                self.fast_words[i] = <uint32_t>(int.from_bytes(word_bytes, "little") << fast_shift)
+            p.fast_words = self.fast_words
+
+    def __dealloc__(self):
+        if self.fast_words != NULL:
+            free(self.fast_words)
+
+    def scan(self, uint64_t start, uint64_t stop):
+        """Lowest matching nonce index in [start, stop) (or -1), and the candidates that covers."""
+        cdef int64_t hit
+        if stop <= start:
+            return -1, 0
+        with nogil:
+            hit = md5steg_scan(&self.problem, start, stop)
+        if hit < 0:
+            return -1, stop - start
+        return hit, hit - start + 1

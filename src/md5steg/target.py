@@ -1,0 +1,93 @@
+"""What a digest must look like: a hex prefix or a pattern with ``_`` wildcards.
+
+A target is kept as a mask and a value over the four little-endian 32-bit words
+of the MD5 state, the form the C core compares against without converting the
+digest to hex.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidTargetError
+
+MAX_HEX_DIGITS = 32
+_PATTERN_RE = re.compile(r"[0-9a-f_]+")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A digest pattern: 1..32 characters of hex digits and ``_`` wildcards."""
+
+    pattern: str
+
+    @classmethod
+    def from_prefix(cls, prefix: str) -> Target:
+        """A hex prefix the digest must start with (case-insensitive)."""
+        text = prefix.strip().lower()
+        if not text:
+            raise InvalidTargetError("the prefix is empty; give 1 to 32 hex digits, e.g. --prefix c0ffee")
+        if len(text) > MAX_HEX_DIGITS:
+            raise InvalidTargetError(
+                f"the prefix {prefix!r} has {len(text)} characters; an MD5 digest has only 32 hex digits"
+            )
+        if not re.fullmatch(r"[0-9a-f]+", text):
+            raise InvalidTargetError(
+                f"the prefix {prefix!r} is not hexadecimal; use only 0-9 and a-f"
+            )
+        return cls(text)
+
+    @classmethod
+    def from_pattern(cls, pattern: str) -> Target:
+        """A position-by-position pattern; ``_`` matches any hex digit."""
+        text = pattern.strip().lower()
+        if not text:
+            raise InvalidTargetError("the pattern is empty; give up to 32 hex digits or '_', e.g. dead____beef")
+        if len(text) > MAX_HEX_DIGITS:
+            raise InvalidTargetError(
+                f"the pattern {pattern!r} has {len(text)} characters; it must have at most {MAX_HEX_DIGITS}"
+            )
+        if not _PATTERN_RE.fullmatch(text):
+            raise InvalidTargetError(
+                f"the pattern {pattern!r} may hold only hex digits and '_' wildcards"
+            )
+        if set(text) == {"_"}:
+            raise InvalidTargetError(f"the pattern {pattern!r} fixes no digit; every digest matches it")
+        return cls(text)
+
+    @property
+    def fixed_digits(self) -> int:
+        """How many hex digits the target pins down; the search needs 16**this tries on average."""
+        return sum(1 for char in self.pattern if char != "_")
+
+    @property
+    def expected_candidates(self) -> int:
+        return 16**self.fixed_digits
+
+    @property
+    def words_needed(self) -> int:
+        """How many state words (of 4) the comparison needs; 1 lets the core stop after step 60."""
+        last_fixed = max(index for index, char in enumerate(self.pattern) if char != "_")
+        return last_fixed // 8 + 1
+
+    def mask_and_value(self) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+        """Mask and value per little-endian state word, as the C core compares them."""
+        mask = bytearray(16)
+        value = bytearray(16)
+        for index, char in enumerate(self.pattern):
+            if char == "_":
+                continue
+            shift = 4 if index % 2 == 0 else 0
+            mask[index // 2] |= 0xF << shift
+            value[index // 2] |= int(char, 16) << shift
+        mask_words = tuple(int.from_bytes(mask[i : i + 4], "little") for i in range(0, 16, 4))
+        value_words = tuple(int.from_bytes(value[i : i + 4], "little") for i in range(0, 16, 4))
+        return mask_words, value_words  # type: ignore[return-value]
+
+    def matches(self, hexdigest: str) -> bool:
+        """The reference check every reported hit is held to."""
+        return all(want in ("_", got) for want, got in zip(self.pattern, hexdigest))
+
+    def __str__(self) -> str:
+        return self.pattern
