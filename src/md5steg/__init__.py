@@ -1,0 +1,38 @@
+"""md5steg: make an MD5 hex digest start with a chosen prefix by appending invisible symbols.
+
+>>> import md5steg
+>>> match = md5steg.find(b"hello\\n", "c0ffee")
+>>> match.md5.startswith("c0ffee")
+True
+"""
+
+from ._version import __version__
+from .alphabets import NAMED_ALPHABETS, Alphabet
+from .errors import (
+    BackendError,
+    EngineError,
+    InvalidAlphabetError,
+    InvalidTargetError,
+    Md5stegError,
+    SearchExhaustedError,
+    TooMuchWorkError,
+)
+from .search import Match, Progress, find
+from .target import Target
+
+__all__ = [
+    "NAMED_ALPHABETS",
+    "Alphabet",
+    "BackendError",
+    "EngineError",
+    "InvalidAlphabetError",
+    "InvalidTargetError",
+    "Match",
+    "Md5stegError",
+    "Progress",
+    "SearchExhaustedError",
+    "Target",
+    "TooMuchWorkError",
+    "__version__",
+    "find",
+]
