@@ -1,0 +1,84 @@
+"""The ``md5steg`` command: a thin click layer over the library.
+
+Subcommands are imported only when used, so ``md5steg find`` never pays for
+the web server's or Dask's imports. Library errors (``Md5stegError``) become
+one-line messages with exit 1; bad arguments exit 2; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, Optional
+
+import click
+
+from .._version import __version__
+
+LAZY_COMMANDS = {
+    "find": "md5steg.cli.find:find_command",
+    "info": "md5steg.cli.info:info_command",
+    "alphabets": "md5steg.cli.info:alphabets_command",
+    "plan": "md5steg.cli.story:plan_command",
+    "publish": "md5steg.cli.story:publish_command",
+    "serve": "md5steg.cli.serve:serve_command",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands live in other modules and load on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                return _unavailable_command(cmd_name, exc)
+            command: click.Command = getattr(module, attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+def _unavailable_command(name: str, error: ImportError) -> click.Command:
+    """Stands in for a subcommand whose optional dependencies are not installed."""
+    missing = error.name or str(error)
+
+    def explain() -> None:
+        raise click.ClickException(
+            f"`md5steg {name}` needs {missing}, which is not installed; "
+            f"install the extra with: pip install 'md5steg[serve]'"
+        )
+
+    return click.Command(
+        name,
+        callback=explain,
+        help=f"(unavailable: {missing} is not installed; pip install 'md5steg[serve]')",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="md5steg")
+def cli() -> None:
+    """Make a file's MD5 start with any hex prefix by appending invisible whitespace."""
+
+
+def main(argv: Optional[list[str]] = None) -> Any:
+    """Console entry point: run the CLI, turning Ctrl-C into exit status 130."""
+    try:
+        return cli.main(args=argv, prog_name="md5steg", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("md5steg: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("md5steg: interrupted", err=True)
+        sys.exit(130)

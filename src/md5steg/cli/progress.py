@@ -1,0 +1,55 @@
+"""The live progress bar on stderr: candidates, rate, chance of a hit so far, expected time left.
+
+It exists only when stderr is a terminal and --quiet is off; otherwise the
+search gets no callback at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from typing import Iterator, Optional
+
+from ..search import Progress, ProgressCallback
+
+
+def _seconds(value: float) -> str:
+    if math.isinf(value):
+        return "?"
+    if value < 60:
+        return f"{value:.1f}s"
+    if value < 3600:
+        return f"{value / 60:.1f}min"
+    return f"{value / 3600:.1f}h"
+
+
+@contextlib.contextmanager
+def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCallback]]:
+    """A progress callback for ``find`` that draws a rich bar, or None when disabled."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress as Bar, TextColumn
+
+    bar = Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=Console(stderr=True),
+        auto_refresh=False,
+        transient=True,
+    )
+    task = bar.add_task(label, total=1.0, status="")
+
+    def update(progress: Progress) -> None:
+        status = (
+            f"{progress.candidates:,} tried  {progress.rate / 1e6:.1f} M/s  "
+            f"P(hit so far) {progress.probability:.0%}  expected {_seconds(progress.expected_seconds_left)} more"
+        )
+        bar.update(task, completed=progress.probability, status=status)
+        bar.refresh()
+
+    with bar:
+        yield update
