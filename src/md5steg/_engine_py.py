@@ -1,19 +1,54 @@
 """The pure-Python engine: standard library only, so it runs wherever Python does (PyPy too).
 
-It follows the same layout as the compiled core: the content and the slow
-digits are hashed once per outer step with ``hashlib``, then each candidate
-copies that state and feeds only the fast digits. Same names as ``_core``.
+It follows the same layout as the compiled core and returns the same lowest
+index. Two ways to hash a candidate, chosen per interpreter:
+
+* ``hashlib`` (CPython's default): the content and the slow digits are hashed
+  once per outer step, then each candidate copies that state, feeds only the
+  fast digits and compares the digest bytes against a precomputed range.
+  The builtin ``_md5`` type is preferred over OpenSSL's because its ``copy``
+  is a plain struct copy, about twice as fast per candidate.
+* ``unrolled`` (PyPy's default, aligned layouts only): straight-line MD5 from
+  the state before the final block, varying one message word over a table
+  (see ``_md5py``); PyPy's JIT compiles it to machine code.
+
+Same names as ``_core``; ``Scanner`` also takes ``method=`` to force a path.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Optional
+import platform
+from typing import Any, Callable, List, Optional
 
+from . import _md5py
 from .layout import Layout
 from .target import Target
 
 ENGINE_NAME = "python"
+
+METHODS = ("hashlib", "unrolled")
+"""The ways this engine can hash candidates; ``unrolled`` needs an aligned layout."""
+
+DEFAULT_METHOD = "unrolled" if platform.python_implementation() == "PyPy" else "hashlib"
+"""What ``Scanner`` uses when no ``method`` is given: whichever is faster on this interpreter."""
+
+
+def _fastest_md5() -> Callable[[bytes], Any]:
+    """The MD5 constructor whose ``copy``/``update``/``digest`` cost least per call.
+
+    The interpreter's builtin ``_md5`` beats ``hashlib.md5`` on both: on
+    CPython its copy is a struct copy instead of an OpenSSL context copy (2x
+    per candidate), on PyPy it is RPython instead of cffi-wrapped OpenSSL (7x).
+    """
+    try:
+        from _md5 import md5 as builtin_md5
+    except ImportError:  # builds without it (FIPS-only Pythons)
+        return hashlib.md5
+    return builtin_md5  # type: ignore[no-any-return]
+
+
+_new_md5 = _fastest_md5()
 
 
 def simd_paths() -> list[str]:
@@ -25,55 +60,135 @@ def default_simd_path() -> str:
     return "none"
 
 
-class Scanner:
-    """Tests nonce indices of one layout against one target, from one shared hashlib state."""
+def _leading_range(pattern: str) -> tuple[bytes, bytes]:
+    """Digest bytes ``low <= digest < high`` exactly when the pattern's leading fixed digits match.
 
-    def __init__(self, content: bytes, layout: Layout, target: Target, simd: Optional[str] = None) -> None:
+    Two byte-string comparisons are the cheapest test CPython has: no method
+    call, no int conversion, and they stop at the first differing byte.
+    """
+    lead = pattern.split("_", 1)[0]
+    if not lead:
+        return b"", b"\xff" * 17
+    low = bytes.fromhex(lead + "0" * (len(lead) % 2))
+    above = int(lead, 16) + 1
+    if above >= 16 ** len(lead):  # all f: no upper bound within 16 bytes
+        return low, b"\xff" * 17
+    high_hex = format(above, f"0{len(lead)}x")
+    return low, bytes.fromhex(high_hex + "0" * (len(high_hex) % 2))
+
+
+class Scanner:
+    """Tests nonce indices of one layout against one target; ``method`` forces ``hashlib``/``unrolled``."""
+
+    def __init__(
+        self,
+        content: bytes,
+        layout: Layout,
+        target: Target,
+        simd: Optional[str] = None,
+        *,
+        method: Optional[str] = None,
+    ) -> None:
         if simd not in (None, "none"):
             raise ValueError(f"the pure engine has no SIMD path {simd!r}")
+        wanted = method or DEFAULT_METHOD
+        if wanted not in METHODS:
+            raise ValueError(f"unknown pure-engine method {wanted!r}; choose one of {', '.join(METHODS)}")
         self.simd_path = "none"
-        self._head = hashlib.md5(content)
+        self.method = wanted if layout.aligned else "hashlib"
         self._layout = layout
-        self._fast_suffixes = layout.fast_suffixes()
         self._slow_digits = layout.digits - layout.fast_digits
         masks, values = target.mask_and_value()
-        digest_mask = b"".join(word.to_bytes(4, "little") for word in masks)
-        digest_value = b"".join(word.to_bytes(4, "little") for word in values)
-        self._mask = int.from_bytes(digest_mask, "big")
-        self._value = int.from_bytes(digest_value, "big")
-        lead = 0
-        while lead < 16 and digest_mask[lead] == 0xFF:
-            lead += 1
-        self._lead = digest_value[:lead]
-        self._exact = lead * 2 == target.fixed_digits
+        if self.method == "unrolled":
+            self._init_unrolled(content, masks, values)
+        else:
+            self._init_hashlib(content, target, masks, values)
+
+    # -- shared ---------------------------------------------------------------
 
     def _slow_bytes(self, outer: int) -> bytes:
+        """The suffix's slow digits (all but the last ``fast_digits``) for outer step ``outer``."""
         layout = self._layout
         symbols = layout.alphabet.symbols
+        base = layout.base
         values = [0] * self._slow_digits
         for position in range(self._slow_digits - 1, -1, -1):
-            outer, values[position] = divmod(outer, layout.base)
-        return b"".join(symbols[value] for value in values)
+            outer, values[position] = divmod(outer, base)
+        return b"".join([symbols[value] for value in values])
 
     def scan(self, start: int, stop: int) -> tuple[int, int]:
         """Lowest matching nonce index in [start, stop) (or -1), and the candidates that covers."""
+        if stop <= start:
+            return -1, 0
+        scan_outer = self._scan_outer
         fast_size = self._layout.fast_size
-        fast_suffixes = self._fast_suffixes
-        lead, mask, value, exact = self._lead, self._mask, self._value, self._exact
-        from_bytes = int.from_bytes
         index = start
         while index < stop:
             outer, first = divmod(index, fast_size)
             last = min(fast_size, first + (stop - index))
-            base = self._head.copy()
-            base.update(self._slow_bytes(outer))
-            copy = base.copy
-            for fast_index in range(first, last):
-                state = copy()
-                state.update(fast_suffixes[fast_index])
-                digest = state.digest()
-                if digest.startswith(lead) and (exact or from_bytes(digest, "big") & mask == value):
-                    hit = outer * fast_size + fast_index
-                    return hit, hit - start + 1
+            hit = scan_outer(outer, first, last)
+            if hit >= 0:
+                found = outer * fast_size + hit
+                return found, found - start + 1
             index = outer * fast_size + last
         return -1, stop - start
+
+    # -- hashlib: copy a saved hash state per candidate -------------------------
+
+    def _init_hashlib(self, content: bytes, target: Target, masks: Any, values: Any) -> None:
+        self._head = _new_md5(content)
+        self._fast_suffixes: List[bytes] = self._layout.fast_suffixes()
+        self._low, self._high = _leading_range(target.pattern)
+        lead = target.pattern.split("_", 1)[0]
+        self._exact = len(lead) == target.fixed_digits
+        digest_mask = b"".join(word.to_bytes(4, "little") for word in masks)
+        digest_value = b"".join(word.to_bytes(4, "little") for word in values)
+        self._mask = int.from_bytes(digest_mask, "big")
+        self._value = int.from_bytes(digest_value, "big")
+        self._scan_outer = self._scan_outer_hashlib
+
+    def _scan_outer_hashlib(self, outer: int, first: int, last: int) -> int:
+        """Lowest fast index in [first, last) that matches under outer step ``outer``, or -1."""
+        suffixes = self._fast_suffixes
+        if first or last != len(suffixes):
+            suffixes = suffixes[first:last]
+        base = self._head.copy()
+        base.update(self._slow_bytes(outer))
+        copy = base.copy
+        low, high = self._low, self._high
+        for suffix in suffixes:
+            state = copy()
+            state.update(suffix)
+            digest = state.digest()
+            if low <= digest < high:
+                if self._exact or int.from_bytes(digest, "big") & self._mask == self._value:
+                    return first + suffixes.index(suffix)
+        return -1
+
+    # -- unrolled: straight-line MD5 of the final block, one varying word -------
+
+    def _init_unrolled(self, content: bytes, masks: Any, values: Any) -> None:
+        layout = self._layout
+        width = layout.alphabet.symbol_width or 0
+        self._head_state, head_len = _md5py.midstate(content)
+        self._tail = content[head_len:]
+        message_length = len(content) + layout.digits * width
+        self._fast_zeros = b"\0" * (layout.fast_digits * width)
+        self._padding = _md5py.padding(message_length)
+        self._final_offset = layout.final_block_offset - head_len  # in tail + suffix + padding
+        fast_shift = 8 * (4 - layout.fast_digits * width)
+        self._fast_words = [
+            int.from_bytes(suffix, "little") << fast_shift for suffix in layout.fast_suffixes()
+        ]
+        self._kernel = _md5py.fast_word_kernel(layout.fast_word_index, masks, values)
+        self._scan_outer = self._scan_outer_unrolled
+
+    def _scan_outer_unrolled(self, outer: int, first: int, last: int) -> int:
+        """Lowest fast index in [first, last) that matches under outer step ``outer``, or -1."""
+        message = self._tail + self._slow_bytes(outer) + self._fast_zeros + self._padding
+        state = self._head_state
+        final = self._final_offset
+        for offset in range(0, final, 64):
+            state = _md5py.compress(state, message[offset : offset + 64])
+        words = _md5py.block_words(message, final)
+        return self._kernel(state, words, self._fast_words, first, last)
