@@ -1,0 +1,44 @@
+"""md5bin: md5steg's own pastebin, where a paste's id is a prefix of its MD5.
+
+The store (``Md5binStore``) needs only the standard library; the HTTP server
+(``md5steg.md5bin.app.create_app``) needs Starlette and is imported on its own,
+so ``import md5steg.md5bin`` stays cheap.
+"""
+
+from .errors import (
+    EmptyPasteError,
+    IdLengthMismatchError,
+    IdTakenError,
+    InvalidIdLengthError,
+    Md5binError,
+    PasteTooLargeError,
+)
+from .store import (
+    DEFAULT_ID_LENGTH,
+    DEFAULT_MAX_SIZE,
+    MAX_ID_LENGTH,
+    MIN_ID_LENGTH,
+    Md5binStore,
+    Paste,
+    PutResult,
+    default_db_path,
+    md5_hex,
+)
+
+__all__ = [
+    "DEFAULT_ID_LENGTH",
+    "DEFAULT_MAX_SIZE",
+    "MAX_ID_LENGTH",
+    "MIN_ID_LENGTH",
+    "EmptyPasteError",
+    "IdLengthMismatchError",
+    "IdTakenError",
+    "InvalidIdLengthError",
+    "Md5binError",
+    "Md5binStore",
+    "Paste",
+    "PasteTooLargeError",
+    "PutResult",
+    "default_db_path",
+    "md5_hex",
+]

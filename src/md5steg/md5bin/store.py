@@ -1,0 +1,294 @@
+"""The md5bin store: pastes in SQLite, each filed under a prefix of its own MD5.
+
+A paste's id is the first ``id_length`` hex digits of the MD5 of its exact bytes,
+so the publisher can predict every URL before posting and ``md5steg find`` can
+choose ids. The id length is fixed when a store is created (it is part of every
+URL ever handed out) and recorded in a ``meta`` table.
+
+Concurrency: SQLite in WAL mode with a busy timeout; ``put`` is a single
+``INSERT OR IGNORE`` on the primary key, so any number of threads or processes
+posting the same text leave exactly one row. Rows are never changed or deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Optional, Union
+
+from .errors import (
+    EmptyPasteError,
+    IdLengthMismatchError,
+    IdTakenError,
+    InvalidIdLengthError,
+    Md5binError,
+    PasteTooLargeError,
+)
+
+DEFAULT_ID_LENGTH = 6
+MIN_ID_LENGTH = 4
+MAX_ID_LENGTH = 32
+DEFAULT_MAX_SIZE = 1024 * 1024
+BUSY_TIMEOUT_SECONDS = 30.0
+
+# Characters that show nothing: a paste made only of these (and whitespace) is
+# blank to a reader, e.g. a bare md5steg suffix in the ``zw`` alphabet.
+INVISIBLE_CHARACTERS = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pastes (
+    id TEXT PRIMARY KEY,
+    md5 TEXT NOT NULL,
+    content BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class PutResult:
+    """What ``put`` did: the paste's id, whether a row was added, the full MD5."""
+
+    paste_id: str
+    created: bool
+    md5: str
+
+
+@dataclass(frozen=True)
+class Paste:
+    """One stored paste; ``created`` is a Unix time in seconds."""
+
+    paste_id: str
+    content: bytes
+    md5: str
+    size: int
+    created: float
+
+
+def default_db_path() -> Path:
+    """Where ``md5steg serve`` keeps pastes: $MD5STEG_DB, else the XDG data folder."""
+    override = os.environ.get("MD5STEG_DB")
+    if override:
+        return Path(override).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
+    return Path(data_home).expanduser() / "md5steg" / "md5bin.sqlite3"
+
+
+def validate_id_length(id_length: int) -> int:
+    """Check an id length is 4..32 (shorter ids collide, MD5 has only 32 hex digits)."""
+    if isinstance(id_length, bool) or not isinstance(id_length, int):
+        raise InvalidIdLengthError(f"id length must be an integer, not {id_length!r}")
+    if not MIN_ID_LENGTH <= id_length <= MAX_ID_LENGTH:
+        raise InvalidIdLengthError(
+            f"id length {id_length} is out of range; choose {MIN_ID_LENGTH}..{MAX_ID_LENGTH} hex digits"
+        )
+    return id_length
+
+
+def md5_hex(content: bytes) -> str:
+    """The MD5 of ``content`` as 32 lowercase hex digits (an address, not a security hash)."""
+    return hashlib.md5(content, usedforsecurity=False).hexdigest()
+
+
+def is_blank(content: bytes) -> bool:
+    """True when ``content`` would show nothing: empty, whitespace or zero-width characters."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return not content.strip()
+    return all(char.isspace() or char in INVISIBLE_CHARACTERS for char in text)
+
+
+class Md5binStore:
+    """Pastes addressed by MD5 prefix, in one SQLite file shared safely between processes."""
+
+    def __init__(
+        self,
+        path: PathLike,
+        id_length: Optional[int] = None,
+        *,
+        max_size: int = DEFAULT_MAX_SIZE,
+    ) -> None:
+        if id_length is not None:
+            validate_id_length(id_length)
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise Md5binError(f"max_size must be a positive number of bytes, not {max_size!r}")
+        self.max_size = max_size
+        self.path = Path(os.fspath(path)).expanduser() if os.fspath(path) != ":memory:" else Path(":memory:")
+        self._lock = threading.Lock()
+        self._connection = self._connect()
+        try:
+            self._id_length = self._initialise(id_length)
+        except BaseException:
+            self._connection.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        if str(self.path) != ":memory:":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise Md5binError(
+                    f"cannot create the folder {self.path.parent} for the md5bin database: "
+                    f"{exc.strerror}; choose another path with --db or MD5STEG_DB"
+                ) from None
+        try:
+            connection = sqlite3.connect(
+                str(self.path),
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,  # autocommit; transactions are explicit
+                check_same_thread=False,  # shared by threads, serialised by self._lock
+            )
+            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise Md5binError(
+                f"cannot open the md5bin database {self.path}: {exc}; "
+                f"check the path (--db or MD5STEG_DB) and its permissions"
+            ) from None
+        return connection
+
+    def _initialise(self, requested_id_length: Optional[int]) -> int:
+        """Create the tables and record the id length, or check it against the recorded one."""
+        try:
+            with self._lock:
+                self._connection.executescript(_SCHEMA)
+                self._connection.execute("BEGIN IMMEDIATE")
+                try:
+                    self._connection.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES ('id_length', ?)",
+                        (str(requested_id_length or DEFAULT_ID_LENGTH),),
+                    )
+                    row = self._connection.execute(
+                        "SELECT value FROM meta WHERE key = 'id_length'"
+                    ).fetchone()
+                    self._connection.execute("COMMIT")
+                except BaseException:
+                    self._connection.execute("ROLLBACK")
+                    raise
+        except sqlite3.DatabaseError as exc:
+            raise Md5binError(
+                f"{self.path} is not a usable md5bin database ({exc}); "
+                f"point --db or MD5STEG_DB at a new file"
+            ) from None
+        stored_id_length = int(row[0])
+        if requested_id_length is not None and requested_id_length != stored_id_length:
+            raise IdLengthMismatchError(
+                f"the md5bin database {self.path} was created with {stored_id_length}-character ids, "
+                f"not {requested_id_length}; leave out the id length to use {stored_id_length}, "
+                f"or use a new database file for {requested_id_length}-character ids"
+            )
+        return stored_id_length
+
+    @property
+    def id_length(self) -> int:
+        """How many MD5 hex digits make an id; fixed when the store was created."""
+        return self._id_length
+
+    def paste_id(self, content: bytes) -> str:
+        """The id ``content`` gets here: the first ``id_length`` hex digits of its MD5."""
+        return md5_hex(content)[: self._id_length]
+
+    def is_valid_id(self, paste_id: str) -> bool:
+        """True when ``paste_id`` is lowercase hex of exactly this store's id length."""
+        return (
+            isinstance(paste_id, str)
+            and len(paste_id) == self._id_length
+            and all(char in "0123456789abcdef" for char in paste_id)
+        )
+
+    def check(self, content: bytes) -> None:
+        """Raise ``EmptyPasteError`` or ``PasteTooLargeError`` if ``put`` would refuse ``content``."""
+        if len(content) > self.max_size:
+            raise PasteTooLargeError(len(content), self.max_size)
+        if is_blank(content):
+            raise EmptyPasteError(
+                "the paste is empty or holds only whitespace; there is nothing to publish"
+            )
+
+    def put(self, content: bytes) -> PutResult:
+        """Store ``content`` under its MD5-prefix id; the same bytes again add no row."""
+        content = bytes(content)
+        self.check(content)
+        digest = md5_hex(content)
+        paste_id = digest[: self._id_length]
+        with self._lock:
+            cursor = self._connection.execute(
+                "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) VALUES (?, ?, ?, ?, ?)",
+                (paste_id, digest, sqlite3.Binary(content), len(content), time.time()),
+            )
+            if cursor.rowcount == 1:
+                return PutResult(paste_id=paste_id, created=True, md5=digest)
+            row = self._connection.execute(
+                "SELECT md5, content FROM pastes WHERE id = ?", (paste_id,)
+            ).fetchone()
+        if row is not None and row[0] == digest and bytes(row[1]) == content:
+            return PutResult(paste_id=paste_id, created=False, md5=digest)
+        raise IdTakenError(paste_id)
+
+    def get(self, paste_id: str) -> Optional[Paste]:
+        """The paste filed under ``paste_id``, or None (also for a malformed id)."""
+        if not self.is_valid_id(paste_id):
+            return None
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT id, content, md5, size, created FROM pastes WHERE id = ?", (paste_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return Paste(paste_id=row[0], content=bytes(row[1]), md5=row[2], size=row[3], created=row[4])
+
+    def is_taken(self, paste_id: str) -> bool:
+        """True when some paste already holds ``paste_id``."""
+        if not self.is_valid_id(paste_id):
+            return False
+        with self._lock:
+            row = self._connection.execute(
+                "SELECT 1 FROM pastes WHERE id = ?", (paste_id,)
+            ).fetchone()
+        return row is not None
+
+    def count(self) -> int:
+        """How many pastes the store holds."""
+        with self._lock:
+            (total,) = self._connection.execute("SELECT COUNT(*) FROM pastes").fetchone()
+        return int(total)
+
+    def journal_mode(self) -> str:
+        """SQLite's journal mode for this file (``wal`` unless the filesystem refuses it)."""
+        with self._lock:
+            (mode,) = self._connection.execute("PRAGMA journal_mode").fetchone()
+        return str(mode).lower()
+
+    def close(self) -> None:
+        """Close the database connection; the store is unusable afterwards."""
+        with self._lock:
+            self._connection.close()
+
+    def __enter__(self) -> Md5binStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Md5binStore({str(self.path)!r}, id_length={self._id_length})"

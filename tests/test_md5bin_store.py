@@ -1,0 +1,246 @@
+"""The md5bin store: ids are MD5 prefixes, one row per content, safe under concurrency."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import multiprocessing
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from md5steg.errors import Md5stegError
+from md5steg.md5bin import (
+    DEFAULT_MAX_SIZE,
+    EmptyPasteError,
+    IdLengthMismatchError,
+    IdTakenError,
+    InvalidIdLengthError,
+    Md5binError,
+    Md5binStore,
+    PasteTooLargeError,
+    default_db_path,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Md5binStore(tmp_path / "md5bin.sqlite3") as opened:
+        yield opened
+
+
+def colliding_contents(id_length: int) -> tuple[bytes, bytes]:
+    """Two different small texts whose MD5s share their first ``id_length`` hex digits."""
+    seen: dict[str, bytes] = {}
+    for number in itertools.count():
+        content = f"collision candidate {number}\n".encode()
+        prefix = hashlib.md5(content).hexdigest()[:id_length]
+        if prefix in seen:
+            return seen[prefix], content
+        seen[prefix] = content
+    raise AssertionError("unreachable")
+
+
+def row_count(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT COUNT(*) FROM pastes").fetchone()[0]
+
+
+def test_paste_id_is_the_md5_prefix_of_the_exact_bytes(store: Md5binStore) -> None:
+    content = b"Once upon a time \t\x0b\x0c\n"
+    assert store.id_length == 6
+    assert store.paste_id(content) == hashlib.md5(content).hexdigest()[:6]
+    result = store.put(content)
+    assert result.paste_id == hashlib.md5(content).hexdigest()[:6]
+    assert result.md5 == hashlib.md5(content).hexdigest()
+    assert result.created is True
+
+
+def test_get_returns_exact_bytes_and_metadata(store: Md5binStore) -> None:
+    content = "line one\r\nzero\u200bwidth \x0b\x0c  \n".encode()
+    result = store.put(content)
+    paste = store.get(result.paste_id)
+    assert paste is not None
+    assert paste.content == content
+    assert paste.md5 == result.md5
+    assert paste.size == len(content)
+    assert paste.paste_id == result.paste_id
+    assert isinstance(paste.created, float) and paste.created > 0
+
+
+def test_same_content_again_adds_no_row(tmp_path: Path) -> None:
+    path = tmp_path / "md5bin.sqlite3"
+    with Md5binStore(path) as store:
+        first = store.put(b"chapter one\n")
+        second = store.put(b"chapter one\n")
+        assert first.created is True
+        assert second.created is False
+        assert second.paste_id == first.paste_id
+        assert store.count() == 1
+    assert row_count(path) == 1
+
+
+def test_different_content_with_a_taken_id_raises_id_taken(tmp_path: Path) -> None:
+    first, second = colliding_contents(4)
+    with Md5binStore(tmp_path / "short.sqlite3", id_length=4) as store:
+        taken = store.put(first)
+        with pytest.raises(IdTakenError) as caught:
+            store.put(second)
+        assert caught.value.paste_id == taken.paste_id
+        assert taken.paste_id in str(caught.value)
+        assert isinstance(caught.value, Md5binError)
+        assert isinstance(caught.value, Md5stegError)
+        assert store.get(taken.paste_id).content == first
+        assert store.count() == 1
+
+
+def test_is_taken_reports_used_ids_only(store: Md5binStore) -> None:
+    result = store.put(b"taken\n")
+    assert store.is_taken(result.paste_id)
+    free = "000000" if result.paste_id != "000000" else "ffffff"
+    assert not store.is_taken(free)
+    assert not store.is_taken("not-hex")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b" ", b"\n\n", b" \t\n\r\x0b\x0c", "\u200b\u200c\u200d\u2060\ufeff \n".encode()],
+    ids=["empty", "space", "newlines", "ascii-whitespace", "zero-width"],
+)
+def test_blank_content_is_refused(store: Md5binStore, content: bytes) -> None:
+    with pytest.raises(EmptyPasteError):
+        store.put(content)
+    assert store.count() == 0
+
+
+def test_content_over_max_size_is_refused(tmp_path: Path) -> None:
+    with Md5binStore(tmp_path / "small.sqlite3", max_size=10) as store:
+        assert store.put(b"x" * 10).created is True
+        with pytest.raises(PasteTooLargeError) as caught:
+            store.put(b"y" * 11)
+        assert caught.value.size == 11 and caught.value.max_size == 10
+        assert store.count() == 1
+
+
+def test_default_max_size_is_one_mebibyte(store: Md5binStore) -> None:
+    assert store.max_size == DEFAULT_MAX_SIZE == 1048576
+    assert store.put(b"a" * DEFAULT_MAX_SIZE).created is True
+    with pytest.raises(PasteTooLargeError):
+        store.put(b"b" * (DEFAULT_MAX_SIZE + 1))
+
+
+def test_get_unknown_or_malformed_id_returns_none(store: Md5binStore) -> None:
+    store.put(b"something\n")
+    for paste_id in ["000000", "ABCDEF", "abc", "abcdefa", "../etc", "zzzzzz", ""]:
+        if store.is_taken(paste_id):
+            continue
+        assert store.get(paste_id) is None
+
+
+def test_id_length_is_recorded_at_creation(tmp_path: Path) -> None:
+    path = tmp_path / "eight.sqlite3"
+    with Md5binStore(path, id_length=8) as store:
+        assert store.id_length == 8
+        store.put(b"eight\n")
+    with Md5binStore(path) as reopened:
+        assert reopened.id_length == 8
+        assert reopened.get(hashlib.md5(b"eight\n").hexdigest()[:8]).content == b"eight\n"
+    with Md5binStore(path, id_length=8) as same:
+        assert same.id_length == 8
+
+
+def test_opening_with_a_different_id_length_raises(tmp_path: Path) -> None:
+    path = tmp_path / "six.sqlite3"
+    Md5binStore(path).close()
+    with pytest.raises(IdLengthMismatchError, match="created with 6-character ids, not 8"):
+        Md5binStore(path, id_length=8)
+    assert issubclass(IdLengthMismatchError, Md5binError)
+
+
+@pytest.mark.parametrize("id_length", [3, 33, 0, -1])
+def test_id_length_out_of_range_is_refused(tmp_path: Path, id_length: int) -> None:
+    with pytest.raises(InvalidIdLengthError, match="4..32"):
+        Md5binStore(tmp_path / "bad.sqlite3", id_length=id_length)
+
+
+def test_store_uses_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "wal.sqlite3"
+    with Md5binStore(path) as store:
+        assert store.journal_mode() == "wal"
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_parent_folders_are_created_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "md5bin.sqlite3"
+    with Md5binStore(path) as store:
+        store.put(b"deep\n")
+    assert path.exists()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(Md5binError, match="md5bin database .*not a database"):
+        Md5binStore(path)
+
+
+def test_default_db_path_prefers_md5steg_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MD5STEG_DB", str(tmp_path / "chosen.sqlite3"))
+    assert default_db_path() == tmp_path / "chosen.sqlite3"
+
+
+def test_default_db_path_follows_xdg_data_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MD5STEG_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_path() == tmp_path / "md5steg" / "md5bin.sqlite3"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert default_db_path() == Path.home() / ".local" / "share" / "md5steg" / "md5bin.sqlite3"
+
+
+def test_concurrent_puts_from_threads_leave_one_row(store: Md5binStore) -> None:
+    content = b"the same chapter, posted by everyone\n"
+    results = []
+    barrier = threading.Barrier(8)
+
+    def post() -> None:
+        barrier.wait()
+        results.append(store.put(content))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result.created for result in results) == [False] * 7 + [True]
+    assert store.count() == 1
+
+
+def _put_from_process(path: str, content: bytes, start: "multiprocessing.synchronize.Event", queue) -> None:
+    start.wait()
+    with Md5binStore(path) as store:
+        result = store.put(content)
+    queue.put(result.created)
+
+
+def test_concurrent_puts_from_processes_leave_one_row(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    content = b"posted by six processes at once\n"
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_put_from_process, args=(str(path), content, start, queue))
+        for _ in range(6)
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    created = [queue.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    assert sorted(created) == [False] * 5 + [True]
+    assert row_count(path) == 1
