@@ -73,6 +73,10 @@ def main(argv: Optional[list[str]] = None) -> Any:
         return cli.main(args=argv, prog_name="md5steg", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "md5steg"
+        click.echo(f"Error: {exc.format_message()} (see '{command} --help')", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -1,0 +1,219 @@
+"""`md5steg find` from the command line: output, files, exit codes, and nothing written on error."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from md5steg.cli import LAZY_COMMANDS, cli
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture()
+def story_file(tmp_path: Path) -> Path:
+    path = tmp_path / "page.txt"
+    path.write_bytes(b"You stand at the mouth of a cave.\r\nGo in? [[cave]]\n")
+    path.chmod(0o640)
+    return path
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def folder_listing(path: Path) -> list[str]:
+    return sorted(entry.name for entry in path.iterdir())
+
+
+def test_find_rewrites_the_file_and_prints_one_line(runner: CliRunner, story_file: Path, engine: str) -> None:
+    original = story_file.read_bytes()
+    result = runner.invoke(cli, ["find", "--prefix", "C0F", "--engine", engine, "-q", str(story_file)])
+    assert result.exit_code == 0, result.output
+    digest = md5_of(story_file)
+    assert digest.startswith("c0f")
+    assert story_file.read_bytes().startswith(original), "the content is kept byte for byte"
+    assert stat.S_IMODE(story_file.stat().st_mode) == 0o640, "the file's mode is kept"
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    fields = lines[0].split("  ")
+    assert fields[0] == digest and fields[1] == str(story_file)
+    added = len(story_file.read_bytes()) - len(original)
+    assert fields[2] == f"+{added} bytes"
+    assert fields[3].endswith("candidates") and fields[4].endswith(" s") and fields[5].endswith("M/s")
+    assert folder_listing(story_file.parent) == ["page.txt"], "no temp file is left behind"
+
+
+def test_json_output_has_every_field(runner: CliRunner, story_file: Path, engine: str) -> None:
+    result = runner.invoke(cli, ["find", "--prefix", "abc", "--json", "--engine", engine, str(story_file)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report) >= {"md5", "suffix", "suffix_hex", "candidates", "seconds", "rate", "jobs", "engine"}
+    assert report["md5"] == md5_of(story_file)
+    assert story_file.read_bytes().endswith(report["suffix"].encode())
+    assert bytes.fromhex(report["suffix_hex"]) == report["suffix"].encode()
+    assert report["engine"] == engine
+
+
+def test_output_option_leaves_the_input_alone(runner: CliRunner, story_file: Path, tmp_path: Path) -> None:
+    before = story_file.read_bytes()
+    out = tmp_path / "out.txt"
+    result = runner.invoke(cli, ["find", "--pattern", "a_b", "-o", str(out), str(story_file)])
+    assert result.exit_code == 0, result.output
+    assert story_file.read_bytes() == before
+    digest = md5_of(out)
+    assert digest[0] == "a" and digest[2] == "b"
+
+
+def test_stdin_to_stdout_puts_the_report_on_stderr(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["find", "--prefix", "00", "--json", "-"], input=b"from a pipe\n")
+    assert result.exit_code == 0, result.output
+    assert hashlib.md5(result.stdout_bytes).hexdigest().startswith("00")
+    assert result.stdout_bytes.startswith(b"from a pipe\n")
+    assert json.loads(result.stderr)["md5"] == hashlib.md5(result.stdout_bytes).hexdigest()
+
+
+def test_file_to_stdout_with_dash_output(runner: CliRunner, story_file: Path) -> None:
+    before = story_file.read_bytes()
+    result = runner.invoke(cli, ["find", "--prefix", "11", "-o", "-", str(story_file)])
+    assert result.exit_code == 0
+    assert hashlib.md5(result.stdout_bytes).hexdigest().startswith("11")
+    assert story_file.read_bytes() == before
+    assert "<stdout>" in result.stderr
+
+
+def test_replace_keeps_the_file_from_growing(runner: CliRunner, story_file: Path) -> None:
+    sizes = []
+    for prefix in ("aa", "bb", "cc", "dd"):
+        result = runner.invoke(cli, ["find", "--prefix", prefix, "--replace", str(story_file)])
+        assert result.exit_code == 0, result.output
+        assert md5_of(story_file).startswith(prefix)
+        sizes.append(story_file.stat().st_size)
+    assert max(sizes) - min(sizes) <= 8
+
+
+def test_custom_and_named_alphabets(runner: CliRunner, story_file: Path) -> None:
+    original = story_file.read_bytes()
+    result = runner.invoke(cli, ["find", "--prefix", "12", "--alphabet", "zw", str(story_file)])
+    assert result.exit_code == 0, result.output
+    suffix = story_file.read_bytes()[len(original) :].decode("utf-8")
+    assert set(suffix) <= set("\u200b\u200c\u200d\u2060\ufeff")
+    result = runner.invoke(cli, ["find", "--prefix", "34", "--alphabet-chars", "AB", "--json", str(story_file)])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["suffix"]) <= {"A", "B"}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--prefix", ""],
+        ["--prefix", "xyz"],
+        ["--prefix", "0" * 33],
+        ["--pattern", "ab_z"],
+        ["--pattern", "a" * 33],
+        ["--prefix", "ab", "--pattern", "ab"],
+        [],
+        ["--prefix", "ab", "--alphabet-chars", "a"],
+        ["--prefix", "ab", "--alphabet-chars", "abca"],
+        ["--prefix", "ab", "--alphabet", "klingon"],
+        ["--prefix", "ab", "--alphabet", "ws2", "--alphabet-chars", "ab"],
+        ["--prefix", "ab", "--jobs", "0"],
+        ["--prefix", "ab", "--jobs", "-3"],
+        ["--prefix", "ab", "-o", "/no/such/folder/out.txt"],
+        ["--prefix", "ab", "-o", "{file}/inside-a-file.txt"],
+    ],
+    ids=lambda arguments: " ".join(arguments) or "no-target",
+)
+def test_usage_errors_exit_2_and_write_nothing(runner: CliRunner, story_file: Path, arguments: list[str]) -> None:
+    before = story_file.read_bytes()
+    arguments = [argument.replace("{file}", str(story_file)) for argument in arguments]
+    result = runner.invoke(cli, ["find", *arguments, str(story_file)])
+    assert result.exit_code == 2, result.output
+    assert "Error" in result.stderr and "Traceback" not in result.output
+    assert story_file.read_bytes() == before
+    assert folder_listing(story_file.parent) == ["page.txt"]
+
+
+def test_missing_file_and_directory_are_usage_errors(runner: CliRunner, tmp_path: Path) -> None:
+    for path in (tmp_path / "missing.txt", tmp_path):
+        result = runner.invoke(cli, ["find", "--prefix", "ab", str(path)])
+        assert result.exit_code == 2
+        assert "Error" in result.stderr
+
+
+def test_too_much_work_exits_1_with_the_estimate(runner: CliRunner, story_file: Path) -> None:
+    before = story_file.read_bytes()
+    result = runner.invoke(cli, ["find", "--prefix", "0" * 16, str(story_file)])
+    assert result.exit_code == 1
+    assert "--force" in result.stderr and "years" in result.stderr
+    assert story_file.read_bytes() == before
+
+
+def run_md5steg(*arguments: str) -> subprocess.CompletedProcess[bytes]:
+    """Run the real CLI; as root, without the capabilities that bypass file permissions."""
+    command = [sys.executable, "-c", "from md5steg.cli import main; main()", *arguments]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: file permissions cannot be enforced")
+        command = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
+    return subprocess.run(command, capture_output=True, timeout=60)
+
+
+def test_unreadable_file_is_a_one_line_usage_error(story_file: Path) -> None:
+    story_file.chmod(0)
+    completed = run_md5steg("find", "--prefix", "ab", str(story_file))
+    story_file.chmod(0o640)
+    assert completed.returncode == 2, completed.stderr
+    assert b"not readable" in completed.stderr and b"Traceback" not in completed.stderr
+    assert completed.stderr.strip().count(b"\n") == 0, "one line"
+
+
+def test_unwritable_folder_for_in_place_rewrite_exits_1(story_file: Path) -> None:
+    before = story_file.read_bytes()
+    story_file.parent.chmod(0o555)
+    try:
+        completed = run_md5steg("find", "--prefix", "ab", str(story_file))
+    finally:
+        story_file.parent.chmod(0o755)
+    assert completed.returncode == 1, completed.stderr
+    assert b"not writable" in completed.stderr and b"Traceback" not in completed.stderr
+    assert story_file.read_bytes() == before
+
+
+def test_unwritable_output_folder_is_a_usage_error(story_file: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    completed = run_md5steg("find", "--prefix", "ab", "-o", str(locked / "out.txt"), str(story_file))
+    locked.chmod(0o755)
+    assert completed.returncode == 2, completed.stderr
+    assert b"not writable" in completed.stderr
+    assert completed.stderr.strip().count(b"\n") == 0, "one line"
+    assert list(locked.iterdir()) == []
+
+
+def test_every_command_has_help_text(runner: CliRunner) -> None:
+    for name in LAZY_COMMANDS:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Usage:" in result.stdout
+
+
+def test_info_reports_engine_and_simd_path(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["info", "--json"])
+    assert result.exit_code == 0
+    facts = json.loads(result.stdout)
+    assert facts["engine"] in ("cython", "python")
+    assert facts["simd"] in facts["simd_paths"]

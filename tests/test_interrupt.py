@@ -1,0 +1,79 @@
+"""Ctrl-C: exit 130 quickly, no worker process left behind, the file untouched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHILD_WAIT = 30.0
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    task_dir = Path(f"/proc/{pid}/task")
+    if not task_dir.exists():
+        return found
+    for task in task_dir.iterdir():
+        try:
+            found.update(int(child) for child in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to see worker processes")
+@pytest.mark.parametrize("to_group", [False, True], ids=["sigint-to-parent", "ctrl-c-to-process-group"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_interrupt_exits_130_and_leaves_no_worker(tmp_path: Path, to_group: bool, jobs: str) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"an interrupted search must not touch me\n")
+    before = page.read_bytes()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from md5steg.cli import main; main()", "find", "--force", "-q",
+         "--prefix", "0123456789ab", "-j", jobs, str(page)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + CHILD_WAIT
+        workers: set[int] = set()
+        while time.monotonic() < deadline:
+            workers = children_of(process.pid)
+            searching = len(workers) >= int(jobs) if jobs != "1" else cpu_seconds(process.pid) > 1.0
+            if searching:
+                break
+            time.sleep(0.05)
+        if to_group:
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=5)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert b"interrupted" in stderr and b"Traceback" not in stderr
+    assert not [pid for pid in workers if alive(pid)], "a worker process survived"
+    assert page.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["page.txt"]
