@@ -1,0 +1,121 @@
+"""``md5steg serve``: run md5bin, the MD5-addressed pastebin, with uvicorn.
+
+The listening socket is bound here, before uvicorn starts, so a port already in
+use is a one-line error (exit 1) and ``--port 0`` picks a free port whose URL is
+printed. Ctrl-C stops the server gracefully and exits 130 with the one line
+``md5steg: interrupted``, as every md5steg command does; SIGTERM also shuts down
+gracefully.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Optional
+
+import click
+
+from ..errors import Md5stegError
+from ..md5bin.store import DEFAULT_MAX_SIZE, MAX_ID_LENGTH, MIN_ID_LENGTH, default_db_path
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def bind_listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port``, or a ClickException saying why not."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}; check --host") from None
+    family, kind, protocol, _, address = addresses[0]
+    listener = socket.socket(family, kind, protocol)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as exc:
+        listener.close()
+        where = f"{_url_host(host)}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"cannot listen on {where}: the port is already in use; "
+                f"stop the other server or choose another --port (0 picks a free one)"
+            ) from None
+        raise click.ClickException(f"cannot listen on {where}: {exc.strerror}") from None
+    listener.set_inheritable(True)
+    return listener
+
+
+@click.command("serve")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="SQLite file holding the pastes (default $MD5STEG_DB, else $XDG_DATA_HOME/md5steg/md5bin.sqlite3).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--id-length",
+    type=click.IntRange(MIN_ID_LENGTH, MAX_ID_LENGTH),
+    help="Hex digits per paste id, fixed when the database is created (default 6).",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Public URL that paste URLs start with (default http://HOST:PORT).",
+)
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SIZE,
+    show_default=True,
+    help="Largest paste accepted, in bytes.",
+)
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+def serve_command(
+    db_path: Optional[str],
+    host: str,
+    port: int,
+    id_length: Optional[int],
+    base_url: Optional[str],
+    max_size: int,
+    access_log: bool,
+) -> None:
+    """Serve md5bin, a pastebin whose paste ids are MD5 prefixes, until Ctrl-C."""
+    import uvicorn
+
+    from ..md5bin.app import create_app
+
+    database = click.format_filename(db_path) if db_path else str(default_db_path())
+    listener = bind_listening_socket(host, port)
+    try:
+        bound_port = listener.getsockname()[1]
+        listen_url = f"http://{_url_host(host)}:{bound_port}"
+        try:
+            app = create_app(database, id_length=id_length, base_url=base_url or listen_url, max_size=max_size)
+        except Md5stegError as exc:
+            raise click.ClickException(str(exc)) from None
+        public_url = app.state.base_url
+        shown = listen_url if public_url == listen_url else f"{listen_url} (paste URLs {public_url}/ID)"
+        click.echo(f"md5bin: serving {shown} from {database}; Ctrl-C stops", err=True)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=bound_port,
+            log_level="warning",
+            access_log=access_log,
+            server_header=False,
+            lifespan="on",
+        )
+        uvicorn.Server(config).run(sockets=[listener])
+    finally:
+        listener.close()
