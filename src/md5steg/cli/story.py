@@ -1,0 +1,221 @@
+"""``md5steg plan`` and ``md5steg publish``: put a folder of linked pages on a pastebin."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Optional
+
+import click
+
+from ..errors import Md5stegError
+from ..pastebins import Pastebin, open_pastebin
+from ..story import PublishEvent, SearchSettings, default_manifest_path, load_story, make_plan, publish
+from ..story.manifest import Manifest
+from .options import search_options
+
+F = Callable[..., Any]
+
+
+def target_options(function: F) -> F:
+    """--to, --target, --db, --base-url, --id-length, --manifest: where the story goes."""
+    for decorator in reversed(
+        [
+            click.option("--to", "url", metavar="URL", help="The pastebin's address (default: the local md5bin store)."),
+            click.option(
+                "--target",
+                "kind",
+                type=click.Choice(["md5bin", "pinnwand"]),
+                default="md5bin",
+                show_default=True,
+                help="What kind of pastebin --to is.",
+            ),
+            click.option(
+                "--db",
+                "db_path",
+                type=click.Path(dir_okay=False),
+                help="md5bin SQLite file when there is no --to (default: the one `md5steg serve` uses).",
+            ),
+            click.option(
+                "--base-url",
+                metavar="URL",
+                help="What links start with (default http://127.0.0.1:8000 for the local store, else --to).",
+            ),
+            click.option(
+                "--id-length",
+                type=click.IntRange(4, 32),
+                help="md5bin id length: for a new local store, or for `plan --to` (offline; default 6).",
+            ),
+            click.option(
+                "--manifest",
+                "manifest_path",
+                type=click.Path(dir_okay=False),
+                help="Publish record (default STORY/.md5steg-manifest.json).",
+            ),
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def _open_target(
+    kind: str, url: Optional[str], db_path: Optional[str], base_url: Optional[str], id_length: Optional[int],
+    offline: bool,
+) -> Pastebin:
+    if url is not None and db_path is not None:
+        raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
+    if kind != "md5bin" and url is None:
+        raise click.UsageError(f"--target {kind} needs --to URL")
+    if offline and kind == "md5bin" and url is not None and id_length is None:
+        id_length = 6
+    try:
+        return open_pastebin(kind, url, db_path=db_path, base_url=base_url, id_length=id_length)
+    except Md5stegError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+
+
+def _seconds(value: float) -> str:
+    if value < 60:
+        return f"{value:.1f} s"
+    if value < 3600:
+        return f"{value / 60:.1f} min"
+    return f"{value / 3600:.1f} h"
+
+
+@click.command("plan")
+@click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
+@target_options
+@search_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+def plan_command(
+    story_folder: str, url: Optional[str], kind: str, db_path: Optional[str], base_url: Optional[str],
+    id_length: Optional[int], manifest_path: Optional[str], jobs: Optional[int], engine: Optional[str],
+    simd: Optional[str], scheduler: Optional[str], as_json: bool,
+) -> None:
+    """Show how STORY would be published, without pasting anything or touching the network.
+
+    Prints the paste order, which pages need an MD5 search (pages in a cycle,
+    and vanity prefixes) with the expected work and time, and for md5bin every
+    page's URL. Pages the manifest shows as already published are marked.
+    """
+    pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=True)
+    try:
+        with pastebin:
+            story = load_story(story_folder)
+            manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
+            plan = make_plan(story, pastebin, manifest.pages(pastebin.target_key))
+            description = pastebin.description
+    except Md5stegError as exc:
+        raise click.ClickException(str(exc)) from None
+    from ..pool import available_cores
+    from ..search import measure_rate
+
+    searches = plan.searches
+    rate = cores = 0.0
+    if searches:
+        cores = float(jobs or available_cores())
+        rate = measure_rate(engine=engine, simd=simd) * cores
+    expected_seconds = plan.expected_candidates / rate if rate else 0.0
+    if as_json:
+        report = {
+            "target": description,
+            "start": story.start,
+            "start_url": plan.start_url,
+            "order": [
+                {
+                    "page": page.name,
+                    "url": page.url,
+                    "id": page.paste_id,
+                    "search": page.searched and not page.up_to_date,
+                    "reason": page.reason,
+                    "up_to_date": page.up_to_date,
+                }
+                for page in plan.pages
+            ],
+            "searches": len(searches),
+            "expected_candidates": plan.expected_candidates,
+            "expected_seconds": round(expected_seconds, 3),
+            "warnings": list(story.warnings),
+        }
+        click.echo(json.dumps(report, indent=2))
+        return
+    for warning in story.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"target: {description}")
+    click.echo(f"start page: {story.start}")
+    width = max(len(page.name) for page in plan.pages)
+    for number, page in enumerate(plan.pages, 1):
+        notes = []
+        if page.searched:
+            notes.append(f"search {plan.id_length} hex ({page.reason})")
+        if page.up_to_date:
+            notes.append("already published")
+        url_text = page.url or "(random id, known once pasted)"
+        click.echo(f"{number:3}. {page.name:<{width}}  {url_text}" + (f"  [{'; '.join(notes)}]" if notes else ""))
+    if searches:
+        per_search = plan.expected_candidates_per_search
+        where = f"on the Dask cluster {scheduler}" if scheduler else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+        click.echo(
+            f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
+            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {_seconds(expected_seconds)} {where}"
+        )
+    else:
+        click.echo("no search needed")
+    if plan.start_url:
+        click.echo(f"start: {plan.start_url}")
+
+
+@click.command("publish")
+@click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
+@target_options
+@search_options
+@click.option("--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No search notices on stderr.")
+def publish_command(
+    story_folder: str, url: Optional[str], kind: str, db_path: Optional[str], base_url: Optional[str],
+    id_length: Optional[int], manifest_path: Optional[str], jobs: Optional[int], engine: Optional[str],
+    simd: Optional[str], scheduler: Optional[str], as_json: bool, quiet: bool,
+) -> None:
+    """Paste every page of STORY so that each [[link]] is the linked page's URL.
+
+    Without --to the pages go into the local md5bin store, which `md5steg serve`
+    serves. Re-running continues an interrupted publish and re-pastes only
+    pages that changed (or link to pages that changed). Prints one line per
+    page pasted, then the start URL.
+    """
+    pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=False)
+
+    def report(event: PublishEvent) -> None:
+        if event.kind == "pasted":
+            note = "  (searched)" if event.searched else ""
+            click.echo(f"{event.page}  {event.url}{note}", err=as_json)
+        elif event.kind == "search":
+            if not quiet:
+                click.echo(f"searching a suffix for {event.page!r} to get id {event.paste_id}...", err=True)
+        elif event.kind == "notice":
+            click.echo(f"warning: {event.message}", err=True)
+
+    settings = SearchSettings(jobs=jobs, engine=engine, simd=simd, scheduler=scheduler)
+    try:
+        with pastebin:
+            story = load_story(story_folder)
+            result = publish(story, pastebin, manifest_path, settings=settings, on_event=report)
+    except Md5stegError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "start": result.start,
+                    "start_url": result.start_url,
+                    "pages": result.urls,
+                    "pasted": result.pasted,
+                    "searches": result.searches,
+                    "seconds": round(result.seconds, 3),
+                },
+                indent=2,
+            )
+        )
+    else:
+        if not result.pasted:
+            click.echo("nothing to paste: every page is already published", err=True)
+        click.echo(f"start: {result.start_url}")

@@ -1,0 +1,118 @@
+"""The pastebin adapter interface: what the publisher needs from a pastebin, and nothing more.
+
+Adding a pastebin means writing one subclass of ``Pastebin`` (see
+``pinnwand.py`` for a small one) and registering its constructor in
+``md5steg.pastebins.ADAPTERS``; the planner and publisher need no change.
+
+Contract, for every adapter:
+
+- ``paste(content)`` stores the exact bytes and returns the new paste's id and
+  URL. It must not print, and must raise ``PastebinError`` (or a subclass) on
+  failure. It may retry, but a retry must never leave two copies of a page:
+  retry only requests that are idempotent on the server, or that certainly did
+  not reach it (connection refused).
+- ``fetch(paste_id)`` returns the raw bytes the pastebin serves for that paste;
+  the publisher compares their MD5 with what it sent, so a pastebin that trims
+  whitespace or rewrites line endings is caught.
+- ``url_for(paste_id)`` is the URL a reader follows; it is pasted into the
+  pages that link there.
+- Adapters with ``predictable_ids = True`` (content-addressed, like md5bin) also
+  implement ``id_for(content)`` (the id the content will get) and
+  ``is_taken(paste_id)``, and raise ``PasteConflictError`` when an id is held
+  by other content. With those, the publisher can give pages ids before
+  pasting them, and so publish stories with cycles.
+- Adapters with random ids (``predictable_ids = False``) can publish only
+  stories whose links form a DAG; the planner refuses cycles for them.
+- Nothing touches the network before the first ``paste``/``fetch``/``is_taken``
+  call, so ``md5steg plan`` can build an adapter offline.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from types import TracebackType
+from typing import ClassVar, Optional
+
+from ..errors import Md5stegError
+
+
+class PastebinError(Md5stegError):
+    """A pastebin refused a paste, could not be reached, or answered something unexpected."""
+
+
+class PasteConflictError(PastebinError):
+    """A content-addressed pastebin already holds this id with other content."""
+
+    def __init__(self, paste_id: str) -> None:
+        self.paste_id = paste_id
+        super().__init__(f"paste id {paste_id} is already taken by other content")
+
+
+@dataclass(frozen=True)
+class PasteReceipt:
+    """Where a paste landed."""
+
+    paste_id: str
+    url: str
+
+
+class Pastebin(ABC):
+    """One pastebin the publisher can write to; see the module docstring for the contract."""
+
+    kind: ClassVar[str]
+    predictable_ids: ClassVar[bool] = False
+
+    @property
+    @abstractmethod
+    def target_key(self) -> str:
+        """A stable name for this destination; the manifest keeps one record per key."""
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """One line for people: kind, where, and anything that matters (id length)."""
+
+    @property
+    def id_length(self) -> Optional[int]:
+        """Hex digits in an id, for predictable-id pastebins; None otherwise."""
+        return None
+
+    @property
+    def max_size(self) -> Optional[int]:
+        """Largest paste in bytes this pastebin accepts, when known."""
+        return None
+
+    @abstractmethod
+    def url_for(self, paste_id: str) -> str:
+        """The URL a reader follows to see paste ``paste_id``."""
+
+    @abstractmethod
+    def paste(self, content: bytes) -> PasteReceipt:
+        """Store ``content`` byte for byte; raises ``PastebinError`` on failure."""
+
+    @abstractmethod
+    def fetch(self, paste_id: str) -> bytes:
+        """The raw bytes the pastebin now serves for ``paste_id``."""
+
+    def id_for(self, content: bytes) -> str:
+        """The id ``content`` will get (predictable-id pastebins only)."""
+        raise NotImplementedError(f"{self.kind} assigns random ids")
+
+    def is_taken(self, paste_id: str) -> bool:
+        """True when ``paste_id`` already holds some paste (predictable-id pastebins only)."""
+        raise NotImplementedError(f"{self.kind} assigns random ids")
+
+    def close(self) -> None:
+        """Release connections or files; the adapter is unusable afterwards."""
+
+    def __enter__(self) -> Pastebin:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()

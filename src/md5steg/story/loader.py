@@ -1,0 +1,230 @@
+"""Read a story folder: UTF-8 pages linked with ``[[name]]``, and an optional ``story.toml``.
+
+A page is a ``*.txt`` or ``*.md`` file; its name is the file stem (letters,
+digits, ``-``, ``_``). Pages are kept as bytes, exactly as on disk (no newline
+translation), because the bytes are what gets pasted and hashed. Every mistake
+that can be found without a pastebin is found here, before anything is pasted,
+and reported with the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+from .errors import StoryError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+PAGE_SUFFIXES = (".txt", ".md")
+CONFIG_NAME = "story.toml"
+DEFAULT_START_PAGES = ("start", "index")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
+LINK_RE = re.compile(rb"\[\[([^\[\]\r\n]*)\]\]")
+HEX_RE = re.compile(r"[0-9a-f]+")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One ``[[name]]`` in a page: where it is (byte offsets, line) and what it names."""
+
+    target: str
+    line: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page's exact bytes and its links, in the order they appear."""
+
+    name: str
+    path: Path
+    source: bytes
+    links: tuple[Link, ...]
+
+    @property
+    def source_md5(self) -> str:
+        """MD5 of the file as read: what the manifest compares to notice an edit."""
+        return hashlib.md5(self.source).hexdigest()
+
+    @property
+    def targets(self) -> frozenset[str]:
+        """The names of the pages this page links to (itself included if it does)."""
+        return frozenset(link.target for link in self.links)
+
+    def render(self, urls: Mapping[str, str]) -> bytes:
+        """The page with every ``[[name]]`` replaced by that page's URL."""
+        parts: list[bytes] = []
+        position = 0
+        for link in self.links:
+            parts.append(self.source[position : link.start])
+            parts.append(urls[link.target].encode("utf-8"))
+            position = link.end
+        parts.append(self.source[position:])
+        return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class Story:
+    """A loaded, checked story: pages by name, the start page, vanity prefixes, warnings."""
+
+    folder: Path
+    pages: Mapping[str, Page]
+    start: str
+    vanity: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def graph(self) -> dict[str, frozenset[str]]:
+        """Page name -> names of the pages it links to."""
+        return {name: page.targets for name, page in self.pages.items()}
+
+    def reachable(self) -> set[str]:
+        """Pages a reader can reach by following links from the start page."""
+        seen = {self.start}
+        frontier = [self.start]
+        while frontier:
+            for target in self.pages[frontier.pop()].targets:
+                if target not in seen:
+                    seen.add(target)
+                    frontier.append(target)
+        return seen
+
+
+def _line_of(source: bytes, offset: int) -> int:
+    return source.count(b"\n", 0, offset) + 1
+
+
+def parse_page(name: str, path: Path, source: bytes) -> Page:
+    """Check one page's bytes and find its links; names the file and line of any mistake."""
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoryError(
+            f"{path}:{_line_of(source, exc.start)}: page {name!r} is not valid UTF-8 "
+            f"(byte {exc.start}); save it as UTF-8"
+        ) from None
+    if not text.strip():
+        raise StoryError(f"{path}: page {name!r} is empty or only whitespace; write something or delete it")
+    links = []
+    for match in LINK_RE.finditer(source):
+        target = match.group(1).decode("utf-8").strip()
+        line = _line_of(source, match.start())
+        if not NAME_RE.fullmatch(target):
+            raise StoryError(
+                f"{path}:{line}: link [[{match.group(1).decode('utf-8')}]] is not a valid page name; "
+                f"use letters, digits, '-' and '_'"
+            )
+        links.append(Link(target, line, match.start(), match.end()))
+    return Page(name=name, path=path, source=source, links=tuple(links))
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            config = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise StoryError(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(config) - {"start", "prefix"})
+    if unknown:
+        raise StoryError(f"{path}: unknown key(s) {', '.join(unknown)}; only 'start' and [prefix] are read")
+    return config
+
+
+def load_story(folder: Union[str, Path]) -> Story:
+    """Load and check every page of ``folder``; raises ``StoryError`` on the first mistake."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise StoryError(f"{root} is not a folder; give the folder that holds the story's pages")
+    pages: dict[str, Page] = {}
+    for path in sorted(root.iterdir()):
+        if path.suffix not in PAGE_SUFFIXES or not path.is_file():
+            continue
+        name = path.stem
+        if not NAME_RE.fullmatch(name):
+            raise StoryError(
+                f"{path}: {name!r} is not a valid page name; rename the file using letters, digits, '-' and '_'"
+            )
+        if name in pages:
+            raise StoryError(f"{path}: page {name!r} also exists as {pages[name].path.name}; keep one of them")
+        try:
+            source = path.read_bytes()
+        except OSError as exc:
+            raise StoryError(f"cannot read {path}: {exc.strerror}") from None
+        pages[name] = parse_page(name, path, source)
+    if not pages:
+        raise StoryError(f"{root} holds no pages; a page is a *.txt or *.md file")
+
+    config_path = root / CONFIG_NAME
+    config = _read_config(config_path) if config_path.is_file() else {}
+    for page in pages.values():
+        for link in page.links:
+            if link.target not in pages:
+                raise StoryError(
+                    f"{page.path}:{link.line}: link [[{link.target}]] names no page; "
+                    f"create {link.target}.txt or fix the link"
+                )
+
+    start = config.get("start")
+    if start is None:
+        start = next((name for name in DEFAULT_START_PAGES if name in pages), None)
+        if start is None:
+            raise StoryError(
+                f"{root} has no start page; name one page start.txt or index.txt, "
+                f"or set start = \"name\" in {CONFIG_NAME}"
+            )
+    elif not isinstance(start, str) or start not in pages:
+        raise StoryError(f"{config_path}: start = {start!r} names no page of the story")
+
+    vanity = _read_vanity(config.get("prefix", {}), pages, config_path)
+    story = Story(folder=root, pages=pages, start=start, vanity=vanity)
+    unreachable = sorted(set(pages) - story.reachable())
+    if unreachable:
+        warning = f"page(s) not reachable from {start!r}: {', '.join(unreachable)} (published anyway)"
+        story = Story(folder=root, pages=pages, start=start, vanity=vanity, warnings=(warning,))
+    return story
+
+
+def _read_vanity(table: Any, pages: Mapping[str, Page], config_path: Path) -> dict[str, str]:
+    """The [prefix] table: page name -> lowercase hex; the length is checked against the target later."""
+    if not isinstance(table, dict):
+        raise StoryError(f"{config_path}: [prefix] must be a table of page = \"hex\"")
+    vanity: dict[str, str] = {}
+    for name, prefix in table.items():
+        if name not in pages:
+            raise StoryError(f"{config_path}: [prefix] names page {name!r}, which does not exist")
+        if not isinstance(prefix, str) or not HEX_RE.fullmatch(prefix.lower()):
+            raise StoryError(
+                f"{config_path}: vanity prefix {prefix!r} for page {name!r} is not hex; use only 0-9 and a-f"
+            )
+        vanity[name] = prefix.lower()
+    return vanity
+
+
+def check_for_target(story: Story, id_length: Optional[int], max_size: Optional[int]) -> None:
+    """Mistakes that depend on the pastebin: vanity prefixes longer than its ids, pages over its limit.
+
+    The planner checks each page again once its links are replaced by URLs.
+    """
+    if id_length is not None:
+        for name, prefix in story.vanity.items():
+            if len(prefix) > id_length:
+                raise StoryError(
+                    f"vanity prefix {prefix!r} for page {name!r} has {len(prefix)} hex digits; "
+                    f"this pastebin's ids have only {id_length}"
+                )
+    if max_size is not None:
+        for page in story.pages.values():
+            if len(page.source) > max_size:
+                raise StoryError(
+                    f"{page.path}: page {page.name!r} is {len(page.source)} bytes; this pastebin accepts "
+                    f"at most {max_size} bytes; split it into smaller pages"
+                )
