@@ -107,8 +107,13 @@ def is_acyclic(graph: Graph) -> bool:
     return True
 
 
-def find_cycle(graph: Graph) -> Optional[list[str]]:
-    """One cycle as a closed walk (``['start', 'cave', 'start']``), or None for a DAG."""
+def find_cycle(graph: Graph, prefer: Optional[str] = None) -> Optional[list[str]]:
+    """One cycle as a closed walk (``['start', 'cave', 'start']``), or None for a DAG.
+
+    A cycle through ``prefer`` (the start page) is shown when there is one.
+    """
+    if prefer is not None and prefer in graph.get(prefer, ()):
+        return [prefer, prefer]
     for node in sorted(graph):
         if node in graph[node]:
             return [node, node]
@@ -116,7 +121,7 @@ def find_cycle(graph: Graph) -> Optional[list[str]]:
         if len(component) < 2:
             continue
         members = set(component)
-        start = component[0]
+        start = prefer if prefer in members else component[0]
         # Breadth-first search from start back to start inside the component: a shortest cycle through it.
         parents: dict[str, str] = {}
         frontier = [start]
@@ -292,7 +297,7 @@ def plan_story(
     graph = story.graph
     previous = previous or {}
     if not predictable:
-        cycle = find_cycle(graph)
+        cycle = find_cycle(graph, story.start)
         if cycle is not None:
             raise CycleError(
                 f"the story has a cycle ({' -> '.join(cycle)}); this pastebin assigns random ids, "

@@ -1,0 +1,127 @@
+"""Reading story folders: pages as exact bytes, links with file:line, story.toml, every mistake up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from md5steg.story import StoryError, load_story
+from md5steg.story.loader import check_for_target
+
+from story_helpers import EXAMPLE_STORY, write_story
+
+
+def test_example_story_loads_with_branches_loop_self_link_vanity_and_endings() -> None:
+    story = load_story(EXAMPLE_STORY)
+    assert 10 <= len(story.pages) <= 20
+    assert story.start == "start"
+    assert story.vanity == {"start": "c0ffee"}
+    assert story.warnings == ()
+    graph = story.graph
+    assert "stairs" in graph["stairs"]  # a page that links to itself
+    assert any(story.start in targets for name, targets in graph.items() if name != story.start)
+    endings = [name for name, targets in graph.items() if not targets]
+    assert len(endings) >= 2
+
+
+def test_pages_are_kept_as_exact_bytes_and_links_rendered_in_place(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "Hi\r\nGo [[end]] or [[ end ]].\r\n", "end": "Bye\n"})
+    story = load_story(tmp_path)
+    page = story.pages["start"]
+    assert page.source == b"Hi\r\nGo [[end]] or [[ end ]].\r\n"
+    assert [(link.target, link.line) for link in page.links] == [("end", 2), ("end", 2)]
+    assert page.render({"end": "http://x/1"}) == b"Hi\r\nGo http://x/1 or http://x/1.\r\n"
+
+
+def test_md_and_txt_pages_both_count_and_other_files_are_ignored(tmp_path: Path) -> None:
+    (tmp_path / "start.md").write_bytes(b"# Start\n[[next]]\n")
+    (tmp_path / "next.txt").write_bytes(b"next\n")
+    (tmp_path / "notes.rst").write_bytes(b"[[nowhere]]\n")
+    assert sorted(load_story(tmp_path).pages) == ["next", "start"]
+
+
+def test_link_to_a_missing_page_names_file_and_line(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "one\ntwo\nsee [[cave]]\n"})
+    with pytest.raises(StoryError, match=r"start\.txt:3: link \[\[cave\]\] names no page"):
+        load_story(tmp_path)
+
+
+def test_invalid_link_name_names_file_and_line(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "x\n[[the cave]]\n"})
+    with pytest.raises(StoryError, match=r"start\.txt:2: link \[\[the cave\]\] is not a valid page name"):
+        load_story(tmp_path)
+
+
+def test_invalid_page_file_name_is_refused(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "x\n"})
+    (tmp_path / "my page.txt").write_bytes(b"hello\n")
+    with pytest.raises(StoryError, match="'my page' is not a valid page name"):
+        load_story(tmp_path)
+
+
+def test_same_name_as_txt_and_md_is_refused(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "x\n"})
+    (tmp_path / "start.md").write_bytes(b"y\n")
+    with pytest.raises(StoryError, match="also exists"):
+        load_story(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["", " \n\t\n"])
+def test_empty_or_whitespace_page_is_refused(tmp_path: Path, text: str) -> None:
+    write_story(tmp_path, {"start": "x [[blank]]\n", "blank": text})
+    with pytest.raises(StoryError, match="blank.txt: page 'blank' is empty or only whitespace"):
+        load_story(tmp_path)
+
+
+def test_page_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "start.txt").write_bytes(b"caf\xe9\n")
+    with pytest.raises(StoryError, match="not valid UTF-8"):
+        load_story(tmp_path)
+
+
+def test_default_start_is_start_then_index(tmp_path: Path) -> None:
+    write_story(tmp_path / "a", {"index": "[[start]]\n", "start": "s\n"})
+    assert load_story(tmp_path / "a").start == "start"
+    write_story(tmp_path / "b", {"index": "i\n", "other": "[[index]]\n"})
+    assert load_story(tmp_path / "b").start == "index"
+    write_story(tmp_path / "c", {"other": "o\n"})
+    with pytest.raises(StoryError, match="no start page"):
+        load_story(tmp_path / "c")
+
+
+def test_story_toml_start_must_name_a_page(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n"}, 'start = "nowhere"\n')
+    with pytest.raises(StoryError, match="names no page"):
+        load_story(tmp_path)
+
+
+def test_story_toml_unknown_key_is_refused(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n"}, 'strat = "start"\n')
+    with pytest.raises(StoryError, match="unknown key"):
+        load_story(tmp_path)
+
+
+def test_vanity_prefix_that_is_not_hex_is_refused(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n"}, '[prefix]\nstart = "coffee"\n')
+    with pytest.raises(StoryError, match="vanity prefix 'coffee' for page 'start' is not hex"):
+        load_story(tmp_path)
+
+
+def test_vanity_prefix_longer_than_the_id_is_refused(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n"}, '[prefix]\nstart = "c0ffee00"\n')
+    story = load_story(tmp_path)
+    with pytest.raises(StoryError, match="has 8 hex digits; this pastebin's ids have only 6"):
+        check_for_target(story, id_length=6, max_size=None)
+
+
+def test_page_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "x" * 100 + "\n"})
+    with pytest.raises(StoryError, match="start.txt: page 'start' is 101 bytes; this pastebin accepts at most 50"):
+        check_for_target(load_story(tmp_path), id_length=6, max_size=50)
+
+
+def test_unreachable_pages_give_a_warning_not_an_error(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n", "lost": "l [[start]]\n"})
+    story = load_story(tmp_path)
+    assert story.warnings == ("page(s) not reachable from 'start': lost (published anyway)",)
