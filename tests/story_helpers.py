@@ -65,3 +65,14 @@ def check_published(
     if expected_pages is not None:
         assert len(url_of) == expected_pages
     return url_of
+
+
+def copy_example(folder: Path, vanity: str = "c0f") -> Path:
+    """The example story in ``folder``, its start page's vanity prefix shortened for 4-hex ids."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in EXAMPLE_STORY.iterdir():
+        data = path.read_bytes()
+        if path.name == "story.toml":
+            data = data.replace(b'"c0ffee"', f'"{vanity}"'.encode())
+        (folder / path.name).write_bytes(data)
+    return folder

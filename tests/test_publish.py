@@ -1,0 +1,300 @@
+"""Publishing end to end: md5bin over HTTP and embedded, resume after kill -9, edits, faults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from md5steg import find
+from md5steg.md5bin.store import Md5binStore
+from md5steg.pastebins.http import AmbiguousRequestError, HttpSession
+from md5steg.pastebins.md5bin import EmbeddedMd5bin
+from md5steg.story import load_story, make_plan, publish
+from md5bin_server import start_md5bin_server  # noqa: F401  (pytest fixture)
+
+from story_helpers import EXAMPLE_STORY, check_published, copy_example, graph_story, write_story
+
+CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]
+
+
+def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=240)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def http_fetch(url: str) -> bytes:
+    base, paste_id = url.rsplit("/", 1)
+    response = httpx.get(f"{base}/raw/{paste_id}", timeout=10)
+    assert response.status_code == 200, url
+    return response.content
+
+
+def pasted_pages(stdout: str) -> list[str]:
+    return [line.split()[0] for line in stdout.splitlines() if line and not line.startswith("start:")]
+
+
+def test_example_story_published_over_http_can_be_crawled_from_the_start_url(
+    start_md5bin_server: Any, tmp_path: Path
+) -> None:
+    base_url, _ = start_md5bin_server(tmp_path, id_length=6)
+    manifest = tmp_path / "manifest.json"
+    result = run_cli("publish", str(EXAMPLE_STORY), "--to", base_url, "--manifest", str(manifest))
+    start_url = result.stdout.strip().splitlines()[-1].removeprefix("start: ")
+    assert start_url == f"{base_url}/c0ffee"
+    story = load_story(EXAMPLE_STORY)
+    assert sorted(pasted_pages(result.stdout)) == sorted(story.pages)
+    reached = check_published(EXAMPLE_STORY, start_url, http_fetch, expected_pages=len(story.pages))
+    # A page that links to itself carries its own URL.
+    assert reached["stairs"].encode() in http_fetch(reached["stairs"])
+    # The HTML page shows the links as links.
+    page = httpx.get(start_url, timeout=10).text
+    assert f'href="{reached["lighthouse"]}"' in page
+    recorded = json.loads(manifest.read_text())["targets"]
+    (record,) = recorded.values()
+    assert record["start_url"] == start_url
+    assert {name: entry["url"] for name, entry in record["pages"].items()} == reached
+
+
+def test_default_publish_goes_to_the_local_store_that_serve_serves(
+    start_md5bin_server: Any, tmp_path: Path
+) -> None:
+    folder = graph_story(tmp_path / "story", {"start": ["cave", "end"], "cave": ["start", "cave"], "end": []}, "start")
+    db_path = tmp_path / "md5bin.sqlite3"
+    environment = {**os.environ, "MD5STEG_DB": str(db_path)}
+    published = subprocess.run(
+        [*CLI, "publish", str(folder), "--id-length", "4", "--json"],
+        capture_output=True, text=True, timeout=120, env=environment,
+    )
+    assert published.returncode == 0, published.stderr
+    mapping = json.loads(published.stdout)
+    assert mapping["start_url"].startswith("http://127.0.0.1:8000/")
+    base_url, _ = start_md5bin_server(tmp_path, id_length=None, db_path=db_path)
+
+    def fetch(url: str) -> bytes:
+        return http_fetch(url.replace("http://127.0.0.1:8000", base_url))
+
+    urls = check_published(folder, mapping["start_url"], fetch, expected_pages=3)
+    assert urls == mapping["pages"]
+
+
+def test_plan_prints_the_urls_publish_then_uses(tmp_path: Path) -> None:
+    db = str(tmp_path / "db.sqlite3")
+    story = str(copy_example(tmp_path / "story"))
+    planned = run_cli("plan", story, "--db", db, "--id-length", "4", "--manifest", str(tmp_path / "m.json"), "--json")
+    plan = json.loads(planned.stdout)
+    assert plan["searches"] == sum(1 for page in plan["order"] if page["search"]) >= 2
+    published = run_cli("publish", story, "--db", db, "--id-length", "4", "--manifest", str(tmp_path / "m.json"), "--json")
+    assert json.loads(published.stdout)["pages"] == {page["page"]: page["url"] for page in plan["order"]}
+
+
+def test_nothing_is_pasted_again_when_nothing_changed(tmp_path: Path) -> None:
+    args = ["publish", str(copy_example(tmp_path / "story")), "--db", str(tmp_path / "db"), "--id-length", "4", "--manifest", str(tmp_path / "m.json")]
+    first = run_cli(*args)
+    second = run_cli(*args)
+    assert len(pasted_pages(first.stdout)) == 15
+    assert pasted_pages(second.stdout) == []
+    assert "nothing to paste" in second.stderr
+    assert second.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
+
+
+def _ancestors(graph: dict[str, frozenset[str]], page: str) -> set[str]:
+    found = {page}
+    changed = True
+    while changed:
+        changed = False
+        for name, targets in graph.items():
+            if name not in found and targets & found:
+                found.add(name)
+                changed = True
+    return found
+
+
+@pytest.mark.parametrize("edited", ["crab", "stairs", "ending-fairy", "start"])
+def test_editing_one_page_repastes_only_it_and_the_pages_that_reach_it(tmp_path: Path, edited: str) -> None:
+    folder = copy_example(tmp_path / "story")
+    with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:
+        publish(load_story(folder), pastebin)
+        page_file = next(folder.glob(f"{edited}.*"))
+        page_file.write_bytes(page_file.read_bytes() + b"\nA gull watches you.\n")
+        story = load_story(folder)
+        result = publish(story, pastebin)
+        assert set(result.pasted) == _ancestors(story.graph, edited)
+        check_published(folder, result.start_url, lambda url: pastebin.fetch(url.rsplit("/", 1)[-1]), 15)
+
+
+def test_a_taken_id_moves_the_page_and_its_linkers_follow(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": ["middle"], "middle": ["end"], "end": []}, "start")
+    story = load_story(folder)
+    with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:
+        natural_id = make_plan(story, pastebin).page("middle").paste_id
+        assert natural_id is not None
+        squatter = find(b"somebody else's paste\n", prefix=natural_id).apply(b"somebody else's paste\n")
+        pastebin.paste(squatter)
+        notices: list[str] = []
+        result = publish(story, pastebin, on_event=lambda event: notices.append(event.message))
+        assert result.urls["middle"] != pastebin.url_for(natural_id)
+        assert any(f"id {natural_id} is taken" in notice for notice in notices)
+        check_published(folder, result.start_url, lambda url: pastebin.fetch(url.rsplit("/", 1)[-1]), 3)
+        assert pastebin.fetch(natural_id) == squatter
+
+
+def test_publish_resumes_after_kill_9_without_pasting_any_page_twice(tmp_path: Path) -> None:
+    # Six quick pages, then a cycle whose pages need 6-hex searches (seconds each): kill in between.
+    graph = {f"leaf{index}": [] for index in range(6)}
+    graph.update({"start": ["a", *graph], "a": ["b"], "b": ["c"], "c": ["a", "start"]})
+    folder = graph_story(tmp_path / "story", graph, "start")
+    db_path = tmp_path / "db.sqlite3"
+    args = [*CLI, "publish", str(folder), "--db", str(db_path), "-j", "1"]
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    first_run: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        first_run.append(line.split()[0])
+        if len(first_run) == 7:
+            break
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert len(first_run) == 7
+
+    second = run_cli(*args[len(CLI):])
+    second_run = pasted_pages(second.stdout)
+    assert not set(first_run) & set(second_run), "a page was pasted by both runs"
+    assert sorted(first_run + second_run) == sorted(graph)
+    with Md5binStore(db_path) as store:
+        assert store.count() == len(graph)
+        start_url = second.stdout.strip().splitlines()[-1].removeprefix("start: ")
+        check_published(folder, start_url, lambda url: store.get(url.rsplit("/", 1)[-1]).content, len(graph))
+
+
+class _TrimmingPastebin(BaseHTTPRequestHandler):
+    """Speaks md5bin's API but stores each paste with trailing whitespace removed."""
+
+    pastes: dict[str, bytes] = {}
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path == "/api/info":
+            self._send(200, json.dumps({"id_length": 4, "max_size": 100000, "base_url": "", "version": "x"}).encode())
+        elif self.path.startswith("/raw/") and self.path[5:] in self.pastes:
+            self._send(200, self.pastes[self.path[5:]])
+        else:
+            self._send(404, b"no such paste\n")
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        paste_id = hashlib.md5(body).hexdigest()[:4]
+        self.pastes[paste_id] = body.rstrip()
+        host = self.headers["Host"]
+        self._send(201, b"ok\n", {"Location": f"http://{host}/{paste_id}"})
+
+
+@pytest.fixture
+def trimming_pastebin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TrimmingPastebin)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_pastebin_that_trims_trailing_whitespace_is_caught_naming_the_page(
+    trimming_pastebin: str, tmp_path: Path
+) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello.\n[[end]]\n", "end": "The end.   \n"})
+    result = run_cli("publish", str(folder), "--to", trimming_pastebin, check=False)
+    assert result.returncode == 1
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert "page 'end'" in message and "trimmed trailing whitespace" in message
+
+
+def test_cycle_on_pinnwand_fails_before_anything_is_pasted(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": ["cave"], "cave": ["start"]}, "start")
+    # Port 9 (discard) is closed: had publish tried to paste, the error would be a connection error.
+    result = run_cli("publish", str(folder), "--target", "pinnwand", "--to", "http://127.0.0.1:9", check=False)
+    assert result.returncode == 1
+    assert "cycle (start -> cave -> start)" in result.stderr
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    result = run_cli("publish", str(folder), "--target", "pinnwand", check=False)
+    assert result.returncode == 2
+    assert "--to" in result.stderr
+    result = run_cli("publish", str(folder), "--to", "http://127.0.0.1:9", "--db", "x", check=False)
+    assert result.returncode == 2
+
+
+def test_story_errors_exit_1_with_one_line(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "go [[nowhere]]\n"})
+    result = run_cli("plan", str(folder), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("start.txt:1: link [[nowhere]] names no page; create nowhere.txt or fix the link")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- the HTTP retry policy, against httpx's mock transport -------------------------------------
+
+
+def _session(responses: list[Any], sleeps: list[float]) -> HttpSession:
+    def handler(request: httpx.Request) -> httpx.Response:
+        outcome = responses.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    return HttpSession(transport=httpx.MockTransport(handler), sleep=sleeps.append, backoff_seconds=0.5)
+
+
+def test_retry_after_is_honoured_on_429() -> None:
+    sleeps: list[float] = []
+    session = _session([httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200)], sleeps)
+    assert session.request("POST", "http://x/", idempotent=False).status_code == 200
+    assert sleeps == [7.0]
+
+
+def test_5xx_and_connection_errors_are_retried_with_backoff_when_idempotent() -> None:
+    sleeps: list[float] = []
+    request = httpx.Request("GET", "http://x/")
+    responses = [httpx.ConnectError("refused", request=request), httpx.Response(503), httpx.Response(200)]
+    assert _session(responses, sleeps).request("GET", "http://x/", idempotent=True).status_code == 200
+    assert sleeps == [0.5, 1.0]
+
+
+def test_a_non_idempotent_post_is_not_repeated_after_an_ambiguous_failure() -> None:
+    sleeps: list[float] = []
+    request = httpx.Request("POST", "http://x/")
+    with pytest.raises(AmbiguousRequestError):
+        _session([httpx.ReadTimeout("slow", request=request), httpx.Response(200)], sleeps).request(
+            "POST", "http://x/", idempotent=False
+        )
+    with pytest.raises(AmbiguousRequestError):
+        _session([httpx.Response(502), httpx.Response(200)], sleeps).request("POST", "http://x/", idempotent=False)
+    assert sleeps == []
