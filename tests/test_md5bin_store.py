@@ -187,12 +187,16 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
         Md5binStore(path)
 
 
-def test_default_db_path_prefers_md5steg_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_db_path_prefers_md5steg_db(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("MD5STEG_DB", str(tmp_path / "chosen.sqlite3"))
     assert default_db_path() == tmp_path / "chosen.sqlite3"
 
 
-def test_default_db_path_follows_xdg_data_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_db_path_follows_xdg_data_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("MD5STEG_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_db_path() == tmp_path / "md5steg" / "md5bin.sqlite3"
@@ -218,7 +222,9 @@ def test_concurrent_puts_from_threads_leave_one_row(store: Md5binStore) -> None:
     assert store.count() == 1
 
 
-def _put_from_process(path: str, content: bytes, start: "multiprocessing.synchronize.Event", queue) -> None:
+def _put_from_process(
+    path: str, content: bytes, start: "multiprocessing.synchronize.Event", queue
+) -> None:
     start.wait()
     with Md5binStore(path) as store:
         result = store.put(content)

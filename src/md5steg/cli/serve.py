@@ -28,7 +28,9 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     try:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise click.ClickException(f"cannot listen on {host}: {exc.strerror}; check --host") from None
+        raise click.ClickException(
+            f"cannot listen on {host}: {exc.strerror}; check --host"
+        ) from None
     family, kind, protocol, _, address = addresses[0]
     listener = socket.socket(family, kind, protocol)
     try:
@@ -53,7 +55,10 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),
-    help="SQLite file holding the pastes (default $MD5STEG_DB, else $XDG_DATA_HOME/md5steg/md5bin.sqlite3).",
+    help=(
+        "SQLite file holding the pastes "
+        "(default $MD5STEG_DB, else $XDG_DATA_HOME/md5steg/md5bin.sqlite3)."
+    ),
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -101,11 +106,15 @@ def serve_command(
         bound_port = listener.getsockname()[1]
         listen_url = f"http://{_url_host(host)}:{bound_port}"
         try:
-            app = create_app(database, id_length=id_length, base_url=base_url or listen_url, max_size=max_size)
+            app = create_app(
+                database, id_length=id_length, base_url=base_url or listen_url, max_size=max_size
+            )
         except Md5stegError as exc:
             raise click.ClickException(str(exc)) from None
         public_url = app.state.base_url
-        shown = listen_url if public_url == listen_url else f"{listen_url} (paste URLs {public_url}/ID)"
+        shown = (
+            listen_url if public_url == listen_url else f"{listen_url} (paste URLs {public_url}/ID)"
+        )
         click.echo(f"md5bin: serving {shown} from {database}; Ctrl-C stops", err=True)
         config = uvicorn.Config(
             app,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import re
 from collections.abc import AsyncIterator
 from email.message import Message
@@ -35,7 +34,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message as AsgiMessage, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as AsgiMessage
 
 from .._version import __version__
 from .errors import EmptyPasteError, IdTakenError, Md5binError, PasteTooLargeError
@@ -100,7 +100,8 @@ class SecurityHeadersMiddleware:
 
 _SECURITY_HEADER_NAMES = {name.lower() for name in SECURITY_HEADERS}
 _SECURITY_RAW_HEADERS = [
-    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in SECURITY_HEADERS.items()
 ]
 
 
@@ -264,10 +265,10 @@ def create_app(
         limit = form_limit if is_form else max_size
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not declared.strip().isdigit():
+            if not re.fullmatch(r"[0-9]{1,20}", declared.strip()):
                 return None, _text(f"malformed Content-Length header {declared!r}", 400)
-            if int(declared) > limit:
-                return None, too_large(int(declared) if not is_form else None)
+            if int(declared.strip()) > limit:
+                return None, too_large(int(declared.strip()) if not is_form else None)
         try:
             body = await read_body(request, limit)
         except _BodyTooLarge:
@@ -280,7 +281,8 @@ def create_app(
             if field is None:
                 return None, _text(
                     "no form field named 'content'; send the text as the request body "
-                    "(curl --data-binary @file.txt URL) or as the field content (curl -F content=@file.txt URL)",
+                    "(curl --data-binary @file.txt URL) "
+                    "or as the field content (curl -F content=@file.txt URL)",
                     400,
                 )
             return field, None
@@ -332,7 +334,8 @@ def create_app(
             f"<pre>curl --data-binary @file.txt {escaped_base}/</pre>\n"
             "<p>The answer is the paste's URL (201 when new, 200 when the same text was "
             "already here, 409 when other text holds the id). A form field named "
-            f"<code>content</code> works too: <code>curl -F content=@file.txt {escaped_base}/</code>.</p>\n"
+            "<code>content</code> works too: "
+            f"<code>curl -F content=@file.txt {escaped_base}/</code>.</p>\n"
             "<h2>Read</h2>\n"
             f"<p><code>{escaped_base}/ID</code> (page), <code>{escaped_base}/raw/ID</code> "
             f"(exact bytes), <code>{escaped_base}/ID.json</code> (metadata), "
@@ -403,7 +406,10 @@ def create_app(
     async def not_found(request: Request, exc: Exception) -> Response:
         status_code = getattr(exc, "status_code", 404)
         if status_code == 404:
-            return _text(f"no paste at {request.url.path}; ids are {store.id_length} lowercase hex digits", 404)
+            return _text(
+                f"no paste at {request.url.path}; ids are {store.id_length} lowercase hex digits",
+                404,
+            )
         detail = getattr(exc, "detail", "error")
         return _text(str(detail), status_code, getattr(exc, "headers", None))
 

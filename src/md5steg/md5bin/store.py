@@ -93,7 +93,8 @@ def validate_id_length(id_length: int) -> int:
         raise InvalidIdLengthError(f"id length must be an integer, not {id_length!r}")
     if not MIN_ID_LENGTH <= id_length <= MAX_ID_LENGTH:
         raise InvalidIdLengthError(
-            f"id length {id_length} is out of range; choose {MIN_ID_LENGTH}..{MAX_ID_LENGTH} hex digits"
+            f"id length {id_length} is out of range; "
+            f"choose {MIN_ID_LENGTH}..{MAX_ID_LENGTH} hex digits"
         )
     return id_length
 
@@ -127,7 +128,11 @@ class Md5binStore:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise Md5binError(f"max_size must be a positive number of bytes, not {max_size!r}")
         self.max_size = max_size
-        self.path = Path(os.fspath(path)).expanduser() if os.fspath(path) != ":memory:" else Path(":memory:")
+        self.path = (
+            Path(os.fspath(path)).expanduser()
+            if os.fspath(path) != ":memory:"
+            else Path(":memory:")
+        )
         self._lock = threading.Lock()
         self._connection = self._connect()
         try:
@@ -188,7 +193,8 @@ class Md5binStore:
         stored_id_length = int(row[0])
         if requested_id_length is not None and requested_id_length != stored_id_length:
             raise IdLengthMismatchError(
-                f"the md5bin database {self.path} was created with {stored_id_length}-character ids, "
+                f"the md5bin database {self.path} was created with "
+                f"{stored_id_length}-character ids, "
                 f"not {requested_id_length}; leave out the id length to use {stored_id_length}, "
                 f"or use a new database file for {requested_id_length}-character ids"
             )
@@ -212,7 +218,7 @@ class Md5binStore:
         )
 
     def check(self, content: bytes) -> None:
-        """Raise ``EmptyPasteError`` or ``PasteTooLargeError`` if ``put`` would refuse ``content``."""
+        """Raise ``EmptyPasteError`` or ``PasteTooLargeError`` where ``put`` would refuse."""
         if len(content) > self.max_size:
             raise PasteTooLargeError(len(content), self.max_size)
         if is_blank(content):
@@ -228,7 +234,8 @@ class Md5binStore:
         paste_id = digest[: self._id_length]
         with self._lock:
             cursor = self._connection.execute(
-                "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (paste_id, digest, sqlite3.Binary(content), len(content), time.time()),
             )
             if cursor.rowcount == 1:
@@ -250,7 +257,9 @@ class Md5binStore:
             ).fetchone()
         if row is None:
             return None
-        return Paste(paste_id=row[0], content=bytes(row[1]), md5=row[2], size=row[3], created=row[4])
+        return Paste(
+            paste_id=row[0], content=bytes(row[1]), md5=row[2], size=row[3], created=row[4]
+        )
 
     def is_taken(self, paste_id: str) -> bool:
         """True when some paste already holds ``paste_id``."""

@@ -1,0 +1,470 @@
+"""``md5steg serve``: the md5bin HTTP API, driven against real server processes."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import itertools
+import json
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from md5bin_server import (  # noqa: F401  (start_md5bin_server is a fixture)
+    SERVE_COMMAND,
+    launch_md5bin_server,
+    server_log,
+    start_md5bin_server,
+    stop_md5bin_server,
+)
+
+from md5steg.md5bin.app import CONTENT_SECURITY_POLICY, linkify
+
+SMALL_MAX_SIZE = 1000
+
+
+class Server:
+    """A running server: its base URL, process and database file."""
+
+    def __init__(self, base_url: str, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+        self.base_url = base_url
+        self.process = process
+        self.db_path: Path = process.md5bin_db_path  # type: ignore[attr-defined]
+        # One client for all requests: building one per request costs far more than the request.
+        self.client = httpx.Client(timeout=30)
+
+    def post(self, content: bytes, **kwargs: object) -> httpx.Response:
+        return self.client.post(f"{self.base_url}/", content=content, **kwargs)  # type: ignore[arg-type]
+
+    def post_form(self, **kwargs: object) -> httpx.Response:
+        return self.client.post(f"{self.base_url}/", **kwargs)  # type: ignore[arg-type]
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return self.client.get(f"{self.base_url}{path}", **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.client.close()
+        stop_md5bin_server(self.process)
+
+    def row_count(self) -> int:
+        with sqlite3.connect(self.db_path) as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM pastes").fetchone()[0])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One default server (6-character ids, small max size) shared by this module's tests."""
+    base_url, process = launch_md5bin_server(
+        tmp_path_factory.mktemp("md5bin"), 6, extra_args=["--max-size", str(SMALL_MAX_SIZE)]
+    )
+    running = Server(base_url, process)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def short_id_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with 4-character ids, where collisions are easy to find."""
+    base_url, process = launch_md5bin_server(tmp_path_factory.mktemp("md5bin4"), 4)
+    running = Server(base_url, process)
+    yield running
+    running.stop()
+
+
+def md5_prefix(content: bytes, length: int = 6) -> str:
+    return hashlib.md5(content).hexdigest()[:length]
+
+
+def unique(label: str) -> bytes:
+    """Content no other test posts, so module-scoped servers do not mix tests up."""
+    return f"{label} {next(_unique_numbers)} {id(label)}\n".encode()
+
+
+_unique_numbers = itertools.count()
+
+
+def colliding_contents(id_length: int) -> tuple[bytes, bytes]:
+    """Two different small texts whose MD5s share their first ``id_length`` hex digits."""
+    seen: dict[str, bytes] = {}
+    for number in itertools.count():
+        content = f"serve collision {number}\n".encode()
+        prefix = md5_prefix(content, id_length)
+        if prefix in seen:
+            return seen[prefix], content
+        seen[prefix] = content
+    raise AssertionError("unreachable")
+
+
+def assert_security_headers(response: httpx.Response) -> None:
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def run_serve(*arguments: str, timeout: float = 60) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    return subprocess.run(
+        [*SERVE_COMMAND, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+
+def test_post_new_content_returns_201_with_location_and_url(server: Server) -> None:
+    content = unique("a new chapter")
+    response = server.post(content)
+    expected_url = f"{server.base_url}/{md5_prefix(content)}"
+    assert response.status_code == 201
+    assert response.headers["location"] == expected_url
+    assert response.text == expected_url + "\n"
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert_security_headers(response)
+
+
+def test_posting_the_same_content_again_returns_200_and_adds_no_row(server: Server) -> None:
+    content = unique("posted twice")
+    first = server.post(content)
+    rows_after_first = server.row_count()
+    second = server.post(content)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.text == first.text
+    assert second.headers["location"] == first.headers["location"]
+    assert server.row_count() == rows_after_first
+
+
+def test_different_content_with_a_taken_id_returns_409_naming_the_id(
+    short_id_server: Server,
+) -> None:
+    first, second = colliding_contents(4)
+    taken_id = md5_prefix(first, 4)
+    assert short_id_server.post(first).status_code == 201
+    response = short_id_server.post(second)
+    assert response.status_code == 409
+    assert taken_id in response.text
+    assert "taken" in response.text
+    assert_security_headers(response)
+    assert short_id_server.get(f"/raw/{taken_id}").content == first
+
+
+def test_short_id_server_reports_its_id_length(short_id_server: Server) -> None:
+    assert short_id_server.get("/api/info").json()["id_length"] == 4
+    content = unique("four")
+    assert short_id_server.post(content).headers["location"].endswith("/" + md5_prefix(content, 4))
+
+
+def test_form_field_content_urlencoded_is_stored_exactly(server: Server) -> None:
+    content = "form text \t with\r\nlines \x0b\x0c \u200b\n".encode() + unique("urlencoded")
+    response = server.post_form(data={"content": content.decode()})
+    assert response.status_code == 201
+    assert response.headers["location"].endswith("/" + md5_prefix(content))
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
+def test_form_field_content_multipart_is_stored_exactly(server: Server) -> None:
+    content = b"multipart\r\n\r\n--not-a-boundary\r\n trailing \t\x0b\x0c" + unique("multipart")
+    response = server.post_form(files={"content": ("story.txt", content)})
+    assert response.status_code == 201
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
+def test_multipart_without_content_field_is_400(server: Server) -> None:
+    response = server.post_form(files={"text": ("story.txt", b"hello")})
+    assert response.status_code == 400
+    assert "content" in response.text
+
+
+def test_curl_style_body_with_form_content_type_is_stored_raw(server: Server) -> None:
+    # `curl --data-binary @file` labels the raw file application/x-www-form-urlencoded.
+    content = b"content=this is a story, not a form\nwith lines & ampersands\n" + unique("curl")
+    response = server.post(content, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"   ", b"\n\r\n\t\x0b\x0c", "\u200b\u200d\ufeff\n".encode()],
+    ids=["empty", "spaces", "ascii-whitespace", "zero-width"],
+)
+def test_blank_content_is_400(server: Server, content: bytes) -> None:
+    rows_before = server.row_count()
+    response = server.post(content)
+    assert response.status_code == 400
+    assert "empty" in response.text or "whitespace" in response.text
+    assert_security_headers(response)
+    assert server.row_count() == rows_before
+
+
+def test_content_over_max_size_is_413(server: Server) -> None:
+    assert server.post(b"x" * (SMALL_MAX_SIZE - 1) + b"\n").status_code in (200, 201)
+    response = server.post(b"y" * (SMALL_MAX_SIZE + 1))
+    assert response.status_code == 413
+    assert str(SMALL_MAX_SIZE) in response.text
+    assert_security_headers(response)
+
+
+def test_chunked_body_over_max_size_is_413(server: Server) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(5):
+            yield b"z" * (SMALL_MAX_SIZE // 2)
+
+    response = server.post(chunks())  # type: ignore[arg-type]
+    assert response.status_code == 413
+
+
+def test_form_field_over_max_size_is_413(server: Server) -> None:
+    response = server.post_form(data={"content": "w" * (SMALL_MAX_SIZE + 1)})
+    assert response.status_code == 413
+
+
+def test_concurrent_posts_of_the_same_content_leave_one_row(server: Server) -> None:
+    content = unique("everyone posts this at once")
+    rows_before = server.row_count()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(lambda _: server.post(content).status_code, range(24)))
+    assert statuses == [200] * 23 + [201]
+    assert server.row_count() == rows_before + 1
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+TRICKY_CONTENTS = {
+    "trailing-whitespace": b"the end   \t \n\n",
+    "crlf": b"line one\r\nline two\r\n",
+    "vertical-tab-form-feed": b"page\x0b\x0c\x0b\x0c",
+    "zero-width": "zero\u200bwidth\u200c\u200d\u2060\ufeff\n".encode(),
+    "no-final-newline": b"no newline at all",
+    "not-utf8": b"latin-1 caf\xe9 \xff\xfe\n",
+}
+
+
+@pytest.mark.parametrize("content", TRICKY_CONTENTS.values(), ids=TRICKY_CONTENTS.keys())
+def test_raw_returns_the_exact_bytes(server: Server, content: bytes) -> None:
+    server.post(content)
+    response = server.get(f"/raw/{md5_prefix(content)}")
+    assert response.status_code == 200
+    assert response.content == content
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert_security_headers(response)
+
+
+def test_page_escapes_html_and_script(server: Server) -> None:
+    content = b'<script>alert("x")</script><img src=x onerror=alert(1)> & done\n' + unique("xss")
+    server.post(content)
+    response = server.get(f"/{md5_prefix(content)}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert_security_headers(response)
+    page = response.text
+    assert "<script>" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&amp; done" in page
+    assert f'href="raw/{md5_prefix(content)}"' in page
+
+
+def test_page_links_http_urls_only(server: Server) -> None:
+    content = (
+        b"Go left: https://example.org/abc123.\n"
+        b"Go right: http://example.org/q?a=1&b=2\t\x0b\n"
+        b"Not this: javascript:alert(1) nor ftp://example.org/x\n" + unique("links")
+    )
+    server.post(content)
+    page = server.get(f"/{md5_prefix(content)}").text
+    assert '<a href="https://example.org/abc123" rel="nofollow noopener noreferrer">' in page
+    assert '<a href="http://example.org/q?a=1&amp;b=2" rel="nofollow noopener noreferrer">' in page
+    assert 'href="javascript' not in page
+    assert 'href="ftp' not in page
+
+
+def test_linkify_cannot_break_out_of_the_attribute() -> None:
+    html_text = linkify('see https://e.com/"onmouseover="alert(1) and https://e.com/<b>x</b>')
+    assert html_text.count("<a ") == 2
+    assert '"onmouseover' not in html_text
+    assert "<b>" not in html_text
+    assert 'href="https://e.com/"' in html_text
+
+
+def test_linkify_stops_urls_at_invisible_suffix_characters() -> None:
+    html_text = linkify("https://e.com/next\u200b\u200c\n")
+    assert 'href="https://e.com/next"' in html_text
+
+
+def test_json_metadata(server: Server) -> None:
+    content = unique("metadata")
+    server.post(content)
+    paste_id = md5_prefix(content)
+    response = server.get(f"/{paste_id}.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert_security_headers(response)
+    metadata = response.json()
+    assert metadata == {
+        "id": paste_id,
+        "md5": hashlib.md5(content).hexdigest(),
+        "size": len(content),
+        "created": metadata["created"],
+        "url": f"{server.base_url}/{paste_id}",
+        "raw_url": f"{server.base_url}/raw/{paste_id}",
+    }
+    assert isinstance(metadata["created"], float)
+
+
+def test_index_explains_posting_with_curl(server: Server) -> None:
+    response = server.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert f"curl --data-binary @file.txt {server.base_url}/" in response.text
+    assert_security_headers(response)
+
+
+def test_api_info(server: Server) -> None:
+    response = server.get("/api/info")
+    assert response.status_code == 200
+    assert_security_headers(response)
+    info = response.json()
+    assert info["id_length"] == 6
+    assert info["max_size"] == SMALL_MAX_SIZE
+    assert info["base_url"] == server.base_url
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", info["version"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/000000",
+        "/ABCDEF",
+        "/abcde",
+        "/abcdef0",
+        "/zzzzzz",
+        "/raw/zzzzzz",
+        "/raw/abc",
+        "/raw/ABCDEF",
+        "/000000.json",
+        "/abc.json",
+        "/raw/..%2Fetc",
+        "/nothing/here",
+    ],
+)
+def test_unknown_or_malformed_ids_are_404(server: Server, path: str) -> None:
+    response = server.get(path)
+    assert response.status_code == 404
+    assert_security_headers(response)
+
+
+def test_wrong_method_is_405_with_security_headers(server: Server) -> None:
+    response = server.client.post(f"{server.base_url}/api/info", content=b"x")
+    assert response.status_code == 405
+    assert_security_headers(response)
+
+
+def test_a_browser_post_gets_a_clickable_link(server: Server) -> None:
+    content = unique("browser")
+    response = server.post(content, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert response.status_code == 201
+    url = f"{server.base_url}/{md5_prefix(content)}"
+    assert f'<a href="{url}">' in response.text
+
+
+# --- the command itself ----------------------------------------------------------------------
+
+
+def test_base_url_option_sets_paste_urls(start_md5bin_server, tmp_path: Path) -> None:  # noqa: F811
+    base_url, _ = start_md5bin_server(
+        tmp_path, 6, extra_args=["--base-url", "https://bin.example.com/"]
+    )
+    content = b"behind a proxy\n"
+    response = httpx.post(f"{base_url}/", content=content, timeout=30)
+    assert response.headers["location"] == f"https://bin.example.com/{md5_prefix(content)}"
+    assert (
+        httpx.get(f"{base_url}/api/info", timeout=30).json()["base_url"]
+        == "https://bin.example.com"
+    )
+
+
+def test_serve_prints_url_and_database_on_one_line(start_md5bin_server, tmp_path: Path) -> None:  # noqa: F811
+    base_url, process = start_md5bin_server(tmp_path, 6)
+    first_line = server_log(process).splitlines()[0]
+    assert first_line.startswith(f"md5bin: serving {base_url} from ")
+    assert str(process.md5bin_db_path) in first_line
+
+
+def test_ctrl_c_stops_the_server_with_130_and_no_traceback(tmp_path: Path) -> None:
+    _, process = launch_md5bin_server(tmp_path, 6)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    log = server_log(process)
+    assert "Traceback" not in log
+    assert log.strip().splitlines()[-1] == "md5steg: interrupted"
+
+
+def test_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as occupier:
+        occupier.bind(("127.0.0.1", 0))
+        occupier.listen()
+        port = occupier.getsockname()[1]
+        result = run_serve("--db", str(tmp_path / "db.sqlite3"), "--port", str(port))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1:{port}: the port is already in use; "
+        "stop the other server or choose another --port (0 picks a free one)"
+    ]
+
+
+@pytest.mark.parametrize("id_length", ["3", "33", "six"])
+def test_bad_id_length_is_a_usage_error(tmp_path: Path, id_length: str) -> None:
+    result = run_serve(
+        "--db", str(tmp_path / "db.sqlite3"), "--port", "0", "--id-length", id_length
+    )
+    assert result.returncode == 2
+    assert "--id-length" in result.stderr
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_id_length_mismatch_with_the_database_exits_1(tmp_path: Path) -> None:
+    from md5steg.md5bin import Md5binStore
+
+    Md5binStore(tmp_path / "db.sqlite3", id_length=6).close()
+    result = run_serve("--db", str(tmp_path / "db.sqlite3"), "--port", "0", "--id-length", "8")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "created with 6-character ids, not 8" in result.stderr
+
+
+def test_bad_base_url_exits_1(tmp_path: Path) -> None:
+    result = run_serve("--db", str(tmp_path / "db.sqlite3"), "--port", "0", "--base-url", "ftp://x")
+    assert result.returncode == 1
+    assert "base URL" in result.stderr
+
+
+def test_serve_has_help_text() -> None:
+    result = run_serve("--help")
+    assert result.returncode == 0
+    for option in ["--db", "--host", "--port", "--id-length", "--base-url", "--max-size"]:
+        assert option in result.stdout
+
+
+def test_find_does_not_import_the_web_stack() -> None:
+    code = (
+        "import sys; from md5steg.cli import cli; cli.get_command(None, 'find'); "
+        "import md5steg.md5bin; "
+        "web = ('starlette', 'uvicorn'); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in web)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
