@@ -33,8 +33,9 @@ from md5steg.alphabets import Alphabet  # noqa: E402
 from md5steg.layout import Layout, choose_layout  # noqa: E402
 from md5steg.target import Target  # noqa: E402
 
-Measure = Callable[[float], float]
-"""Runs one timed sample of about ``seconds`` and returns candidates per second."""
+Measure = Callable[[float], Dict[str, float]]
+"""Runs one timed sample of about ``seconds``: candidates per wall-clock second (``rate``)
+and per second of this thread's CPU time (``cpu_rate``, what an unshared core would do)."""
 
 
 # -- inputs --------------------------------------------------------------------
@@ -106,10 +107,10 @@ class ScanMeasure:
         self._chunk = self._step
         self._cursor = start
 
-    def __call__(self, seconds: float) -> float:
+    def __call__(self, seconds: float) -> Dict[str, float]:
         scan = self._scan
         tried_total = 0
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.thread_time()
         while True:
             chunk_began = time.perf_counter()
             _, tried = scan(self._cursor, self._cursor + self._chunk)
@@ -119,7 +120,8 @@ class ScanMeasure:
             if now - chunk_began < seconds / 20:  # keep the timer's share small
                 self._chunk *= 2
             if now - began >= seconds:
-                return tried_total / (now - began)
+                cpu = max(time.thread_time() - cpu_began, 1e-9)
+                return {"rate": tried_total / (now - began), "cpu_rate": tried_total / cpu}
 
 
 def naive_measure(inputs: Inputs, start: int = 0) -> Measure:
@@ -213,11 +215,12 @@ class PyPyWorker:
             raise RuntimeError(f"the PyPy worker failed: {reply['error']}")
         return reply
 
-    def measure(self, method: str, seconds: float) -> float:
+    def measure(self, method: str, seconds: float) -> Dict[str, float]:
         assert self._process.stdin is not None
         self._process.stdin.write(json.dumps({"method": method, "seconds": seconds}) + "\n")
         self._process.stdin.flush()
-        return float(self._read()["rate"])
+        reply = self._read()
+        return {"rate": float(reply["rate"]), "cpu_rate": float(reply["cpu_rate"])}
 
     def close(self) -> None:
         if self._process.stdin is not None:

@@ -47,8 +47,7 @@ def main() -> int:
     }), flush=True)  # fmt: skip
     for line in sys.stdin:
         request = json.loads(line)
-        rate = measures[request["method"]](float(request["seconds"]))
-        print(json.dumps({"rate": rate}), flush=True)
+        print(json.dumps(measures[request["method"]](float(request["seconds"]))), flush=True)
     return 0
 
 

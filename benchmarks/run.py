@@ -158,7 +158,9 @@ def per_core(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str
                 for method in ("hashlib", "unrolled"):
                     active = worker
 
-                    def sample(seconds: float, method: str = method, active: harness.PyPyWorker = active) -> float:
+                    def sample(
+                        seconds: float, method: str = method, active: harness.PyPyWorker = active
+                    ) -> Dict[str, float]:
                         return active.measure(method, seconds)
 
                     add(f"pure-{method}-pypy", f"pure engine, {method} path, PyPy", sample)
@@ -177,24 +179,28 @@ def per_core(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str
         if worker is not None:
             worker.close()
 
-    naive = harness.summarize(samples["naive-cpython"])["median"]
+    naive = harness.summarize([s["rate"] for s in samples["naive-cpython"]])["median"]
+    naive_cpu = harness.summarize([s["cpu_rate"] for s in samples["naive-cpython"]])["median"]
     rows = []
-    for name, rates in samples.items():
-        stats = harness.summarize(rates)
+    for name, taken in samples.items():
+        stats = harness.summarize([s["rate"] for s in taken])
+        cpu = harness.summarize([s["cpu_rate"] for s in taken])
         target = PER_CORE_TARGETS.get(name)
         rows.append({
             "name": name,
             "label": labels[name],
             **stats,
+            "cpu_median": cpu["median"],
             "speedup_vs_naive": stats["median"] / naive,
+            "cpu_speedup_vs_naive": cpu["median"] / naive_cpu,
             "target": target,
             "meets_target": None if target is None else stats["median"] >= target,
-            "samples": rates,
+            "samples": taken,
         })  # fmt: skip
     return {"rows": rows, "pypy": pypy_info, "cpython_verified": cpython_checks, "notes": notes}
 
 
-def _bind(measure: harness.Measure, seconds: float) -> Callable[[], float]:
+def _bind(measure: harness.Measure, seconds: float) -> Callable[[], Dict[str, float]]:
     return lambda: measure(seconds)
 
 

@@ -48,6 +48,7 @@ def test_per_core_measures_every_implementation_with_positive_rates(tiny_results
     for row in rows.values():
         assert len(row["samples"]) == 2
         assert 0 < row["min"] <= row["median"] <= row["max"]
+        assert row["cpu_median"] > 0
     assert rows["naive-cpython"]["speedup_vs_naive"] == 1.0
     assert all(check["ok"] for check in tiny_results["per_core"]["cpython_verified"])
 
