@@ -114,11 +114,11 @@ def find_cycle(graph: Graph, prefer: Optional[str] = None) -> Optional[list[str]
     """
     if prefer is not None and prefer in graph.get(prefer, ()):
         return [prefer, prefer]
-    for node in sorted(graph):
-        if node in graph[node]:
-            return [node, node]
-    for component in strongly_connected_components(graph):
+    components = sorted(strongly_connected_components(graph), key=lambda component: prefer not in component)
+    for component in components:
         if len(component) < 2:
+            if component[0] in graph[component[0]]:
+                return [component[0], component[0]]
             continue
         members = set(component)
         start = prefer if prefer in members else component[0]
@@ -130,10 +130,12 @@ def find_cycle(graph: Graph, prefer: Optional[str] = None) -> Optional[list[str]
             for node in frontier:
                 for target in sorted(graph[node]):
                     if target == start:
+                        if node == start:
+                            return [start, start]
                         path = [node]
                         while path[-1] != start:
                             path.append(parents[path[-1]])
-                        return [start, *reversed(path[:-1]), start] if len(path) > 1 else [start, node, start]
+                        return [start, *reversed(path[:-1]), start]
                     if target in members and target not in parents and target != start:
                         parents[target] = node
                         next_frontier.append(target)
