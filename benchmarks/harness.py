@@ -20,20 +20,21 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
 if str(SRC) not in sys.path:  # run from a checkout without installing (PyPy does this)
     sys.path.insert(0, str(SRC))
 
-from md5steg.alphabets import Alphabet  # noqa: E402
-from md5steg.layout import Layout, choose_layout  # noqa: E402
-from md5steg.target import Target  # noqa: E402
+from md5steg.alphabets import Alphabet
+from md5steg.layout import Layout, choose_layout
+from md5steg.target import Target
 
-Measure = Callable[[float], Dict[str, float]]
+Measure = Callable[[float], dict[str, float]]
 """Runs one timed sample of about ``seconds``: candidates per wall-clock second (``rate``)
 and per second of this thread's CPU time (``cpu_rate``, what an unshared core would do)."""
 
@@ -51,7 +52,7 @@ class Inputs:
     layout: Layout
     seed: int
 
-    def describe(self) -> Dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         return {
             "content_bytes": len(self.content),
             "alphabet": self.alphabet.name,
@@ -63,7 +64,9 @@ class Inputs:
         }
 
 
-def make_inputs(seed: int = 2026, content_length: int = 1000, prefix_digits: int = 8, alphabet: str = "ws5") -> Inputs:
+def make_inputs(
+    seed: int = 2026, content_length: int = 1000, prefix_digits: int = 8, alphabet: str = "ws5"
+) -> Inputs:
     """Seeded content and a random ``prefix_digits``-hex prefix (<= 8 lets the C core check one word)."""
     rng = random.Random(seed)
     content = bytes(rng.getrandbits(8) for _ in range(content_length))
@@ -76,7 +79,7 @@ def make_inputs(seed: int = 2026, content_length: int = 1000, prefix_digits: int
 # -- statistics ----------------------------------------------------------------
 
 
-def summarize(values: Sequence[float]) -> Dict[str, float]:
+def summarize(values: Sequence[float]) -> dict[str, float]:
     """Median, min, max and quartiles of a sample (quartiles need at least two values)."""
     ordered = sorted(values)
     if not ordered:
@@ -107,7 +110,7 @@ class ScanMeasure:
         self._chunk = self._step
         self._cursor = start
 
-    def __call__(self, seconds: float) -> Dict[str, float]:
+    def __call__(self, seconds: float) -> dict[str, float]:
         scan = self._scan
         tried_total = 0
         began, cpu_began = time.perf_counter(), time.thread_time()
@@ -160,7 +163,7 @@ def compiled_measure(inputs: Inputs, simd: str, start: int = 0) -> Measure:
     return scanner_measure(scanner, inputs, start)
 
 
-def compiled_simd_paths() -> List[str]:
+def compiled_simd_paths() -> list[str]:
     """SIMD paths of the compiled core on this CPU (empty when it is not built)."""
     try:
         from md5steg import _core
@@ -169,7 +172,9 @@ def compiled_simd_paths() -> List[str]:
     return list(_core.simd_paths())
 
 
-def verify_pure(method: str, prefix: str = "a7", content_length: int = 77, stop: int = 20000) -> Dict[str, Any]:
+def verify_pure(
+    method: str, prefix: str = "a7", content_length: int = 77, stop: int = 20000
+) -> dict[str, Any]:
     """Scan a short target with the pure engine and check the hit against hashlib candidate by candidate."""
     from md5steg import _engine_py
 
@@ -177,11 +182,21 @@ def verify_pure(method: str, prefix: str = "a7", content_length: int = 77, stop:
     target = Target.from_prefix(prefix)
     layout = choose_layout(len(content), Alphabet.named("ws5"), target)
     scanner = _engine_py.Scanner(content, layout, target, method=method)
-    hit, tried = scanner.scan(0, stop)
+    hit, _tried = scanner.scan(0, stop)
     expected = next(
-        (n for n in range(stop) if hashlib.md5(content + layout.suffix(n)).hexdigest().startswith(prefix)), -1
+        (
+            n
+            for n in range(stop)
+            if hashlib.md5(content + layout.suffix(n)).hexdigest().startswith(prefix)
+        ),
+        -1,
     )
-    return {"method": scanner.method, "hit": hit, "expected": expected, "ok": hit == expected and hit >= 0}
+    return {
+        "method": scanner.method,
+        "hit": hit,
+        "expected": expected,
+        "ok": hit == expected and hit >= 0,
+    }
 
 
 # -- the PyPy worker, driven over a pipe -----------------------------------------
@@ -203,19 +218,19 @@ class PyPyWorker:
              "--warmup", str(warmup_seconds)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, cwd=str(REPO),
         )  # fmt: skip
-        self.ready: Dict[str, Any] = self._read()
+        self.ready: dict[str, Any] = self._read()
 
-    def _read(self) -> Dict[str, Any]:
+    def _read(self) -> dict[str, Any]:
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
             raise RuntimeError(f"the PyPy worker exited with status {self._process.wait()}")
-        reply: Dict[str, Any] = json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
             raise RuntimeError(f"the PyPy worker failed: {reply['error']}")
         return reply
 
-    def measure(self, method: str, seconds: float) -> Dict[str, float]:
+    def measure(self, method: str, seconds: float) -> dict[str, float]:
         assert self._process.stdin is not None
         self._process.stdin.write(json.dumps({"method": method, "seconds": seconds}) + "\n")
         self._process.stdin.flush()
@@ -235,7 +250,9 @@ class PyPyWorker:
 # -- the process pool -------------------------------------------------------------
 
 
-def pool_measure(inputs: Inputs, processes: int, candidates: int, chunk: int, engine: str, simd: str) -> Dict[str, float]:
+def pool_measure(
+    inputs: Inputs, processes: int, candidates: int, chunk: int, engine: str, simd: str
+) -> dict[str, float]:
     """Throughput of the real coordinator and process pool over a fixed number of candidates.
 
     The job's layout is capped at ``candidates`` nonces, so ``_run_backend``
@@ -256,7 +273,9 @@ def pool_measure(inputs: Inputs, processes: int, candidates: int, chunk: int, en
     hit, tried = _run_backend(ProcessPoolBackend(processes), job, 0, chunk, 0, lambda _: None)
     seconds = time.perf_counter() - began
     if hit >= 0 or tried != layout.capacity:
-        raise RuntimeError(f"pool scan of {layout.capacity} candidates reported hit {hit}, tried {tried}")
+        raise RuntimeError(
+            f"pool scan of {layout.capacity} candidates reported hit {hit}, tried {tried}"
+        )
     return {"rate": tried / seconds, "seconds": seconds, "candidates": tried}
 
 
@@ -274,7 +293,7 @@ class CappedLayout(Layout):
 # -- end to end ---------------------------------------------------------------------
 
 
-def cli_command() -> List[str]:
+def cli_command() -> list[str]:
     """How to start ``md5steg`` the way a user does: the console script beside this Python."""
     script = Path(sys.executable).parent / "md5steg"
     if script.exists():
@@ -282,32 +301,47 @@ def cli_command() -> List[str]:
     return [sys.executable, "-c", "import sys; from md5steg.cli import main; sys.exit(main())"]
 
 
-def run_cli_find(prefix: str, source: Path, output: Path, timeout: float) -> Dict[str, Any]:
+def run_cli_find(prefix: str, source: Path, output: Path, timeout: float) -> dict[str, Any]:
     """Time one ``md5steg find --prefix P FILE -o OUT --json`` subprocess, start-up included."""
-    command = cli_command() + ["find", "--prefix", prefix, str(source), "-o", str(output), "--json", "--quiet"]
+    command = cli_command() + [
+        "find",
+        "--prefix",
+        prefix,
+        str(source),
+        "-o",
+        str(output),
+        "--json",
+        "--quiet",
+    ]
     began = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    completed = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=timeout
+    )
     seconds = time.perf_counter() - began
     if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {completed.returncode}: {completed.stderr.strip()}")
-    report: Dict[str, Any] = json.loads(completed.stdout)
+        raise RuntimeError(
+            f"{' '.join(command)} exited {completed.returncode}: {completed.stderr.strip()}"
+        )
+    report: dict[str, Any] = json.loads(completed.stdout)
     digest = hashlib.md5(output.read_bytes()).hexdigest()
     if not digest.startswith(prefix):
-        raise RuntimeError(f"md5steg find wrote a file with MD5 {digest}, which does not start with {prefix}")
+        raise RuntimeError(
+            f"md5steg find wrote a file with MD5 {digest}, which does not start with {prefix}"
+        )
     return {"prefix": prefix, "seconds": seconds, "candidates": report.get("candidates"),
             "search_seconds": report.get("seconds"), "jobs": report.get("jobs"),
             "engine": report.get("engine"), "simd": report.get("simd")}  # fmt: skip
 
 
-def random_prefixes(seed: int, digits: int, count: int) -> List[str]:
+def random_prefixes(seed: int, digits: int, count: int) -> list[str]:
     rng = random.Random(f"{seed}-{digits}")
     return ["".join(rng.choice("0123456789abcdef") for _ in range(digits)) for _ in range(count)]
 
 
-def interleaved(measures: Dict[str, Callable[[], Any]], rounds: int) -> Dict[str, List[Any]]:
+def interleaved(measures: dict[str, Callable[[], Any]], rounds: int) -> dict[str, list[Any]]:
     """Run every measure once per round, rotating the order each round; samples per name."""
     names = list(measures)
-    samples: Dict[str, List[Any]] = {name: [] for name in names}
+    samples: dict[str, list[Any]] = {name: [] for name in names}
     for round_index in range(rounds):
         shift = round_index % len(names) if names else 0
         for name in names[shift:] + names[:shift]:
@@ -315,7 +349,7 @@ def interleaved(measures: Dict[str, Callable[[], Any]], rounds: int) -> Dict[str
     return samples
 
 
-def loadavg() -> Optional[List[float]]:
+def loadavg() -> list[float] | None:
     try:
         return [round(value, 2) for value in os.getloadavg()]
     except (AttributeError, OSError):

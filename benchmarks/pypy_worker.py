@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import harness
 
 
 def main() -> int:
@@ -30,12 +30,20 @@ def main() -> int:
 
     inputs = harness.make_inputs(args.seed, args.content_length, len(args.prefix), args.alphabet)
     if inputs.target.pattern != args.prefix:
-        print(json.dumps({"error": f"inputs differ from the parent's: {inputs.target.pattern} != {args.prefix}"}))
+        print(
+            json.dumps(
+                {
+                    "error": f"inputs differ from the parent's: {inputs.target.pattern} != {args.prefix}"
+                }
+            )
+        )
         return 1
     verified = [harness.verify_pure(method) for method in ("hashlib", "unrolled")]
     measures = {}
     for method in ("hashlib", "unrolled"):
-        measures[method] = harness.pure_measure(inputs, method, start=0 if method == "hashlib" else 2**40)
+        measures[method] = harness.pure_measure(
+            inputs, method, start=0 if method == "hashlib" else 2**40
+        )
         measures[method](args.warmup)
     print(json.dumps({
         "ready": True,

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 
-def _mps(rate: Optional[float]) -> str:
+def _mps(rate: float | None) -> str:
     """Candidates/s as M/s with three significant digits."""
     if rate is None:
         return "-"
     return f"{rate / 1e6:.3g}"
 
 
-def _verdict(meets: Optional[bool]) -> str:
+def _verdict(meets: bool | None) -> str:
     return "-" if meets is None else ("yes" if meets else "**no**")
 
 
-def machine_text(machine: Dict[str, Any]) -> str:
+def machine_text(machine: dict[str, Any]) -> str:
     lines = [
         f"CPU:       {machine['cpu']} ({machine['cores']} cores usable)",
-        f"SIMD:      {' '.join(machine['simd_flags']) or '-'}; compiled core paths: "
-        f"{', '.join(machine['compiled_simd_paths']) or 'not built'}",
+        (
+            f"SIMD:      {' '.join(machine['simd_flags']) or '-'}; compiled core paths: "
+            f"{', '.join(machine['compiled_simd_paths']) or 'not built'}"
+        ),
         f"Compiler:  CC={machine['cc']}; {machine['compiler'] or '?'}",
         f"Python:    {machine['python']}; Cython {machine['cython'] or '-'}; PyPy: {machine['pypy'] or 'not found'}",
         f"md5steg:   {machine['md5steg']} ({machine['commit'] or 'no git'}); OS {machine['os']}",
@@ -31,14 +33,16 @@ def machine_text(machine: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: Dict[str, Any]) -> str:
+def markdown(results: dict[str, Any]) -> str:
     """The whole report: machine, per-core table, scaling table, end-to-end table."""
-    out: List[str] = [
+    out: list[str] = [
         "# md5steg benchmark results",
         "",
-        f"Command: `{results['command']}` ({results['mode']} mode, {results['machine']['date']}, "
-        f"{results['wall_seconds']:.0f} s). Rates are candidates/s measured on wall-clock time; "
-        "medians over interleaved rounds, spread is min-max.",
+        (
+            f"Command: `{results['command']}` ({results['mode']} mode, {results['machine']['date']}, "
+            f"{results['wall_seconds']:.0f} s). Rates are candidates/s measured on wall-clock time; "
+            "medians over interleaved rounds, spread is min-max."
+        ),
         "",
         "```",
         machine_text(results["machine"]),
@@ -51,13 +55,17 @@ def markdown(results: Dict[str, Any]) -> str:
     out += [
         "## One core",
         "",
-        f"Same inputs for every row: {inputs['content_bytes']} bytes of seeded content, alphabet "
-        f"`{inputs['alphabet']}`, target prefix `{inputs['target']}` ({len(inputs['target'])} hex), "
-        f"{inputs['suffix_symbols']}-symbol suffix, {inputs['fast_digits']} fast digits. "
-        f"{settings['repeats']} rounds x {settings['seconds']} s per implementation, order rotated each round.",
+        (
+            f"Same inputs for every row: {inputs['content_bytes']} bytes of seeded content, alphabet "
+            f"`{inputs['alphabet']}`, target prefix `{inputs['target']}` ({len(inputs['target'])} hex), "
+            f"{inputs['suffix_symbols']}-symbol suffix, {inputs['fast_digits']} fast digits. "
+            f"{settings['repeats']} rounds x {settings['seconds']} s per implementation, order rotated each round."
+        ),
         "",
-        "| implementation | M cand/s (median) | spread (min-max) | IQR | speed-up vs naive "
-        "| M cand/CPU-s (median) | target | meets |",
+        (
+            "| implementation | M cand/s (median) | spread (min-max) | IQR | speed-up vs naive "
+            "| M cand/CPU-s (median) | target | meets |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for row in per_core["rows"]:
@@ -67,7 +75,11 @@ def markdown(results: Dict[str, Any]) -> str:
             f"| {_mps(row['target']) + ' M/s' if row['target'] else '-'} | {_verdict(row['meets_target'])} |"
         )
     out.append("")
-    missing = [name for name in ("cython-avx512", "cython-avx2") if name not in {r["name"] for r in per_core["rows"]}]
+    missing = [
+        name
+        for name in ("cython-avx512", "cython-avx2")
+        if name not in {r["name"] for r in per_core["rows"]}
+    ]
     notes = list(per_core["notes"])
     if missing:
         notes.append(
@@ -77,8 +89,12 @@ def markdown(results: Dict[str, Any]) -> str:
     if pypy.get("verified"):
         checks = ", ".join(f"{c['method']}: hit {c['hit']} vs hashlib {c['expected']} {'ok' if c['ok'] else 'MISMATCH'}"
                            for c in pypy["verified"])  # fmt: skip
-        notes.append(f"PyPy {pypy.get('pypy_version') or pypy.get('pypy')}: results checked against hashlib ({checks})")
-    cpython_checks = ", ".join(f"{c['method']}: {'ok' if c['ok'] else 'MISMATCH'}" for c in per_core["cpython_verified"])
+        notes.append(
+            f"PyPy {pypy.get('pypy_version') or pypy.get('pypy')}: results checked against hashlib ({checks})"
+        )
+    cpython_checks = ", ".join(
+        f"{c['method']}: {'ok' if c['ok'] else 'MISMATCH'}" for c in per_core["cpython_verified"]
+    )
     notes.append(f"CPython pure paths checked against hashlib ({cpython_checks})")
     notes.append(
         "M cand/CPU-s divides by the measuring thread's CPU time instead of wall time: what an unshared "
@@ -92,10 +108,12 @@ def markdown(results: Dict[str, Any]) -> str:
         out += [
             "## Scaling over processes",
             "",
-            f"The `{scaling['engine']}/{scaling['simd']}` core through the real coordinator (`search._run_backend`) "
-            f"and `ProcessPoolBackend`, a target that never hits, ~{settings['scaling_seconds']} s of work per run "
-            f"(chunks of {scaling['chunk']:,} candidates), pool start-up and shutdown included; "
-            f"{settings['scaling_repeats']} interleaved rounds.",
+            (
+                f"The `{scaling['engine']}/{scaling['simd']}` core through the real coordinator (`search._run_backend`) "
+                f"and `ProcessPoolBackend`, a target that never hits, ~{settings['scaling_seconds']} s of work per run "
+                f"(chunks of {scaling['chunk']:,} candidates), pool start-up and shutdown included; "
+                f"{settings['scaling_repeats']} interleaved rounds."
+            ),
             "",
             "| processes | M cand/s (median) | spread (min-max) | speed-up vs 1 | efficiency | target | meets |",
             "|---:|---:|---:|---:|---:|---:|:---:|",
@@ -115,16 +133,20 @@ def markdown(results: Dict[str, Any]) -> str:
             out += [f"- {e2e['status']}", ""]
         else:
             out += [
-                f"`{e2e['command']}` on a {1200}-byte text file, timed from the parent (Python start-up, "
-                "imports, calibration, pool and file write included); a different random prefix each run, "
-                "so the spread includes the luck of the search.",
+                (
+                    f"`{e2e['command']}` on a {1200}-byte text file, timed from the parent (Python start-up, "
+                    "imports, calibration, pool and file write included); a different random prefix each run, "
+                    "so the spread includes the luck of the search."
+                ),
                 "",
                 "| prefix | runs | median s | spread (min-max) | median candidates | target | meets |",
                 "|---|---:|---:|---:|---:|---:|:---:|",
             ]
             for row in e2e["rows"]:
                 if row["status"] != "measured":
-                    out.append(f"| {row['digits']} hex | 0 | - | - | - | < {row['target_seconds']} s | {row['status']} |")
+                    out.append(
+                        f"| {row['digits']} hex | 0 | - | - | - | < {row['target_seconds']} s | {row['status']} |"
+                    )
                     continue
                 out.append(
                     f"| {row['digits']} hex | {row['n']} | {row['median']:.3f} | {row['min']:.3f}-{row['max']:.3f} "
@@ -134,7 +156,7 @@ def markdown(results: Dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def without_samples(results: Dict[str, Any]) -> Dict[str, Any]:
+def without_samples(results: dict[str, Any]) -> dict[str, Any]:
     """The summary for ``results.json``: everything but the per-sample lists."""
     summary = copy.deepcopy(results)
     for section in ("per_core", "scaling"):
@@ -145,7 +167,7 @@ def without_samples(results: Dict[str, Any]) -> Dict[str, Any]:
     return summary
 
 
-def plot(results: Dict[str, Any], path: Path) -> Optional[str]:
+def plot(results: dict[str, Any], path: Path) -> str | None:
     """Log-scale bar chart of per-core medians with min-max whiskers; returns why not, if it can't."""
     try:
         import matplotlib
@@ -160,7 +182,10 @@ def plot(results: Dict[str, Any], path: Path) -> Optional[str]:
     low = [(row["median"] - row["min"]) / 1e6 for row in rows]
     high = [(row["max"] - row["median"]) / 1e6 for row in rows]
     figure, axes = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.6))
-    colours = ["#c44e52" if n.startswith("naive") else "#4c72b0" if n.startswith("cython") else "#55a868" for n in names]
+    colours = [
+        "#c44e52" if n.startswith("naive") else "#4c72b0" if n.startswith("cython") else "#55a868"
+        for n in names
+    ]
     axes.barh(names, medians, xerr=[low, high], color=colours, capsize=3)
     for index, row in enumerate(rows):
         label_at = max(row["max"], row.get("target") or 0) / 1e6 * 1.2
@@ -172,7 +197,9 @@ def plot(results: Dict[str, Any], path: Path) -> Optional[str]:
     axes.set_xlabel("million candidates per second, one core (log scale; | = target)")
     machine = results["machine"]
     axes.set_title(f"md5steg throughput per core: {machine['cpu']}", fontsize=10)
-    axes.set_xlim(min(medians) / 2, max(medians + [r["target"] / 1e6 for r in rows if r.get("target")]) * 8)
+    axes.set_xlim(
+        min(medians) / 2, max(medians + [r["target"] / 1e6 for r in rows if r.get("target")]) * 8
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -24,12 +23,12 @@ import sysconfig
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
-import report  # noqa: E402
+import harness
+import report
 
 PER_CORE_TARGETS = {
     "cython-avx512": 300e6,
@@ -49,13 +48,25 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Benchmark md5steg's engines, process pool and CLI.")
-    parser.add_argument("--quick", action="store_true", help="short samples and few repeats (~1 minute)")
-    parser.add_argument("--seconds", type=float, help="length of one per-core sample (default 1.0; quick 0.3)")
-    parser.add_argument("--repeats", type=int, help="interleaved rounds per implementation (default 7; quick 3)")
-    parser.add_argument("--seed", type=int, default=2026, help="seed for the content and the prefixes")
-    parser.add_argument("--pypy", default=shutil.which("pypy3"), help="PyPy executable (default: pypy3 on PATH)")
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark md5steg's engines, process pool and CLI."
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="short samples and few repeats (~1 minute)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, help="length of one per-core sample (default 1.0; quick 0.3)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, help="interleaved rounds per implementation (default 7; quick 3)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=2026, help="seed for the content and the prefixes"
+    )
+    parser.add_argument(
+        "--pypy", default=shutil.which("pypy3"), help="PyPy executable (default: pypy3 on PATH)"
+    )
     parser.add_argument("--skip", action="append", default=[], choices=["pypy", "scaling", "e2e", "plot"],
                         help="leave a section out (repeatable)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
@@ -73,16 +84,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 # -- the machine ------------------------------------------------------------------
 
 
-def _first_line(command: List[str]) -> Optional[str]:
+def _first_line(command: list[str]) -> str | None:
     try:
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        completed = subprocess.run(command, check=False, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = (completed.stdout or completed.stderr).strip()
     return text.splitlines()[0] if text else None
 
 
-def machine_info(pypy: Optional[str]) -> Dict[str, Any]:
+def machine_info(pypy: str | None) -> dict[str, Any]:
     from md5steg import __version__
     from md5steg.pool import available_cores
 
@@ -95,7 +106,7 @@ def machine_info(pypy: Optional[str]) -> Dict[str, Any]:
     try:
         import Cython
 
-        cython_version: Optional[str] = Cython.__version__
+        cython_version: str | None = Cython.__version__
     except ImportError:
         cython_version = None
     cc = sysconfig.get_config_var("CC") or "cc"
@@ -120,47 +131,67 @@ def machine_info(pypy: Optional[str]) -> Dict[str, Any]:
 # -- sections ---------------------------------------------------------------------------
 
 
-def per_core(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str, Any]) -> Dict[str, Any]:
+def per_core(
+    args: argparse.Namespace, inputs: harness.Inputs, machine: dict[str, Any]
+) -> dict[str, Any]:
     """Every single-core implementation, interleaved round by round on the same inputs."""
-    labels: Dict[str, str] = {}
-    measures: Dict[str, harness.Measure] = {}
+    labels: dict[str, str] = {}
+    measures: dict[str, harness.Measure] = {}
 
     def add(name: str, label: str, measure: harness.Measure) -> None:
         labels[name] = label
         measures[name] = measure
 
     # Each implementation scans its own stretch of the nonce space.
-    add("naive-cpython", "naive loop, CPython (hashlib copy + hexdigest)", harness.naive_measure(inputs, 0))
-    add("pure-hashlib-cpython", "pure engine, hashlib path, CPython", harness.pure_measure(inputs, "hashlib", 2**40))
+    add(
+        "naive-cpython",
+        "naive loop, CPython (hashlib copy + hexdigest)",
+        harness.naive_measure(inputs, 0),
+    )
+    add(
+        "pure-hashlib-cpython",
+        "pure engine, hashlib path, CPython",
+        harness.pure_measure(inputs, "hashlib", 2**40),
+    )
     add("pure-unrolled-cpython", "pure engine, unrolled path, CPython",
         harness.pure_measure(inputs, "unrolled", 2 * 2**40))  # fmt: skip
     for offset, path in enumerate(machine["compiled_simd_paths"], start=3):
-        add(f"cython-{path}", f"Cython core, {path}", harness.compiled_measure(inputs, path, offset * 2**40))
-    notes: List[str] = []
+        add(
+            f"cython-{path}",
+            f"Cython core, {path}",
+            harness.compiled_measure(inputs, path, offset * 2**40),
+        )
+    notes: list[str] = []
     if not machine["compiled_simd_paths"]:
         notes.append("compiled core not built: no Cython rows (build with `pip install -e .`)")
 
-    worker: Optional[harness.PyPyWorker] = None
-    pypy_info: Dict[str, Any] = {"status": "skipped (--skip pypy)"} if "pypy" in args.skip else {}
+    worker: harness.PyPyWorker | None = None
+    pypy_info: dict[str, Any] = {"status": "skipped (--skip pypy)"} if "pypy" in args.skip else {}
     if "pypy" not in args.skip:
         if not args.pypy:
-            pypy_info = {"status": "skipped: no pypy3 on PATH (install Debian's pypy3 or pass --pypy)"}
+            pypy_info = {
+                "status": "skipped: no pypy3 on PATH (install Debian's pypy3 or pass --pypy)"
+            }
         else:
             log(f"starting the PyPy worker ({args.pypy}) and warming its JIT up ...")
             try:
-                worker = harness.PyPyWorker(args.pypy, inputs, warmup_seconds=2.0 if args.quick else 5.0)
+                worker = harness.PyPyWorker(
+                    args.pypy, inputs, warmup_seconds=2.0 if args.quick else 5.0
+                )
             except (OSError, RuntimeError, ValueError) as exc:
                 pypy_info = {"status": f"skipped: the PyPy worker failed to start ({exc})"}
             else:
                 pypy_info = {"status": "measured", **worker.ready}
                 if not all(check["ok"] for check in worker.ready["verified"]):
-                    pypy_info["status"] = "measured, but a PyPy result differed from hashlib (see verified)"
+                    pypy_info["status"] = (
+                        "measured, but a PyPy result differed from hashlib (see verified)"
+                    )
                 for method in ("hashlib", "unrolled"):
                     active = worker
 
                     def sample(
                         seconds: float, method: str = method, active: harness.PyPyWorker = active
-                    ) -> Dict[str, float]:
+                    ) -> dict[str, float]:
                         return active.measure(method, seconds)
 
                     add(f"pure-{method}-pypy", f"pure engine, {method} path, PyPy", sample)
@@ -200,11 +231,13 @@ def per_core(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str
     return {"rows": rows, "pypy": pypy_info, "cpython_verified": cpython_checks, "notes": notes}
 
 
-def _bind(measure: harness.Measure, seconds: float) -> Callable[[], Dict[str, float]]:
+def _bind(measure: harness.Measure, seconds: float) -> Callable[[], dict[str, float]]:
     return lambda: measure(seconds)
 
 
-def scaling(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str, Any], one_core_rate: float) -> Dict[str, Any]:
+def scaling(
+    args: argparse.Namespace, inputs: harness.Inputs, machine: dict[str, Any], one_core_rate: float
+) -> dict[str, Any]:
     """The best compiled path through the real coordinator and process pool on 1..N processes."""
     from md5steg.search import _chunk_size
 
@@ -214,9 +247,11 @@ def scaling(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str,
         engine, simd = "python", "none"
     chunk = _chunk_size(one_core_rate, inputs.layout.fast_size)
     counts = list(range(1, machine["cores"] + 1))
-    log(f"scaling: {engine}/{simd} on {counts} processes, {args.scaling_repeats} rounds of ~{args.scaling_seconds} s")
+    log(
+        f"scaling: {engine}/{simd} on {counts} processes, {args.scaling_repeats} rounds of ~{args.scaling_seconds} s"
+    )
 
-    def run(processes: int) -> Callable[[], Dict[str, float]]:
+    def run(processes: int) -> Callable[[], dict[str, float]]:
         candidates = max(chunk, int(one_core_rate * args.scaling_seconds * processes))
         return lambda: harness.pool_measure(inputs, processes, candidates, chunk, engine, simd)
 
@@ -235,7 +270,9 @@ def scaling(args: argparse.Namespace, inputs: harness.Inputs, machine: Dict[str,
     return {"engine": engine, "simd": simd, "chunk": chunk, "rows": rows}
 
 
-def end_to_end(args: argparse.Namespace, machine: Dict[str, Any], best_rate: float) -> Dict[str, Any]:
+def end_to_end(
+    args: argparse.Namespace, machine: dict[str, Any], best_rate: float
+) -> dict[str, Any]:
     """``md5steg find`` as a user runs it, Python start-up included, on random prefixes."""
     cores = machine["cores"]
     rows = []
@@ -244,12 +281,14 @@ def end_to_end(args: argparse.Namespace, machine: Dict[str, Any], best_rate: flo
         source.write_bytes(b"Meet me at the usual place at noon. Bring the blue folder.\n" * 20)
         output = Path(scratch) / "out.txt"
         try:
-            harness.run_cli_find("0", source, output, timeout=120)  # warm-up: page cache, .pyc files
+            harness.run_cli_find(
+                "0", source, output, timeout=120
+            )  # warm-up: page cache, .pyc files
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
             return {"rows": [], "status": f"skipped: `md5steg find` does not run ({exc})"}
         for digits, runs in args.e2e_runs.items():
             expected = 16**digits / max(best_rate * cores, 1.0)
-            row: Dict[str, Any] = {"digits": digits, "target_seconds": E2E_TARGETS[digits],
+            row: dict[str, Any] = {"digits": digits, "target_seconds": E2E_TARGETS[digits],
                                    "expected_search_seconds": expected}  # fmt: skip
             if expected * runs > args.e2e_budget:
                 row["status"] = (f"skipped: {runs} runs would take ~{expected * runs:.0f} s at "
@@ -264,19 +303,25 @@ def end_to_end(args: argparse.Namespace, machine: Dict[str, Any], best_rate: flo
             row.update(stats)
             row["status"] = "measured"
             row["meets_target"] = stats["median"] < E2E_TARGETS[digits]
-            row["median_candidates"] = harness.summarize([r["candidates"] or 0 for r in results])["median"]
+            row["median_candidates"] = harness.summarize([r["candidates"] or 0 for r in results])[
+                "median"
+            ]
             row["runs"] = results
             rows.append(row)
-    return {"rows": rows, "status": "measured", "command": " ".join(harness.cli_command()) + " find --prefix P FILE -o OUT --json --quiet"}
+    return {
+        "rows": rows,
+        "status": "measured",
+        "command": " ".join(harness.cli_command()) + " find --prefix P FILE -o OUT --json --quiet",
+    }
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.perf_counter()
     inputs = harness.make_inputs(args.seed)
     machine = machine_info(args.pypy if "pypy" not in args.skip else None)
     log(report.machine_text(machine))
-    results: Dict[str, Any] = {
+    results: dict[str, Any] = {
         "command": " ".join([Path(sys.executable).name, "benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:])),
         "mode": "quick" if args.quick else "full",
         "settings": {"seconds": args.seconds, "repeats": args.repeats, "scaling_seconds": args.scaling_seconds,
@@ -287,7 +332,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     results["per_core"] = per_core(args, inputs, machine)
     compiled = [row for row in results["per_core"]["rows"] if row["name"].startswith("cython-")]
     best = max(compiled or results["per_core"]["rows"], key=lambda row: row["median"])
-    one_core = best["median"] if compiled else next(r["median"] for r in results["per_core"]["rows"] if r["name"] == "pure-hashlib-cpython")
+    one_core = (
+        best["median"]
+        if compiled
+        else next(
+            r["median"] for r in results["per_core"]["rows"] if r["name"] == "pure-hashlib-cpython"
+        )
+    )
     if "scaling" not in args.skip:
         results["scaling"] = scaling(args, inputs, machine, one_core)
     if "e2e" not in args.skip:
@@ -298,8 +349,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.markdown(results)
     (args.out / "results.md").write_text(markdown, encoding="utf-8")
-    (args.out / "results.raw.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    (args.out / "results.json").write_text(json.dumps(report.without_samples(results), indent=1) + "\n", encoding="utf-8")
+    (args.out / "results.raw.json").write_text(
+        json.dumps(results, indent=1) + "\n", encoding="utf-8"
+    )
+    (args.out / "results.json").write_text(
+        json.dumps(report.without_samples(results), indent=1) + "\n", encoding="utf-8"
+    )
     written = ["results.md", "results.json", "results.raw.json"]
     if "plot" not in args.skip:
         problem = report.plot(results, args.out / "throughput.png")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -18,11 +18,14 @@ run = pytest.importorskip("run")
 
 
 @pytest.fixture(scope="module")
-def tiny_results(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def tiny_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A whole run in miniature: every per-core row, the pool on 1..N processes, one CLI call."""
     args = run.parse_args(["--quick", "--seconds", "0.01", "--repeats", "2", "--skip", "pypy"])
     args.scaling_seconds, args.scaling_repeats = 0.02, 1
-    args.e2e_runs, args.e2e_budget = {6: 1, 8: 1}, 0.0  # both skipped by the budget: no long searches
+    args.e2e_runs, args.e2e_budget = (
+        {6: 1, 8: 1},
+        0.0,
+    )  # both skipped by the budget: no long searches
     inputs = harness.make_inputs(seed=1, content_length=100)
     machine = run.machine_info(None)
     per_core = run.per_core(args, inputs, machine)
@@ -40,7 +43,9 @@ def tiny_results(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     }  # fmt: skip
 
 
-def test_per_core_measures_every_implementation_with_positive_rates(tiny_results: Dict[str, Any]) -> None:
+def test_per_core_measures_every_implementation_with_positive_rates(
+    tiny_results: dict[str, Any],
+) -> None:
     rows = {row["name"]: row for row in tiny_results["per_core"]["rows"]}
     expected = {"naive-cpython", "pure-hashlib-cpython", "pure-unrolled-cpython"}
     expected |= {f"cython-{path}" for path in harness.compiled_simd_paths()}
@@ -53,17 +58,19 @@ def test_per_core_measures_every_implementation_with_positive_rates(tiny_results
     assert all(check["ok"] for check in tiny_results["per_core"]["cpython_verified"])
 
 
-def test_pypy_skip_is_reported_not_hidden(tiny_results: Dict[str, Any]) -> None:
+def test_pypy_skip_is_reported_not_hidden(tiny_results: dict[str, Any]) -> None:
     assert tiny_results["per_core"]["pypy"]["status"].startswith("skipped")
 
 
-def test_scaling_covers_one_to_all_cores(tiny_results: Dict[str, Any]) -> None:
+def test_scaling_covers_one_to_all_cores(tiny_results: dict[str, Any]) -> None:
     scaling = tiny_results["scaling"]
-    assert [row["processes"] for row in scaling["rows"]] == list(range(1, tiny_results["machine"]["cores"] + 1))
+    assert [row["processes"] for row in scaling["rows"]] == list(
+        range(1, tiny_results["machine"]["cores"] + 1)
+    )
     assert scaling["rows"][0]["speedup"] == 1.0
 
 
-def test_end_to_end_skips_searches_over_budget(tiny_results: Dict[str, Any]) -> None:
+def test_end_to_end_skips_searches_over_budget(tiny_results: dict[str, Any]) -> None:
     rows = tiny_results["end_to_end"]["rows"]
     assert [row["digits"] for row in rows] == [6, 8]
     assert all(row["status"].startswith("skipped") for row in rows)
@@ -76,7 +83,9 @@ def test_one_cli_find_is_timed_and_checked(tmp_path: Path) -> None:
     assert result["prefix"] == "a" and result["seconds"] > 0 and result["candidates"] >= 1
 
 
-def test_reports_have_every_table_and_serialise(tiny_results: Dict[str, Any], tmp_path: Path) -> None:
+def test_reports_have_every_table_and_serialise(
+    tiny_results: dict[str, Any], tmp_path: Path
+) -> None:
     text = report.markdown(tiny_results)
     for heading in ("## One core", "## Scaling over processes", "## End to end", "| naive loop"):
         assert heading in text

@@ -10,7 +10,6 @@ import hashlib
 import platform
 import random
 import struct
-from typing import Optional
 
 import pytest
 
@@ -27,7 +26,9 @@ def method(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def reference_scan(content: bytes, layout: Layout, target: Target, start: int, stop: int) -> tuple[int, int]:
+def reference_scan(
+    content: bytes, layout: Layout, target: Target, start: int, stop: int
+) -> tuple[int, int]:
     """What every engine must return: the lowest index whose hashlib digest matches."""
     for nonce_index in range(start, stop):
         if target.matches(hashlib.md5(content + layout.suffix(nonce_index)).hexdigest()):
@@ -39,7 +40,14 @@ def content_of(length: int) -> bytes:
     return bytes((7 * i + length) % 256 for i in range(length))
 
 
-def check(content: bytes, alphabet: str, target: Target, method: str, start: int = 0, stop: Optional[int] = None) -> None:
+def check(
+    content: bytes,
+    alphabet: str,
+    target: Target,
+    method: str,
+    start: int = 0,
+    stop: int | None = None,
+) -> None:
     layout = choose_layout(len(content), Alphabet.named(alphabet), target)
     stop = stop if stop is not None else start + 40 * target.expected_candidates
     scanner = _engine_py.Scanner(content, layout, target, method=method)
@@ -120,7 +128,9 @@ def test_scan_matches_hashlib_for_prefixes_of_1_to_4_hex(method: str, prefix: st
         assert scanner.scan(start, hit + 700) == (hit, hit - start + 1)
 
 
-@pytest.mark.parametrize("pattern", ["_a", "a_b", "__ff", "________1", "1______________________________f"])
+@pytest.mark.parametrize(
+    "pattern", ["_a", "a_b", "__ff", "________1", "1______________________________f"]
+)
 def test_scan_matches_hashlib_for_patterns_with_wildcards(method: str, pattern: str) -> None:
     target = Target.from_pattern(pattern)
     for length in (3, 64, 77):
@@ -170,7 +180,9 @@ def test_unrolled_falls_back_to_hashlib_for_the_generic_layout() -> None:
     assert not layout.aligned
     scanner = _engine_py.Scanner(b"0123456789", layout, Target.from_prefix("7"), method="unrolled")
     assert scanner.method == "hashlib"
-    assert scanner.scan(0, 2000) == reference_scan(b"0123456789", layout, Target.from_prefix("7"), 0, 2000)
+    assert scanner.scan(0, 2000) == reference_scan(
+        b"0123456789", layout, Target.from_prefix("7"), 0, 2000
+    )
 
 
 def test_unknown_method_is_refused() -> None:
@@ -196,5 +208,7 @@ def test_a_simd_path_is_refused() -> None:
         ("_1", b"", b"\xff" * 17),
     ],
 )
-def test_leading_range_brackets_exactly_the_matching_digests(pattern: str, low: bytes, high: bytes) -> None:
+def test_leading_range_brackets_exactly_the_matching_digests(
+    pattern: str, low: bytes, high: bytes
+) -> None:
     assert _engine_py._leading_range(pattern) == (low, high)

@@ -18,8 +18,9 @@ Same names as ``_core``; ``Scanner`` also takes ``method=`` to force a path.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import platform
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable
 
 from . import _md5py
 from .layout import Layout
@@ -42,10 +43,10 @@ def _fastest_md5() -> Callable[[bytes], Any]:
     per candidate), on PyPy it is RPython instead of cffi-wrapped OpenSSL (7x).
     """
     try:
-        from _md5 import md5 as builtin_md5
+        builtin = importlib.import_module("_md5")
     except ImportError:  # builds without it (FIPS-only Pythons)
         return hashlib.md5
-    return builtin_md5  # type: ignore[no-any-return]
+    return builtin.md5  # type: ignore[no-any-return]
 
 
 _new_md5 = _fastest_md5()
@@ -85,15 +86,17 @@ class Scanner:
         content: bytes,
         layout: Layout,
         target: Target,
-        simd: Optional[str] = None,
+        simd: str | None = None,
         *,
-        method: Optional[str] = None,
+        method: str | None = None,
     ) -> None:
         if simd not in (None, "none"):
             raise ValueError(f"the pure engine has no SIMD path {simd!r}")
         wanted = method or DEFAULT_METHOD
         if wanted not in METHODS:
-            raise ValueError(f"unknown pure-engine method {wanted!r}; choose one of {', '.join(METHODS)}")
+            raise ValueError(
+                f"unknown pure-engine method {wanted!r}; choose one of {', '.join(METHODS)}"
+            )
         self.simd_path = "none"
         self.method = wanted if layout.aligned else "hashlib"
         self._layout = layout
@@ -137,7 +140,7 @@ class Scanner:
 
     def _init_hashlib(self, content: bytes, target: Target, masks: Any, values: Any) -> None:
         self._head = _new_md5(content)
-        self._fast_suffixes: List[bytes] = self._layout.fast_suffixes()
+        self._fast_suffixes: list[bytes] = self._layout.fast_suffixes()
         self._low, self._high = _leading_range(target.pattern)
         lead = target.pattern.split("_", 1)[0]
         self._exact = len(lead) == target.fixed_digits
@@ -155,14 +158,16 @@ class Scanner:
         base = self._head.copy()
         base.update(self._slow_bytes(outer))
         copy = base.copy
-        low, high = self._low, self._high
+        low, high, exact = self._low, self._high, self._exact
         for suffix in suffixes:
             state = copy()
             state.update(suffix)
             digest = state.digest()
-            if low <= digest < high:
-                if self._exact or int.from_bytes(digest, "big") & self._mask == self._value:
-                    return first + suffixes.index(suffix)
+            # Nearly every digest fails the range test; only wildcard patterns need the mask.
+            if low <= digest < high and (
+                exact or int.from_bytes(digest, "big") & self._mask == self._value
+            ):
+                return first + suffixes.index(suffix)
         return -1
 
     # -- unrolled: straight-line MD5 of the final block, one varying word -------
