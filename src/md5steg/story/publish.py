@@ -74,6 +74,8 @@ class SearchSettings:
     engine: Optional[str] = None
     simd: Optional[str] = None
     scheduler: Optional[str] = None
+    alphabet: str = "ws2"
+    """Space and tab only: invisible in every viewer (ws5's VT and FF show as boxes in browsers)."""
 
 
 class _Replan(Exception):
@@ -175,6 +177,7 @@ class Publisher:
         match = find(
             rendered,
             prefix=paste_id,
+            alphabet=settings.alphabet,
             jobs=settings.jobs,
             engine=settings.engine,
             simd=settings.simd,
