@@ -22,9 +22,14 @@ import httpx
 import pytest
 
 PINNWAND_VERSION = "1.5.0"
-VENV = Path(os.environ.get("MD5STEG_PINNWAND_VENV", Path(tempfile.gettempdir()) / f"md5steg-pinnwand-{PINNWAND_VERSION}"))
+VENV = Path(
+    os.environ.get(
+        "MD5STEG_PINNWAND_VENV",
+        Path(tempfile.gettempdir()) / f"md5steg-pinnwand-{PINNWAND_VERSION}",
+    )
+)
 
-WRAPPER = '''
+WRAPPER = """
 import asyncio, sys
 try:
     import tomllib
@@ -47,9 +52,9 @@ async def main():
     await asyncio.Event().wait()
 
 asyncio.run(main())
-'''
+"""
 
-CONFIGURATION = '''
+CONFIGURATION = """
 database_uri = "sqlite:///{database}"
 spamscore = 101
 paste_size = 262144
@@ -68,7 +73,7 @@ refill = 100000
 capacity = 100000
 consume = 1
 refill = 100000
-'''
+"""
 
 
 def pinnwand_python() -> Path:
@@ -78,19 +83,42 @@ def pinnwand_python() -> Path:
         return python
     building = Path(tempfile.mkdtemp(prefix="md5steg-pinnwand-build-"))
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(building)], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(building)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         installed = subprocess.run(
-            [str(building / "bin" / "python"), "-m", "pip", "install", "-q", f"pinnwand=={PINNWAND_VERSION}"],
-            capture_output=True, text=True, timeout=300,
+            [
+                str(building / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                f"pinnwand=={PINNWAND_VERSION}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if installed.returncode != 0:
-            pytest.skip(f"cannot install pinnwand=={PINNWAND_VERSION} (no network?): {installed.stderr.strip()[-300:]}")
+            pytest.skip(
+                f"cannot install pinnwand=={PINNWAND_VERSION} (no network?): {installed.stderr.strip()[-300:]}"
+            )
         # Recreate at the final path: a venv's scripts hold its absolute path.
         if not VENV.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(VENV)],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
             subprocess.run(
                 [str(python), "-m", "pip", "install", "-q", f"pinnwand=={PINNWAND_VERSION}"],
-                check=True, capture_output=True, timeout=300,
+                check=True,
+                capture_output=True,
+                timeout=300,
             )
     finally:
         shutil.rmtree(building, ignore_errors=True)
@@ -103,11 +131,16 @@ def pinnwand_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     python = pinnwand_python()
     directory = tmp_path_factory.mktemp("pinnwand")
     (directory / "serve.py").write_text(WRAPPER)
-    (directory / "config.toml").write_text(CONFIGURATION.format(database=directory / "pinnwand.sqlite3"))
+    (directory / "config.toml").write_text(
+        CONFIGURATION.format(database=directory / "pinnwand.sqlite3")
+    )
     log = open(directory / "log", "w+")
     process = subprocess.Popen(
         [str(python), str(directory / "serve.py"), str(directory / "config.toml")],
-        stdout=subprocess.PIPE, stderr=log, text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     try:
         assert process.stdout is not None

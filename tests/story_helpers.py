@@ -49,19 +49,27 @@ def check_published(
         page = story.pages[name]
         # Rebuild the expected bytes from the URLs actually found, in link order.
         found = URL_RE.findall(content)
-        assert len(found) >= len(page.links), f"page {name}: {len(found)} URLs for {len(page.links)} links"
+        assert len(found) >= len(page.links), (
+            f"page {name}: {len(found)} URLs for {len(page.links)} links"
+        )
         urls = {}
         for link, url in zip(page.links, found):
             target_url = url.decode()
-            assert urls.setdefault(link.target, target_url) == target_url, f"{name}: two URLs for {link.target}"
+            assert urls.setdefault(link.target, target_url) == target_url, (
+                f"{name}: two URLs for {link.target}"
+            )
             if link.target in url_of:
-                assert url_of[link.target] == target_url, f"{name} links {link.target} to another URL"
+                assert url_of[link.target] == target_url, (
+                    f"{name} links {link.target} to another URL"
+                )
             else:
                 url_of[link.target] = target_url
                 frontier.append(link.target)
         rendered = page.render(urls)
         assert content.startswith(rendered), f"page {name}: served bytes differ from the source"
-        assert not content[len(rendered) :].strip(b" \t\n\x0b\x0c"), f"page {name}: suffix is not whitespace"
+        assert not content[len(rendered) :].strip(b" \t\n\x0b\x0c"), (
+            f"page {name}: suffix is not whitespace"
+        )
     if expected_pages is not None:
         assert len(url_of) == expected_pages
     return url_of

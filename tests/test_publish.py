@@ -43,7 +43,9 @@ def http_fetch(url: str) -> bytes:
 
 
 def pasted_pages(stdout: str) -> list[str]:
-    return [line.split()[0] for line in stdout.splitlines() if line and not line.startswith("start:")]
+    return [
+        line.split()[0] for line in stdout.splitlines() if line and not line.startswith("start:")
+    ]
 
 
 def test_example_story_published_over_http_can_be_crawled_from_the_start_url(
@@ -71,12 +73,19 @@ def test_example_story_published_over_http_can_be_crawled_from_the_start_url(
 def test_default_publish_goes_to_the_local_store_that_serve_serves(
     start_md5bin_server: Any, tmp_path: Path
 ) -> None:
-    folder = graph_story(tmp_path / "story", {"start": ["cave", "end"], "cave": ["start", "cave"], "end": []}, "start")
+    folder = graph_story(
+        tmp_path / "story",
+        {"start": ["cave", "end"], "cave": ["start", "cave"], "end": []},
+        "start",
+    )
     db_path = tmp_path / "md5bin.sqlite3"
     environment = {**os.environ, "MD5STEG_DB": str(db_path)}
     published = subprocess.run(
         [*CLI, "publish", str(folder), "--id-length", "4", "--json"],
-        capture_output=True, text=True, timeout=120, env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
     )
     assert published.returncode == 0, published.stderr
     mapping = json.loads(published.stdout)
@@ -93,15 +102,46 @@ def test_default_publish_goes_to_the_local_store_that_serve_serves(
 def test_plan_prints_the_urls_publish_then_uses(tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite3")
     story = str(copy_example(tmp_path / "story"))
-    planned = run_cli("plan", story, "--db", db, "--id-length", "4", "--manifest", str(tmp_path / "m.json"), "--json")
+    planned = run_cli(
+        "plan",
+        story,
+        "--db",
+        db,
+        "--id-length",
+        "4",
+        "--manifest",
+        str(tmp_path / "m.json"),
+        "--json",
+    )
     plan = json.loads(planned.stdout)
     assert plan["searches"] == sum(1 for page in plan["order"] if page["search"]) >= 2
-    published = run_cli("publish", story, "--db", db, "--id-length", "4", "--manifest", str(tmp_path / "m.json"), "--json")
-    assert json.loads(published.stdout)["pages"] == {page["page"]: page["url"] for page in plan["order"]}
+    published = run_cli(
+        "publish",
+        story,
+        "--db",
+        db,
+        "--id-length",
+        "4",
+        "--manifest",
+        str(tmp_path / "m.json"),
+        "--json",
+    )
+    assert json.loads(published.stdout)["pages"] == {
+        page["page"]: page["url"] for page in plan["order"]
+    }
 
 
 def test_nothing_is_pasted_again_when_nothing_changed(tmp_path: Path) -> None:
-    args = ["publish", str(copy_example(tmp_path / "story")), "--db", str(tmp_path / "db"), "--id-length", "4", "--manifest", str(tmp_path / "m.json")]
+    args = [
+        "publish",
+        str(copy_example(tmp_path / "story")),
+        "--db",
+        str(tmp_path / "db"),
+        "--id-length",
+        "4",
+        "--manifest",
+        str(tmp_path / "m.json"),
+    ]
     first = run_cli(*args)
     second = run_cli(*args)
     assert len(pasted_pages(first.stdout)) == 15
@@ -123,7 +163,9 @@ def _ancestors(graph: dict[str, frozenset[str]], page: str) -> set[str]:
 
 
 @pytest.mark.parametrize("edited", ["crab", "stairs", "ending-fairy", "start"])
-def test_editing_one_page_repastes_only_it_and_the_pages_that_reach_it(tmp_path: Path, edited: str) -> None:
+def test_editing_one_page_repastes_only_it_and_the_pages_that_reach_it(
+    tmp_path: Path, edited: str
+) -> None:
     folder = copy_example(tmp_path / "story")
     with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:
         publish(load_story(folder), pastebin)
@@ -132,22 +174,30 @@ def test_editing_one_page_repastes_only_it_and_the_pages_that_reach_it(tmp_path:
         story = load_story(folder)
         result = publish(story, pastebin)
         assert set(result.pasted) == _ancestors(story.graph, edited)
-        check_published(folder, result.start_url, lambda url: pastebin.fetch(url.rsplit("/", 1)[-1]), 15)
+        check_published(
+            folder, result.start_url, lambda url: pastebin.fetch(url.rsplit("/", 1)[-1]), 15
+        )
 
 
 def test_a_taken_id_moves_the_page_and_its_linkers_follow(tmp_path: Path) -> None:
-    folder = graph_story(tmp_path / "story", {"start": ["middle"], "middle": ["end"], "end": []}, "start")
+    folder = graph_story(
+        tmp_path / "story", {"start": ["middle"], "middle": ["end"], "end": []}, "start"
+    )
     story = load_story(folder)
     with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:
         natural_id = make_plan(story, pastebin).page("middle").paste_id
         assert natural_id is not None
-        squatter = find(b"somebody else's paste\n", prefix=natural_id).apply(b"somebody else's paste\n")
+        squatter = find(b"somebody else's paste\n", prefix=natural_id).apply(
+            b"somebody else's paste\n"
+        )
         pastebin.paste(squatter)
         notices: list[str] = []
         result = publish(story, pastebin, on_event=lambda event: notices.append(event.message))
         assert result.urls["middle"] != pastebin.url_for(natural_id)
         assert any(f"id {natural_id} is taken" in notice for notice in notices)
-        check_published(folder, result.start_url, lambda url: pastebin.fetch(url.rsplit("/", 1)[-1]), 3)
+        check_published(
+            folder, result.start_url, lambda url: pastebin.fetch(url.rsplit("/", 1)[-1]), 3
+        )
         assert pastebin.fetch(natural_id) == squatter
 
 
@@ -159,7 +209,10 @@ def test_publish_resumes_after_kill_9_without_pasting_any_page_twice(tmp_path: P
     db_path = tmp_path / "db.sqlite3"
     args = [*CLI, "publish", str(folder), "--db", str(db_path), "-j", "1"]
     process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     first_run: list[str] = []
@@ -172,14 +225,16 @@ def test_publish_resumes_after_kill_9_without_pasting_any_page_twice(tmp_path: P
     process.wait(timeout=30)
     assert len(first_run) == 7
 
-    second = run_cli(*args[len(CLI):])
+    second = run_cli(*args[len(CLI) :])
     second_run = pasted_pages(second.stdout)
     assert not set(first_run) & set(second_run), "a page was pasted by both runs"
     assert sorted(first_run + second_run) == sorted(graph)
     with Md5binStore(db_path) as store:
         assert store.count() == len(graph)
         start_url = second.stdout.strip().splitlines()[-1].removeprefix("start: ")
-        check_published(folder, start_url, lambda url: store.get(url.rsplit("/", 1)[-1]).content, len(graph))
+        check_published(
+            folder, start_url, lambda url: store.get(url.rsplit("/", 1)[-1]).content, len(graph)
+        )
 
 
 class _TrimmingPastebin(BaseHTTPRequestHandler):
@@ -200,7 +255,12 @@ class _TrimmingPastebin(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/api/info":
-            self._send(200, json.dumps({"id_length": 4, "max_size": 100000, "base_url": "", "version": "x"}).encode())
+            self._send(
+                200,
+                json.dumps(
+                    {"id_length": 4, "max_size": 100000, "base_url": "", "version": "x"}
+                ).encode(),
+            )
         elif self.path.startswith("/raw/") and self.path[5:] in self.pastes:
             self._send(200, self.pastes[self.path[5:]])
         else:
@@ -238,7 +298,9 @@ def test_a_pastebin_that_trims_trailing_whitespace_is_caught_naming_the_page(
 def test_cycle_on_pinnwand_fails_before_anything_is_pasted(tmp_path: Path) -> None:
     folder = graph_story(tmp_path / "story", {"start": ["cave"], "cave": ["start"]}, "start")
     # Port 9 (discard) is closed: had publish tried to paste, the error would be a connection error.
-    result = run_cli("publish", str(folder), "--target", "pinnwand", "--to", "http://127.0.0.1:9", check=False)
+    result = run_cli(
+        "publish", str(folder), "--target", "pinnwand", "--to", "http://127.0.0.1:9", check=False
+    )
     assert result.returncode == 1
     assert "cycle (start -> cave -> start)" in result.stderr
 
@@ -256,7 +318,9 @@ def test_story_errors_exit_1_with_one_line(tmp_path: Path) -> None:
     folder = write_story(tmp_path / "story", {"start": "go [[nowhere]]\n"})
     result = run_cli("plan", str(folder), check=False)
     assert result.returncode == 1
-    assert result.stderr.strip().endswith("start.txt:1: link [[nowhere]] names no page; create nowhere.txt or fix the link")
+    assert result.stderr.strip().endswith(
+        "start.txt:1: link [[nowhere]] names no page; create nowhere.txt or fix the link"
+    )
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -270,12 +334,16 @@ def _session(responses: list[Any], sleeps: list[float]) -> HttpSession:
             raise outcome
         return outcome
 
-    return HttpSession(transport=httpx.MockTransport(handler), sleep=sleeps.append, backoff_seconds=0.5)
+    return HttpSession(
+        transport=httpx.MockTransport(handler), sleep=sleeps.append, backoff_seconds=0.5
+    )
 
 
 def test_retry_after_is_honoured_on_429() -> None:
     sleeps: list[float] = []
-    session = _session([httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200)], sleeps)
+    session = _session(
+        [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200)], sleeps
+    )
     assert session.request("POST", "http://x/", idempotent=False).status_code == 200
     assert sleeps == [7.0]
 
@@ -283,8 +351,14 @@ def test_retry_after_is_honoured_on_429() -> None:
 def test_5xx_and_connection_errors_are_retried_with_backoff_when_idempotent() -> None:
     sleeps: list[float] = []
     request = httpx.Request("GET", "http://x/")
-    responses = [httpx.ConnectError("refused", request=request), httpx.Response(503), httpx.Response(200)]
-    assert _session(responses, sleeps).request("GET", "http://x/", idempotent=True).status_code == 200
+    responses = [
+        httpx.ConnectError("refused", request=request),
+        httpx.Response(503),
+        httpx.Response(200),
+    ]
+    assert (
+        _session(responses, sleeps).request("GET", "http://x/", idempotent=True).status_code == 200
+    )
     assert sleeps == [0.5, 1.0]
 
 
@@ -296,5 +370,7 @@ def test_a_non_idempotent_post_is_not_repeated_after_an_ambiguous_failure() -> N
             "POST", "http://x/", idempotent=False
         )
     with pytest.raises(AmbiguousRequestError):
-        _session([httpx.Response(502), httpx.Response(200)], sleeps).request("POST", "http://x/", idempotent=False)
+        _session([httpx.Response(502), httpx.Response(200)], sleeps).request(
+            "POST", "http://x/", idempotent=False
+        )
     assert sleeps == []

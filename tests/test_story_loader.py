@@ -49,7 +49,9 @@ def test_link_to_a_missing_page_names_file_and_line(tmp_path: Path) -> None:
 
 def test_invalid_link_name_names_file_and_line(tmp_path: Path) -> None:
     write_story(tmp_path, {"start": "x\n[[the cave]]\n"})
-    with pytest.raises(StoryError, match=r"start\.txt:2: link \[\[the cave\]\] is not a valid page name"):
+    with pytest.raises(
+        StoryError, match=r"start\.txt:2: link \[\[the cave\]\] is not a valid page name"
+    ):
         load_story(tmp_path)
 
 
@@ -117,7 +119,9 @@ def test_vanity_prefix_longer_than_the_id_is_refused(tmp_path: Path) -> None:
 
 def test_page_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     write_story(tmp_path, {"start": "x" * 100 + "\n"})
-    with pytest.raises(StoryError, match="start.txt: page 'start' is 101 bytes; this pastebin accepts at most 50"):
+    with pytest.raises(
+        StoryError, match="start.txt: page 'start' is 101 bytes; this pastebin accepts at most 50"
+    ):
         check_for_target(load_story(tmp_path), id_length=6, max_size=50)
 
 

@@ -24,10 +24,7 @@ def graphs(draw: st.DrawFn, max_nodes: int = 7) -> dict[str, list[str]]:
     """Small directed graphs, self-links and cycles allowed."""
     count = draw(st.integers(1, max_nodes))
     names = NAMES[:count]
-    return {
-        name: sorted(draw(st.sets(st.sampled_from(names), max_size=3)))
-        for name in names
-    }
+    return {name: sorted(draw(st.sets(st.sampled_from(names), max_size=3))) for name in names}
 
 
 def _without(graph: dict[str, list[str]], removed: set[str]) -> dict[str, set[str]]:
@@ -60,7 +57,9 @@ def test_greedy_feedback_vertex_set_on_a_large_component_leaves_a_dag() -> None:
 
 
 @given(graphs())
-def test_find_cycle_returns_a_real_closed_walk_or_none_for_a_dag(graph: dict[str, list[str]]) -> None:
+def test_find_cycle_returns_a_real_closed_walk_or_none_for_a_dag(
+    graph: dict[str, list[str]],
+) -> None:
     cycle = find_cycle(graph)
     if cycle is None:
         assert is_acyclic(graph)
@@ -101,14 +100,18 @@ def test_example_story_plan_searches_only_the_feedback_set_and_the_vanity_page()
 
 
 def test_vanity_page_id_is_the_prefix_padded_to_the_id_length(tmp_path: Path) -> None:
-    write_story(tmp_path / "s", {"start": "hello [[end]]\n", "end": "bye\n"}, '[prefix]\nend = "be"\n')
+    write_story(
+        tmp_path / "s", {"start": "hello [[end]]\n", "end": "bye\n"}, '[prefix]\nend = "be"\n'
+    )
     plan = make_plan(load_story(tmp_path / "s"), HttpMd5bin("http://127.0.0.1:9", id_length=6))
     end_id = plan.page("end").paste_id
     assert end_id is not None and end_id.startswith("be") and len(end_id) == 6
 
 
 def test_predicted_urls_are_the_published_urls(tmp_path: Path) -> None:
-    folder = graph_story(tmp_path / "s", {"start": ["cave", "end"], "cave": ["start", "cave"], "end": []}, "start")
+    folder = graph_story(
+        tmp_path / "s", {"start": ["cave", "end"], "cave": ["start", "cave"], "end": []}, "start"
+    )
     story = load_story(folder)
     with EmbeddedMd5bin(tmp_path / "db.sqlite3", id_length=4) as pastebin:
         predicted = {page.name: page.url for page in make_plan(story, pastebin).pages}
@@ -118,7 +121,9 @@ def test_predicted_urls_are_the_published_urls(tmp_path: Path) -> None:
 
 @settings(max_examples=15)
 @given(graph=graphs(max_nodes=6))
-def test_every_link_of_a_published_random_graph_resolves_to_its_page(graph: dict[str, list[str]]) -> None:
+def test_every_link_of_a_published_random_graph_resolves_to_its_page(
+    graph: dict[str, list[str]],
+) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         folder = graph_story(root / "story", graph, "p0")

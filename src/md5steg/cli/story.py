@@ -9,7 +9,14 @@ import click
 
 from ..errors import Md5stegError
 from ..pastebins import Pastebin, open_pastebin
-from ..story import PublishEvent, SearchSettings, default_manifest_path, load_story, make_plan, publish
+from ..story import (
+    PublishEvent,
+    SearchSettings,
+    default_manifest_path,
+    load_story,
+    make_plan,
+    publish,
+)
 from ..story.manifest import Manifest
 from .options import search_options
 
@@ -20,7 +27,12 @@ def target_options(function: F) -> F:
     """--to, --target, --db, --base-url, --id-length, --manifest: where the story goes."""
     for decorator in reversed(
         [
-            click.option("--to", "url", metavar="URL", help="The pastebin's address (default: the local md5bin store)."),
+            click.option(
+                "--to",
+                "url",
+                metavar="URL",
+                help="The pastebin's address (default: the local md5bin store).",
+            ),
             click.option(
                 "--target",
                 "kind",
@@ -58,7 +70,11 @@ def target_options(function: F) -> F:
 
 
 def _open_target(
-    kind: str, url: Optional[str], db_path: Optional[str], base_url: Optional[str], id_length: Optional[int],
+    kind: str,
+    url: Optional[str],
+    db_path: Optional[str],
+    base_url: Optional[str],
+    id_length: Optional[int],
     offline: bool,
 ) -> Pastebin:
     if url is not None and db_path is not None:
@@ -87,9 +103,18 @@ def _seconds(value: float) -> str:
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def plan_command(
-    story_folder: str, url: Optional[str], kind: str, db_path: Optional[str], base_url: Optional[str],
-    id_length: Optional[int], manifest_path: Optional[str], jobs: Optional[int], engine: Optional[str],
-    simd: Optional[str], scheduler: Optional[str], as_json: bool,
+    story_folder: str,
+    url: Optional[str],
+    kind: str,
+    db_path: Optional[str],
+    base_url: Optional[str],
+    id_length: Optional[int],
+    manifest_path: Optional[str],
+    jobs: Optional[int],
+    engine: Optional[str],
+    simd: Optional[str],
+    scheduler: Optional[str],
+    as_json: bool,
 ) -> None:
     """Show how STORY would be published, without pasting anything or touching the network.
 
@@ -150,10 +175,17 @@ def plan_command(
         if page.up_to_date:
             notes.append("already published")
         url_text = page.url or "(random id, known once pasted)"
-        click.echo(f"{number:3}. {page.name:<{width}}  {url_text}" + (f"  [{'; '.join(notes)}]" if notes else ""))
+        click.echo(
+            f"{number:3}. {page.name:<{width}}  {url_text}"
+            + (f"  [{'; '.join(notes)}]" if notes else "")
+        )
     if searches:
         per_search = plan.expected_candidates_per_search
-        where = f"on the Dask cluster {scheduler}" if scheduler else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+        where = (
+            f"on the Dask cluster {scheduler}"
+            if scheduler
+            else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+        )
         click.echo(
             f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
             f"~{plan.expected_candidates / 1e6:.3g} M in all; about {_seconds(expected_seconds)} {where}"
@@ -168,12 +200,24 @@ def plan_command(
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
 @search_options
-@click.option("--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No search notices on stderr.")
 def publish_command(
-    story_folder: str, url: Optional[str], kind: str, db_path: Optional[str], base_url: Optional[str],
-    id_length: Optional[int], manifest_path: Optional[str], jobs: Optional[int], engine: Optional[str],
-    simd: Optional[str], scheduler: Optional[str], as_json: bool, quiet: bool,
+    story_folder: str,
+    url: Optional[str],
+    kind: str,
+    db_path: Optional[str],
+    base_url: Optional[str],
+    id_length: Optional[int],
+    manifest_path: Optional[str],
+    jobs: Optional[int],
+    engine: Optional[str],
+    simd: Optional[str],
+    scheduler: Optional[str],
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Paste every page of STORY so that each [[link]] is the linked page's URL.
 
@@ -190,7 +234,9 @@ def publish_command(
             click.echo(f"{event.page}  {event.url}{note}", err=as_json)
         elif event.kind == "search":
             if not quiet:
-                click.echo(f"searching a suffix for {event.page!r} to get id {event.paste_id}...", err=True)
+                click.echo(
+                    f"searching a suffix for {event.page!r} to get id {event.paste_id}...", err=True
+                )
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 

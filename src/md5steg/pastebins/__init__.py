@@ -11,7 +11,9 @@ from typing import Callable, Optional
 from .base import PasteConflictError, Pastebin, PastebinError, PasteReceipt
 
 
-def _md5bin(url: Optional[str], *, db_path: Optional[str], base_url: Optional[str], id_length: Optional[int]) -> Pastebin:
+def _md5bin(
+    url: Optional[str], *, db_path: Optional[str], base_url: Optional[str], id_length: Optional[int]
+) -> Pastebin:
     from .md5bin import DEFAULT_BASE_URL, EmbeddedMd5bin, HttpMd5bin
 
     if url is None:
@@ -23,7 +25,9 @@ def _md5bin(url: Optional[str], *, db_path: Optional[str], base_url: Optional[st
     return HttpMd5bin(url, base_url, id_length)
 
 
-def _pinnwand(url: Optional[str], *, db_path: Optional[str], base_url: Optional[str], id_length: Optional[int]) -> Pastebin:
+def _pinnwand(
+    url: Optional[str], *, db_path: Optional[str], base_url: Optional[str], id_length: Optional[int]
+) -> Pastebin:
     from .pinnwand import Pinnwand
 
     if url is None:
@@ -47,8 +51,17 @@ def open_pastebin(
     try:
         factory = ADAPTERS[kind]
     except KeyError:
-        raise PastebinError(f"unknown pastebin kind {kind!r}; choose one of {', '.join(ADAPTERS)}") from None
+        raise PastebinError(
+            f"unknown pastebin kind {kind!r}; choose one of {', '.join(ADAPTERS)}"
+        ) from None
     return factory(url, db_path=db_path, base_url=base_url, id_length=id_length)
 
 
-__all__ = ["ADAPTERS", "PasteConflictError", "PasteReceipt", "Pastebin", "PastebinError", "open_pastebin"]
+__all__ = [
+    "ADAPTERS",
+    "PasteConflictError",
+    "PasteReceipt",
+    "Pastebin",
+    "PastebinError",
+    "open_pastebin",
+]

@@ -26,7 +26,9 @@ def _normalise_base_url(base_url: str) -> str:
     stripped = base_url.strip().rstrip("/")
     parts = urlsplit(stripped)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PastebinError(f"{base_url!r} is not an http:// or https:// URL, e.g. http://127.0.0.1:8000")
+        raise PastebinError(
+            f"{base_url!r} is not an http:// or https:// URL, e.g. http://127.0.0.1:8000"
+        )
     return stripped
 
 
@@ -95,7 +97,9 @@ class EmbeddedMd5bin(Pastebin):
     def fetch(self, paste_id: str) -> bytes:
         paste = self._open().get(paste_id)
         if paste is None:
-            raise PastebinError(f"paste {paste_id} is missing from {self.db_path} right after it was stored")
+            raise PastebinError(
+                f"paste {paste_id} is missing from {self.db_path} right after it was stored"
+            )
         return bytes(paste.content)
 
     def close(self) -> None:
@@ -147,7 +151,9 @@ class HttpMd5bin(Pastebin):
             server_id_length = int(info["id_length"])
             self._max_size = int(info["max_size"])
         except (ValueError, KeyError, TypeError):
-            raise PastebinError(f"{self.url}/api/info did not answer md5bin's JSON; is it an md5bin?") from None
+            raise PastebinError(
+                f"{self.url}/api/info did not answer md5bin's JSON; is it an md5bin?"
+            ) from None
         if self._id_length is not None and self._id_length != server_id_length:
             raise PastebinError(
                 f"{self.url} uses {server_id_length}-hex ids, not {self._id_length}; drop --id-length"
@@ -191,13 +197,19 @@ class HttpMd5bin(Pastebin):
         expected_id = self.id_for(content)
         # Content-addressed, so a repeated POST cannot make a second copy: retry freely.
         response = self.session.request(
-            "POST", f"{self.url}/", content=content, headers={"Content-Type": TEXT_PLAIN}, idempotent=True
+            "POST",
+            f"{self.url}/",
+            content=content,
+            headers={"Content-Type": TEXT_PLAIN},
+            idempotent=True,
         )
         if response.status_code == 409:
             raise PasteConflictError(expected_id)
         if response.status_code not in (200, 201):
             detail = response.text.strip().splitlines()[0] if response.text.strip() else ""
-            raise PastebinError(f"{self.url} refused the paste: HTTP {response.status_code} {detail}".rstrip())
+            raise PastebinError(
+                f"{self.url} refused the paste: HTTP {response.status_code} {detail}".rstrip()
+            )
         location = response.headers.get("Location", "")
         paste_id = location.rstrip("/").rsplit("/", 1)[-1]
         if paste_id != expected_id:

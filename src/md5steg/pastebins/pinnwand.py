@@ -68,7 +68,9 @@ class Pinnwand(Pastebin):
         except UnicodeDecodeError:
             raise PastebinError("pinnwand stores text; the page is not valid UTF-8") from None
         body = {"expiry": self.expiry, "files": [{"lexer": "text", "content": text}]}
-        response = self.session.request("POST", f"{self.url}/api/v1/paste", json=body, idempotent=False)
+        response = self.session.request(
+            "POST", f"{self.url}/api/v1/paste", json=body, idempotent=False
+        )
         if response.status_code != 200:
             raise PastebinError(
                 f"{self.url} refused the paste: HTTP {response.status_code} {response.text.strip()[:200]}".rstrip()

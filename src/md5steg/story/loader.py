@@ -113,7 +113,9 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
             f"(byte {exc.start}); save it as UTF-8"
         ) from None
     if not text.strip():
-        raise StoryError(f"{path}: page {name!r} is empty or only whitespace; write something or delete it")
+        raise StoryError(
+            f"{path}: page {name!r} is empty or only whitespace; write something or delete it"
+        )
     links = []
     for match in LINK_RE.finditer(source):
         target = match.group(1).decode("utf-8").strip()
@@ -135,7 +137,9 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise StoryError(f"{path}: not valid TOML: {exc}") from None
     unknown = sorted(set(config) - {"start", "prefix"})
     if unknown:
-        raise StoryError(f"{path}: unknown key(s) {', '.join(unknown)}; only 'start' and [prefix] are read")
+        raise StoryError(
+            f"{path}: unknown key(s) {', '.join(unknown)}; only 'start' and [prefix] are read"
+        )
     return config
 
 
@@ -154,7 +158,9 @@ def load_story(folder: Union[str, Path]) -> Story:
                 f"{path}: {name!r} is not a valid page name; rename the file using letters, digits, '-' and '_'"
             )
         if name in pages:
-            raise StoryError(f"{path}: page {name!r} also exists as {pages[name].path.name}; keep one of them")
+            raise StoryError(
+                f"{path}: page {name!r} also exists as {pages[name].path.name}; keep one of them"
+            )
         try:
             source = path.read_bytes()
         except OSError as exc:
@@ -179,7 +185,7 @@ def load_story(folder: Union[str, Path]) -> Story:
         if start is None:
             raise StoryError(
                 f"{root} has no start page; name one page start.txt or index.txt, "
-                f"or set start = \"name\" in {CONFIG_NAME}"
+                f'or set start = "name" in {CONFIG_NAME}'
             )
     elif not isinstance(start, str) or start not in pages:
         raise StoryError(f"{config_path}: start = {start!r} names no page of the story")
@@ -188,7 +194,9 @@ def load_story(folder: Union[str, Path]) -> Story:
     story = Story(folder=root, pages=pages, start=start, vanity=vanity)
     unreachable = sorted(set(pages) - story.reachable())
     if unreachable:
-        warning = f"page(s) not reachable from {start!r}: {', '.join(unreachable)} (published anyway)"
+        warning = (
+            f"page(s) not reachable from {start!r}: {', '.join(unreachable)} (published anyway)"
+        )
         story = Story(folder=root, pages=pages, start=start, vanity=vanity, warnings=(warning,))
     return story
 
@@ -196,7 +204,7 @@ def load_story(folder: Union[str, Path]) -> Story:
 def _read_vanity(table: Any, pages: Mapping[str, Page], config_path: Path) -> dict[str, str]:
     """The [prefix] table: page name -> lowercase hex; the length is checked against the target later."""
     if not isinstance(table, dict):
-        raise StoryError(f"{config_path}: [prefix] must be a table of page = \"hex\"")
+        raise StoryError(f'{config_path}: [prefix] must be a table of page = "hex"')
     vanity: dict[str, str] = {}
     for name, prefix in table.items():
         if name not in pages:

@@ -55,8 +55,10 @@ class Manifest:
                 f"the manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno}); "
                 f"delete it to publish every page again"
             ) from None
-        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION or not isinstance(
-            data.get("targets"), dict
+        if (
+            not isinstance(data, dict)
+            or data.get("version") != MANIFEST_VERSION
+            or not isinstance(data.get("targets"), dict)
         ):
             raise ManifestError(
                 f"the manifest {path} is not an md5steg manifest of version {MANIFEST_VERSION}; "

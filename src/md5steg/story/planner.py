@@ -101,7 +101,9 @@ def _subgraph(graph: Graph, nodes: Iterable[str]) -> dict[str, set[str]]:
 def is_acyclic(graph: Graph) -> bool:
     """True when following links can never lead back to where it started."""
     try:
-        graphlib.TopologicalSorter({node: set(targets) for node, targets in graph.items()}).prepare()
+        graphlib.TopologicalSorter(
+            {node: set(targets) for node, targets in graph.items()}
+        ).prepare()
     except graphlib.CycleError:
         return False
     return True
@@ -114,7 +116,9 @@ def find_cycle(graph: Graph, prefer: Optional[str] = None) -> Optional[list[str]
     """
     if prefer is not None and prefer in graph.get(prefer, ()):
         return [prefer, prefer]
-    components = sorted(strongly_connected_components(graph), key=lambda component: prefer not in component)
+    components = sorted(
+        strongly_connected_components(graph), key=lambda component: prefer not in component
+    )
     for component in components:
         if len(component) < 2:
             if component[0] in graph[component[0]]:
@@ -148,7 +152,9 @@ def _exact_feedback_set(graph: Graph, component: list[str]) -> set[str]:
     for size in range(1, len(component) + 1):
         for removed in itertools.combinations(component, size):
             gone = set(removed)
-            if is_acyclic({node: targets - gone for node, targets in sub.items() if node not in gone}):
+            if is_acyclic(
+                {node: targets - gone for node, targets in sub.items() if node not in gone}
+            ):
                 return gone
     return set(component)  # unreachable: removing every node leaves an empty graph
 
@@ -205,7 +211,9 @@ def topological_paste_order(graph: Graph, preassigned: set[str]) -> list[str]:
         sorter = graphlib.TopologicalSorter(dependencies)
         sorter.prepare()
     except graphlib.CycleError as exc:  # the feedback set guarantees this cannot happen
-        raise StoryError(f"internal error: cycle {exc.args[1]} left after removing the feedback set") from None
+        raise StoryError(
+            f"internal error: cycle {exc.args[1]} left after removing the feedback set"
+        ) from None
     order: list[str] = []
     while sorter.is_active():
         ready = sorted(sorter.get_ready())
@@ -412,7 +420,9 @@ def _resolve(
         page = story.pages[name]
         rendered = page.render(urls)
         if name in ids:
-            planned[name] = PlannedPage(name=name, paste_id=ids[name], url=urls[name], rendered=rendered)
+            planned[name] = PlannedPage(
+                name=name, paste_id=ids[name], url=urls[name], rendered=rendered
+            )
             continue
         record = previous.get(name, {})
         digest = md5_hex(rendered)
@@ -429,7 +439,9 @@ def _resolve(
     return planned
 
 
-def _mark_up_to_date_random(story: Story, pages: list[PlannedPage], previous: ManifestPages) -> None:
+def _mark_up_to_date_random(
+    story: Story, pages: list[PlannedPage], previous: ManifestPages
+) -> None:
     """For random-id pastebins: a page is up to date if it rendered the same over up-to-date links."""
     urls: dict[str, str] = {}
     for planned in pages:
@@ -442,7 +454,12 @@ def _mark_up_to_date_random(story: Story, pages: list[PlannedPage], previous: Ma
                 planned.rendered, planned.url, planned.up_to_date = rendered, url, True
                 urls[planned.name] = url
                 continue
-        planned.up_to_date, planned.url, planned.paste_id, planned.rendered = False, None, None, None
+        planned.up_to_date, planned.url, planned.paste_id, planned.rendered = (
+            False,
+            None,
+            None,
+            None,
+        )
 
 
 def _str(value: object) -> Optional[str]:

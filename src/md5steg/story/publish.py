@@ -84,7 +84,11 @@ class _Replan(Exception):
 
 
 def make_plan(
-    story: Story, pastebin: Pastebin, previous: Optional[dict[str, Any]] = None, *, online: bool = False,
+    story: Story,
+    pastebin: Pastebin,
+    previous: Optional[dict[str, Any]] = None,
+    *,
+    online: bool = False,
     burned: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server which ids are taken."""
@@ -141,7 +145,9 @@ class Publisher:
             self._emit(PublishEvent("notice", message=warning))
         burned: set[str] = set()
         for _ in range(MAX_REPLANS + 1):
-            plan = make_plan(self.story, self.pastebin, self.records, online=True, burned=frozenset(burned))
+            plan = make_plan(
+                self.story, self.pastebin, self.records, online=True, burned=frozenset(burned)
+            )
             try:
                 if self.pastebin.predictable_ids:
                     self._publish_predictable(plan)
@@ -151,10 +157,15 @@ class Publisher:
             except _Replan as replan:
                 burned.add(replan.paste_id)
                 self._emit(
-                    PublishEvent("notice", message=f"id {replan.paste_id} was taken meanwhile; planning again")
+                    PublishEvent(
+                        "notice",
+                        message=f"id {replan.paste_id} was taken meanwhile; planning again",
+                    )
                 )
         else:
-            raise PublishError(f"gave up after {MAX_REPLANS} re-plans: pre-assigned ids kept being taken")
+            raise PublishError(
+                f"gave up after {MAX_REPLANS} re-plans: pre-assigned ids kept being taken"
+            )
         self.result.start_url = self.result.urls[self.story.start]
         self.target["start"] = self.story.start
         self.target["start_url"] = self.result.start_url
@@ -164,7 +175,9 @@ class Publisher:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _up_to_date(self, name: str, rendered_md5: str, paste_id: Optional[str] = None) -> Optional[str]:
+    def _up_to_date(
+        self, name: str, rendered_md5: str, paste_id: Optional[str] = None
+    ) -> Optional[str]:
         record = self.records.get(name, {})
         if record.get("md5") and record.get("rendered_md5") == rendered_md5 and record.get("url"):
             if paste_id is None or record.get("id") == paste_id:
@@ -201,7 +214,9 @@ class Publisher:
         try:
             received = self.pastebin.fetch(receipt.paste_id)
         except PastebinError as exc:
-            raise PublishError(f"page {name!r}: pasted at {receipt.url}, but reading it back failed: {exc}") from None
+            raise PublishError(
+                f"page {name!r}: pasted at {receipt.url}, but reading it back failed: {exc}"
+            ) from None
         if md5_hex(received) != md5_hex(sent):
             raise PublishError(
                 f"page {name!r}: the pastebin changed the text ({describe_change(sent, received)}; "
@@ -210,8 +225,16 @@ class Publisher:
                 f"that keeps text byte for byte"
             )
 
-    def _record(self, name: str, receipt: PasteReceipt, content: bytes, rendered: bytes,
-                match: Optional[Match], preassigned: bool, seconds: float) -> None:
+    def _record(
+        self,
+        name: str,
+        receipt: PasteReceipt,
+        content: bytes,
+        rendered: bytes,
+        match: Optional[Match],
+        preassigned: bool,
+        seconds: float,
+    ) -> None:
         self.records[name] = {
             "id": receipt.paste_id,
             "url": receipt.url,
@@ -225,8 +248,12 @@ class Publisher:
         self.result.pasted.append(name)
         self._emit(
             PublishEvent(
-                "pasted", page=name, url=receipt.url, paste_id=receipt.paste_id,
-                searched=match is not None, seconds=seconds,
+                "pasted",
+                page=name,
+                url=receipt.url,
+                paste_id=receipt.paste_id,
+                searched=match is not None,
+                seconds=seconds,
             )
         )
 
@@ -270,13 +297,26 @@ class Publisher:
                 except PasteConflictError as conflict:
                     receipt, content, match = self._move(name, rendered, conflict.paste_id)
             urls[name] = receipt.url
-            self._record(name, receipt, content, rendered, match, preassigned_id is not None,
-                         time.perf_counter() - started)
+            self._record(
+                name,
+                receipt,
+                content,
+                rendered,
+                match,
+                preassigned_id is not None,
+                time.perf_counter() - started,
+            )
         self.result.urls = urls
 
     def _move(self, name: str, rendered: bytes, taken_id: str) -> tuple[PasteReceipt, bytes, Match]:
         """Other content holds this page's natural id: search a suffix for a free id instead."""
-        self._emit(PublishEvent("notice", page=name, message=f"id {taken_id} is taken by other content; moving {name!r}"))
+        self._emit(
+            PublishEvent(
+                "notice",
+                page=name,
+                message=f"id {taken_id} is taken by other content; moving {name!r}",
+            )
+        )
         id_length = self.pastebin.id_length or len(taken_id)
         for attempt in itertools.count(1):
             paste_id = candidate_id(name, rendered, "", id_length, attempt)
@@ -288,7 +328,9 @@ class Publisher:
                 return self._paste(name, content), content, match
             except PasteConflictError:
                 if attempt > 20:
-                    raise PublishError(f"page {name!r}: 20 fresh ids in a row were taken; is the pastebin full?") from None
+                    raise PublishError(
+                        f"page {name!r}: 20 fresh ids in a row were taken; is the pastebin full?"
+                    ) from None
         raise AssertionError("unreachable")
 
     # -- random ids: DAG only --------------------------------------------------------------------
@@ -307,7 +349,8 @@ class Publisher:
             if attempts.get(name) == rendered_md5:
                 self._emit(
                     PublishEvent(
-                        "notice", page=name,
+                        "notice",
+                        page=name,
                         message=f"an earlier attempt to paste {name!r} was interrupted; an unlinked copy may exist",
                     )
                 )
@@ -320,7 +363,9 @@ class Publisher:
                 raise PublishError(f"page {name!r}: {conflict}") from None
             urls[name] = receipt.url
             attempts.pop(name, None)
-            self._record(name, receipt, rendered, rendered, None, False, time.perf_counter() - started)
+            self._record(
+                name, receipt, rendered, rendered, None, False, time.perf_counter() - started
+            )
         self.result.urls = urls
 
 
