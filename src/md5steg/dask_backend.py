@@ -1,0 +1,327 @@
+"""The Dask backend: scan chunks on a ``distributed`` cluster, one task per chunk.
+
+Every worker thread runs one chunk at a time; the compiled core releases the
+GIL while it scans, so ``dask worker --nthreads N`` (or ``--nworkers``) sets
+how many chunks a machine runs in parallel, and ``slots`` is the cluster's
+total thread count. The job (content included) is scattered to every worker
+once; tasks carry only their range. Dask reruns the tasks of a worker that
+dies, so a lost worker loses no range. Only this module imports Dask: a
+local search never pays for it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+import weakref
+from typing import Any, Optional
+
+import distributed
+
+from . import _version
+from .backend import Backend, ChunkResult, SearchJob
+from .errors import BackendError
+
+NO_WORKERS_TIMEOUT = 120.0
+"""Seconds a search waits for a worker to (re)join a cluster that lost all of them."""
+
+MAX_RESCATTERS = 10
+"""Times a search re-sends its job after the cluster lost every copy, before giving up."""
+
+SIZE_CHECK_INTERVAL = 2.0
+"""Seconds between reads of the cluster's thread count (workers join and leave)."""
+
+CLOSE_TIMEOUT = 5.0
+
+_thread_state = threading.local()
+
+
+class WorkerMismatchError(RuntimeError):
+    """A worker runs another md5steg version than the client (raised on the worker)."""
+
+
+def _worker_facts() -> dict[str, Any]:
+    """What a worker can run: its md5steg version, engines and SIMD paths (runs on each worker)."""
+    from ._engine import available_engines, load_engine
+
+    engines = available_engines()
+    simd_paths = list(load_engine("cython").simd_paths()) if "cython" in engines else []
+    return {"version": _version.__version__, "engines": engines, "simd_paths": simd_paths}
+
+
+def _scan_on_worker(job: SearchJob, start: int, stop: int, client_version: str) -> ChunkResult:
+    """Scan one range in a worker thread, with a scanner of this thread's own.
+
+    A scanner writes its message buffer while it scans, so the threads of one
+    worker must not share one (``backend.scan_chunk``'s cache is per process).
+    """
+    if _version.__version__ != client_version:
+        raise WorkerMismatchError(
+            f"this worker runs md5steg {_version.__version__}, the client {client_version}"
+        )
+    cached = getattr(_thread_state, "job_and_scanner", None)
+    if cached is None or cached[0] is not job:
+        cached = _thread_state.job_and_scanner = (job, job.scanner())
+    hit, tried = cached[1].scan(start, stop)
+    return ChunkResult(start, stop, hit, tried)
+
+
+class DaskBackend(Backend):
+    """Scans chunks as tasks on the Dask cluster whose scheduler listens at ``scheduler_address``.
+
+    Connects at construction (the coordinator needs ``slots`` before
+    ``open``), so an unreachable scheduler or an empty cluster is a
+    ``BackendError`` within ``connect_timeout`` seconds. ``slots`` follows
+    workers joining and leaving during the search.
+    """
+
+    def __init__(
+        self,
+        scheduler_address: str,
+        *,
+        connect_timeout: float = 10,
+        no_workers_timeout: float = NO_WORKERS_TIMEOUT,
+    ) -> None:
+        self.address = scheduler_address
+        self.no_workers_timeout = no_workers_timeout
+        self._search_id = uuid.uuid4().hex[:12]
+        self._job: Optional[SearchJob] = None
+        self._job_future: Optional[distributed.Future] = None
+        self._tasks: dict[str, tuple[distributed.Future, int, int]] = {}
+        self._task_count = 0
+        self._rescatters = 0
+        self._done: queue.SimpleQueue[distributed.Future] = queue.SimpleQueue()
+        self._closed = False
+        _check_address(scheduler_address)
+        try:
+            self._client = distributed.Client(
+                scheduler_address, timeout=connect_timeout, set_as_default=False, name="md5steg"
+            )
+        except OSError as exc:  # refused or timed out
+            raise BackendError(
+                f"cannot reach the Dask scheduler at {scheduler_address} within "
+                f"{connect_timeout:g} s ({_first_line(exc)}); check that `dask scheduler` "
+                f"runs there and that its port is open"
+            ) from None
+        # find() may return before open()/close() (a hit during calibration): never leak the client.
+        self._finalizer = weakref.finalize(self, _close_client, self._client)
+        try:
+            self._client.wait_for_workers(1, timeout=connect_timeout)
+        except TimeoutError:
+            self.close()
+            raise BackendError(
+                f"the Dask scheduler at {scheduler_address} has no workers after "
+                f"{connect_timeout:g} s; start some with `dask worker {scheduler_address}`"
+            ) from None
+        self.slots = self._count_threads() or 1
+        self._last_size_check = time.monotonic()
+
+    def _count_threads(self) -> int:
+        """Worker threads on the cluster now (0 when it has no worker)."""
+        return sum(self._client.nthreads().values())
+
+    def open(self, job: SearchJob) -> None:
+        """Check every worker can run ``job`` like this client, then put the job on each of them."""
+        try:
+            answers: dict[str, Any] = self._client.run(_worker_facts, on_error="return")
+        except OSError as exc:
+            raise BackendError(
+                f"cannot ask the workers of {self.address} what they run ({_first_line(exc)}); "
+                f"check the connection to the scheduler"
+            ) from None
+        facts = {}
+        for worker, answer in answers.items():
+            if isinstance(answer, OSError):  # the worker left while answering; Dask replaces it
+                continue
+            if isinstance(answer, BaseException):
+                raise BackendError(
+                    f"cannot run md5steg on worker {worker} "
+                    f"({type(answer).__name__}: {_first_line(answer)}); "
+                    f"install md5steg[dask] {_version.__version__} on every worker"
+                )
+            facts[worker] = answer
+        _check_workers(facts, job)
+        self._job = job
+        self._scatter_job()
+
+    def _scatter_job(self) -> None:
+        self._job_future = self._client.scatter(self._job, broadcast=True, hash=False)
+
+    def submit(self, start: int, stop: int) -> None:
+        self._task_count += 1
+        key = f"md5steg-scan-{self._search_id}-{self._task_count}"
+        future = self._client.submit(
+            _scan_on_worker,
+            self._job_future,
+            start,
+            stop,
+            _version.__version__,
+            key=key,
+            pure=False,
+        )
+        self._tasks[key] = (future, start, stop)
+        future.add_done_callback(self._done.put)
+
+    def wait(self, timeout: float) -> list[ChunkResult]:
+        self._follow_cluster_size()
+        try:
+            done = [self._done.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                done.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        finished, dropped = [], []
+        for future in done:
+            task = self._tasks.pop(future.key, None)
+            if task is None:
+                continue
+            if future.status == "finished":
+                finished.append(future)
+            elif future.status == "error":
+                raise BackendError(_task_failure(future.exception(), self.address)) from None
+            else:
+                dropped.append(task[1:])
+        if dropped:
+            self._resubmit(dropped)
+        if not finished:
+            return []
+        results: list[ChunkResult] = self._client.gather(finished)
+        return results
+
+    def _resubmit(self, ranges: list[tuple[int, int]]) -> None:
+        """Send again ranges whose tasks Dask dropped (the job's last copy died, or the scheduler)."""
+        if self._client.status != "running":
+            raise BackendError(
+                f"lost the connection to the Dask scheduler at {self.address}; "
+                f"check it and run the search again"
+            )
+        if self._job_future is None or self._job_future.status != "finished":
+            self._rescatters += 1
+            if self._rescatters > MAX_RESCATTERS:
+                raise BackendError(
+                    f"the Dask cluster at {self.address} lost every worker {MAX_RESCATTERS} "
+                    f"times during this search; check the workers' logs and memory"
+                )
+            try:
+                self._client.wait_for_workers(1, timeout=self.no_workers_timeout)
+            except TimeoutError:
+                raise BackendError(
+                    f"the Dask cluster at {self.address} has had no worker for "
+                    f"{self.no_workers_timeout:g} s; start some with `dask worker {self.address}`"
+                ) from None
+            self._scatter_job()
+        for start, stop in ranges:
+            self.submit(start, stop)
+
+    def _follow_cluster_size(self) -> None:
+        """Keep ``slots`` at the cluster's thread count as workers join and leave (never 0)."""
+        now = time.monotonic()
+        if now - self._last_size_check >= SIZE_CHECK_INTERVAL:
+            self._last_size_check = now
+            self.slots = self._count_threads() or self.slots
+
+    def close(self) -> None:
+        """Cancel every task of this search on the cluster and disconnect; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            outstanding = [future for future, _, _ in self._tasks.values()]
+            if self._job_future is not None:
+                outstanding.append(self._job_future)
+            if outstanding and self._client.status == "running":
+                self._client.cancel(outstanding, force=True)
+        finally:
+            self._tasks.clear()
+            self._job_future = None
+            self._finalizer()
+
+
+def _check_address(address: str) -> None:
+    """Refuse a malformed address at once (Dask would retry it until the timeout)."""
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+        else:
+            get_backend(scheme)
+    except ValueError as exc:
+        raise BackendError(
+            f"{address!r} is not a Dask scheduler address ({exc}); "
+            f"give one like tcp://10.0.0.5:8786"
+        ) from None
+
+
+def _close_client(client: distributed.Client) -> None:
+    try:
+        client.close(timeout=CLOSE_TIMEOUT)
+    except (OSError, RuntimeError):  # the scheduler is already gone: nothing left to release
+        pass
+
+
+def _check_workers(facts: dict[str, dict[str, Any]], job: SearchJob) -> None:
+    """Raise a ``BackendError`` naming every worker that would scan ``job`` differently."""
+    expected = _version.__version__
+    wrong_version = {
+        worker: fact["version"] for worker, fact in facts.items() if fact["version"] != expected
+    }
+    if wrong_version:
+        listed = ", ".join(
+            f"{worker} has {version}" for worker, version in sorted(wrong_version.items())
+        )
+        raise BackendError(
+            f"md5steg versions differ: this client has {expected}, but {listed}; "
+            f"install md5steg {expected} on every worker"
+        )
+    no_engine = sorted(
+        worker for worker, fact in facts.items() if job.engine not in fact["engines"]
+    )
+    if no_engine:
+        hint = (
+            "install md5steg from a wheel or with a C compiler there, or use --engine python"
+            if job.engine == "cython"
+            else "reinstall md5steg there"
+        )
+        raise BackendError(
+            f"the {job.engine} engine is missing on worker(s) {', '.join(no_engine)}; {hint}"
+        )
+    if job.engine == "cython":
+        no_simd = sorted(
+            worker for worker, fact in facts.items() if job.simd not in fact["simd_paths"]
+        )
+        if no_simd:
+            raise BackendError(
+                f"SIMD path {job.simd!r} is not available on worker(s) {', '.join(no_simd)}; "
+                f"choose one every worker has with --simd (e.g. --simd scalar)"
+            )
+
+
+def _task_failure(exc: Optional[BaseException], address: str) -> str:
+    """The one-line message for a scan task that raised on a worker."""
+    if isinstance(exc, WorkerMismatchError):
+        return (
+            f"a worker of {address} joined with another md5steg version ({exc}); "
+            f"install one version everywhere"
+        )
+    if isinstance(exc, distributed.KilledWorker):
+        return (
+            f"a search task kept killing the workers of {address} ({_first_line(exc)}); "
+            f"check their memory and logs"
+        )
+    return (
+        f"a search task failed on the Dask cluster at {address}: "
+        f"{type(exc).__name__}: {_first_line(exc)}"
+    )
+
+
+def _first_line(exc: Optional[BaseException]) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
