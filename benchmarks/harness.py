@@ -269,14 +269,31 @@ def pool_measure(
     )  # fmt: skip
     unreachable = Target.from_prefix("0" * 24)  # never hits, so every candidate is scanned
     job = SearchJob(inputs.content, layout, unreachable, engine, simd)
+    workers_cpu = _children_cpu_seconds()
     began = time.perf_counter()
     hit, tried = _run_backend(ProcessPoolBackend(processes), job, 0, chunk, 0, lambda _: None)
     seconds = time.perf_counter() - began
+    workers_cpu = _children_cpu_seconds() - workers_cpu  # the pool's workers are reaped by now
     if hit >= 0 or tried != layout.capacity:
         raise RuntimeError(
             f"pool scan of {layout.capacity} candidates reported hit {hit}, tried {tried}"
         )
-    return {"rate": tried / seconds, "seconds": seconds, "candidates": tried}
+    return {
+        "rate": tried / seconds,
+        "seconds": seconds,
+        "candidates": tried,
+        "cores_used": workers_cpu / seconds,  # below `processes`: other load took CPU time
+    }
+
+
+def _children_cpu_seconds() -> float:
+    """CPU time of this process's reaped children (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True)

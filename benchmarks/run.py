@@ -76,8 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.scaling_seconds = 1.0 if args.quick else 3.0
     args.scaling_repeats = 2 if args.quick else 3
-    args.e2e_runs = {6: 5, 8: 2} if args.quick else {6: 15, 8: 7}
-    args.e2e_budget = 60.0 if args.quick else 600.0
+    args.e2e_runs = {6: 5, 8: 1} if args.quick else {6: 15, 8: 7}
+    args.e2e_budget = 40.0 if args.quick else 600.0
     return args
 
 
@@ -263,6 +263,7 @@ def scaling(
         speedup = stats["median"] / base
         rows.append({
             "processes": k, **stats, "speedup": speedup, "efficiency": speedup / k,
+            "cores_used": harness.summarize([s["cores_used"] for s in samples[str(k)]])["median"],
             "target_speedup": TWO_PROCESS_SPEEDUP_TARGET if k == 2 else None,
             "meets_target": (speedup >= TWO_PROCESS_SPEEDUP_TARGET) if k == 2 else None,
             "samples": samples[str(k)],
