@@ -158,12 +158,14 @@ def test_scan_matches_the_compiled_engine(method: str) -> None:
         from md5steg import _core
     except ImportError:
         pytest.skip("the compiled core is not built")
-    for length, prefix in [(0, "ab"), (61, "3"), (130, "fe1")]:
-        target = Target.from_prefix(prefix)
+    for length, prefix in [(0, "ab"), (61, "3"), (130, "fe1"), (200, "_7_c")]:
+        target = Target.from_pattern(prefix)
         layout = choose_layout(length, Alphabet.named("ws5"), target)
         content = content_of(length)
         ours = _engine_py.Scanner(content, layout, target, method=method).scan(17, 100_000)
-        assert ours == _core.Scanner(content, layout, target, "scalar").scan(17, 100_000)
+        for simd in _core.simd_paths():
+            theirs = _core.Scanner(content, layout, target, simd).scan(17, 100_000)
+            assert ours == theirs, f"{simd}, content length {length}, target {prefix}"
 
 
 # -- choosing the path -------------------------------------------------------
