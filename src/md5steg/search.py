@@ -217,8 +217,8 @@ def _run_backend(
     in_flight: dict[int, int] = {}
     best = -1
     last_report = 0.0
-    backend.open(job)
     try:
+        backend.open(job)
         while True:
             while best < 0 and next_start < capacity and len(in_flight) < CHUNKS_IN_FLIGHT_PER_SLOT * backend.slots:
                 stop = min(capacity, next_start + chunk)
