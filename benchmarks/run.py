@@ -77,7 +77,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.scaling_seconds = 1.0 if args.quick else 3.0
     args.scaling_repeats = 2 if args.quick else 3
     args.e2e_runs = {6: 5, 8: 1} if args.quick else {6: 15, 8: 7}
-    args.e2e_budget = 20.0 if args.quick else 600.0
+    args.e2e_budget = 10.0 if args.quick else 600.0
     return args
 
 
