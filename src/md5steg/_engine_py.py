@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import platform
+from collections.abc import Sequence
 from typing import Any, Callable
 
 from . import _md5py
@@ -138,7 +139,9 @@ class Scanner:
 
     # -- hashlib: copy a saved hash state per candidate -------------------------
 
-    def _init_hashlib(self, content: bytes, target: Target, masks: Any, values: Any) -> None:
+    def _init_hashlib(
+        self, content: bytes, target: Target, masks: Sequence[int], values: Sequence[int]
+    ) -> None:
         self._head = _new_md5(content)
         self._fast_suffixes: list[bytes] = self._layout.fast_suffixes()
         self._low, self._high = _leading_range(target.pattern)
@@ -172,7 +175,7 @@ class Scanner:
 
     # -- unrolled: straight-line MD5 of the final block, one varying word -------
 
-    def _init_unrolled(self, content: bytes, masks: Any, values: Any) -> None:
+    def _init_unrolled(self, content: bytes, masks: Sequence[int], values: Sequence[int]) -> None:
         layout = self._layout
         width = layout.alphabet.symbol_width or 0
         self._head_state, head_len = _md5py.midstate(content)
