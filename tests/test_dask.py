@@ -142,22 +142,27 @@ def _scan(backend: object, job: SearchJob, chunk: int) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize(
-    "data, prefix, engine, alphabet",
+    "data, prefix, engine, alphabet, fast_steps_per_chunk",
     [
-        (b"hello world\n", "c0ff", None, "ws5"),
-        (bytes(range(256)) * 3, "beef", None, "ws5"),
-        (b"", "a1b", None, "ws2"),
-        (b"x" * 1000, "5ca1", "python", "ws5"),
+        (b"hello world\n", "c0ff", None, "ws5", 4),
+        (bytes(range(256)) * 3, "beef", None, "ws5", 1),
+        (b"", "a1b", None, "ws2", 3),
+        (b"x" * 1000, "5ca1", "python", "ws5", 2),
+        (b"early", "00", None, "ws5", 1),
     ],
-    ids=["hello-c0ff", "768-bytes-beef", "empty-ws2", "python-engine"],
+    ids=["hello-c0ff", "768-bytes-beef", "empty-ws2", "python-engine", "hit-in-first-task"],
 )
 def test_cluster_scans_give_the_local_pools_lowest_hit(
-    cluster: Cluster, data: bytes, prefix: str, engine: Optional[str], alphabet: str
+    cluster: Cluster,
+    data: bytes,
+    prefix: str,
+    engine: Optional[str],
+    alphabet: str,
+    fast_steps_per_chunk: int,
 ) -> None:
     job = _job(data, prefix, engine, alphabet)
-    chunk = (
-        4 * job.layout.fast_size
-    )  # many small tasks, so hits race to the coordinator out of order
+    # Small chunks: each task covers several, and hits land inside tasks, not on their edges.
+    chunk = fast_steps_per_chunk * job.layout.fast_size
     on_cluster = _scan(DaskBackend(cluster.address), job, chunk)
     local = _scan(ProcessPoolBackend(2), job, chunk)
     assert on_cluster[0] == local[0] >= 0
@@ -388,7 +393,7 @@ def test_worker_threads_scan_with_their_own_scanner() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert [results[index] for index in range(len(ranges))] == expected
+    assert [results[index][0] for index in range(len(ranges))] == [result for result, _ in expected]
 
 
 def test_local_search_does_not_import_dask() -> None:

@@ -1,21 +1,32 @@
-"""The Dask backend: scan chunks on a ``distributed`` cluster, one task per chunk.
+"""The Dask backend: scan the coordinator's chunks on a ``distributed`` cluster.
 
-Every worker thread runs one chunk at a time; the compiled core releases the
+Every worker thread runs one task at a time; the compiled core releases the
 GIL while it scans, so ``dask worker --nthreads N`` (or ``--nworkers``) sets
-how many chunks a machine runs in parallel, and ``slots`` is the cluster's
+how many tasks a machine runs in parallel, and ``slots`` is the cluster's
 total thread count. The job (content included) is scattered to every worker
 once; tasks carry only their range. Dask reruns the tasks of a worker that
 dies, so a lost worker loses no range. Only this module imports Dask: a
 local search never pays for it.
+
+A task covers several of the coordinator's chunks (about ``TASK_SECONDS`` of
+work), and the backend keeps ``TASKS_PER_THREAD`` tasks per worker thread
+running ahead of the coordinator: the coordinator's ~30 ms chunks are too
+short for Dask's per-task cost and round trips, and its two chunks in flight
+per slot too few to hide them. A chunk's result is cut out of its task's
+result exactly (a task returns the lowest hit of its range, so a chunk below
+the hit has none, the chunk holding it has it, and a chunk past it is never
+reported), so the coordinator's lowest-hit-wins logic stays exact.
 """
 
 from __future__ import annotations
 
+import bisect
 import queue
 import threading
 import time
 import uuid
 import weakref
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import distributed
@@ -32,6 +43,12 @@ MAX_RESCATTERS = 10
 
 SIZE_CHECK_INTERVAL = 2.0
 """Seconds between reads of the cluster's thread count (workers join and leave)."""
+
+TASK_SECONDS = 0.25
+"""Target duration of one Dask task: far above Dask's ~1 ms per-task cost, short enough to stop."""
+
+TASKS_PER_THREAD = 2
+"""Tasks not yet used up by the coordinator, per worker thread: one running, one queued."""
 
 CLOSE_TIMEOUT = 5.0
 
@@ -51,7 +68,9 @@ def _worker_facts() -> dict[str, Any]:
     return {"version": _version.__version__, "engines": engines, "simd_paths": simd_paths}
 
 
-def _scan_on_worker(job: SearchJob, start: int, stop: int, client_version: str) -> ChunkResult:
+def _scan_on_worker(
+    job: SearchJob, start: int, stop: int, client_version: str
+) -> tuple[ChunkResult, float]:
     """Scan one range in a worker thread, with a scanner of this thread's own.
 
     A scanner writes its message buffer while it scans, so the threads of one
@@ -64,8 +83,20 @@ def _scan_on_worker(job: SearchJob, start: int, stop: int, client_version: str) 
     cached = getattr(_thread_state, "job_and_scanner", None)
     if cached is None or cached[0] is not job:
         cached = _thread_state.job_and_scanner = (job, job.scanner())
+    started = time.perf_counter()
     hit, tried = cached[1].scan(start, stop)
-    return ChunkResult(start, stop, hit, tried)
+    return ChunkResult(start, stop, hit, tried), time.perf_counter() - started
+
+
+@dataclass
+class _Task:
+    """One Dask task scanning [start, stop); ``hit`` is known once it is done."""
+
+    start: int
+    stop: int
+    future: Any = None
+    done: bool = False
+    hit: int = -1
 
 
 class DaskBackend(Backend):
@@ -89,7 +120,17 @@ class DaskBackend(Backend):
         self._search_id = uuid.uuid4().hex[:12]
         self._job: Optional[SearchJob] = None
         self._job_future: Optional[distributed.Future] = None
-        self._tasks: dict[str, tuple[distributed.Future, int, int]] = {}
+        self._tasks: list[_Task] = []  # contiguous and in order: each starts where the last stops
+        self._task_starts: list[int] = []
+        self._running: dict[str, _Task] = {}  # by Dask key, until their result is in
+        self._chunks: dict[
+            int, int
+        ] = {}  # the coordinator's chunks not reported yet: start -> stop
+        self._ready: list[ChunkResult] = []
+        self._submitted_until = 0
+        self._chunk_size = 0
+        self._chunks_per_task = 1  # until a task's duration is measured
+        self._lowest_hit = -1
         self._task_count = 0
         self._rescatters = 0
         self._done: queue.SimpleQueue[distributed.Future] = queue.SimpleQueue()
@@ -150,51 +191,158 @@ class DaskBackend(Backend):
         self._job_future = self._client.scatter(self._job, broadcast=True, hash=False)
 
     def submit(self, start: int, stop: int) -> None:
+        """Take the chunk [start, stop): covered by a task already, or by new ones from here."""
+        if not self._chunk_size:
+            self._chunk_size = stop - start
+        self._chunks[start] = stop
+        self._submitted_until = max(self._submitted_until, stop)
+        frontier = self._tasks[-1].stop if self._tasks else start
+        if not self._tasks or start > frontier:
+            frontier = (
+                start  # only the first chunk starts a coverage (the coordinator leaves no gap)
+            )
+        while frontier < stop:
+            frontier = self._add_task(frontier, stop)
+        self._run_ahead()
+        self._resolve([start])
+
+    def _add_task(self, start: int, at_least_until: int) -> int:
+        """Start a task at ``start`` of the current size (reaching ``at_least_until``); its stop."""
+        assert self._job is not None
+        stop = max(at_least_until, start + self._chunks_per_task * self._chunk_size)
+        stop = min(stop, self._job.layout.capacity)
+        if self._tasks and self._tasks[-1].stop != start:  # a gap: coverage restarts here
+            self._tasks, self._task_starts = [], []
+        task = _Task(start, stop)
+        self._tasks.append(task)
+        self._task_starts.append(start)
+        self._launch(task)
+        return stop
+
+    def _launch(self, task: _Task) -> None:
         self._task_count += 1
         key = f"md5steg-scan-{self._search_id}-{self._task_count}"
-        future = self._client.submit(
+        task.future = self._client.submit(
             _scan_on_worker,
             self._job_future,
-            start,
-            stop,
+            task.start,
+            task.stop,
             _version.__version__,
             key=key,
             pure=False,
         )
-        self._tasks[key] = (future, start, stop)
-        future.add_done_callback(self._done.put)
+        self._running[key] = task
+        task.future.add_done_callback(self._done.put)
+
+    def _run_ahead(self) -> None:
+        """Keep TASKS_PER_THREAD tasks per thread that the coordinator has not used up."""
+        assert self._job is not None
+        ahead = sum(1 for task in self._tasks if task.stop > self._submitted_until)
+        while ahead < TASKS_PER_THREAD * self.slots and self._tasks:
+            frontier = self._tasks[-1].stop
+            if frontier >= self._job.layout.capacity or 0 <= self._lowest_hit < frontier:
+                break  # nothing left to scan, or nothing past a known hit matters
+            self._add_task(frontier, frontier)
+            ahead += 1
+
+    def _resolve(self, starts: list[int]) -> None:
+        """Move the chunks at ``starts`` whose tasks are done to the results ``wait`` returns."""
+        for start in starts:
+            stop = self._chunks.get(start)
+            if stop is None:
+                continue
+            result = self._chunk_result(start, stop)
+            if result is not None:
+                del self._chunks[start]
+                self._ready.append(result)
+
+    def _chunk_result(self, start: int, stop: int) -> Optional[ChunkResult]:
+        """The chunk's result from the tasks covering it, once they are done; None until then.
+
+        A task reports the lowest hit of its range: the part of it below the hit
+        was scanned without a match, the part past the hit was not scanned at all.
+        """
+        index = bisect.bisect_right(self._task_starts, start) - 1
+        position = start
+        while position < stop:
+            if index < 0 or index >= len(self._tasks) or self._tasks[index].stop <= position:
+                return None  # not covered (cannot happen with the coordinator's ranges)
+            task = self._tasks[index]
+            if not task.done:
+                return None
+            if task.hit >= 0:
+                if task.hit < position:
+                    return None  # past the task's hit: never scanned, and never needed
+                if task.hit < stop:
+                    return ChunkResult(start, stop, task.hit, task.hit - start + 1)
+            position = task.stop
+            index += 1
+        return ChunkResult(start, stop, -1, stop - start)
 
     def wait(self, timeout: float) -> list[ChunkResult]:
         self._follow_cluster_size()
+        if self._ready:
+            timeout = 0
+        done = []
         try:
-            done = [self._done.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
+            done.append(self._done.get(timeout=timeout) if timeout > 0 else self._done.get_nowait())
+            while True:
                 done.append(self._done.get_nowait())
-            except queue.Empty:
-                break
+        except queue.Empty:
+            pass
         finished, dropped = [], []
         for future in done:
-            task = self._tasks.pop(future.key, None)
+            task = self._running.pop(future.key, None)
             if task is None:
                 continue
             if future.status == "finished":
-                finished.append(future)
+                finished.append((task, future))
             elif future.status == "error":
                 raise BackendError(_task_failure(future.exception(), self.address)) from None
             else:
-                dropped.append(task[1:])
+                dropped.append(task)
         if dropped:
-            self._resubmit(dropped)
-        if not finished:
-            return []
-        results: list[ChunkResult] = self._client.gather(finished)
-        return results
+            self._relaunch(dropped)
+        if finished:
+            outcomes: list[tuple[ChunkResult, float]] = self._client.gather(
+                [future for _, future in finished]
+            )
+            for (task, _), (result, seconds) in zip(finished, outcomes):
+                self._task_done(task, result, seconds)
+            self._prune()
+            self._run_ahead()
+            self._resolve(list(self._chunks))
+        ready, self._ready = self._ready, []
+        return ready
 
-    def _resubmit(self, ranges: list[tuple[int, int]]) -> None:
-        """Send again ranges whose tasks Dask dropped (the job's last copy died, or the scheduler)."""
+    def _task_done(self, task: _Task, result: ChunkResult, seconds: float) -> None:
+        task.done, task.hit, task.future = (
+            True,
+            result.hit,
+            None,
+        )  # releases its result on the cluster
+        if result.hit >= 0 and (self._lowest_hit < 0 or result.hit < self._lowest_hit):
+            self._lowest_hit = result.hit
+        if result.hit < 0 and seconds > 0 and self._chunk_size:
+            # Size later tasks to about TASK_SECONDS of work, whatever the chunks last.
+            chunk_seconds = seconds * self._chunk_size / (result.stop - result.start)
+            self._chunks_per_task = max(1, round(TASK_SECONDS / chunk_seconds))
+
+    def _prune(self) -> None:
+        """Forget done tasks the coordinator has used up (they only grow the lists)."""
+        lowest_pending = min(self._chunks, default=self._submitted_until)
+        keep = 0
+        while (
+            keep < len(self._tasks) - 1
+            and self._tasks[keep].done
+            and self._tasks[keep].stop <= min(lowest_pending, self._submitted_until)
+        ):
+            keep += 1
+        if keep:
+            del self._tasks[:keep], self._task_starts[:keep]
+
+    def _relaunch(self, tasks: list[_Task]) -> None:
+        """Run again tasks Dask dropped (the job's last copy died, or the scheduler restarted)."""
         if self._client.status != "running":
             raise BackendError(
                 f"lost the connection to the Dask scheduler at {self.address}; "
@@ -215,8 +363,8 @@ class DaskBackend(Backend):
                     f"{self.no_workers_timeout:g} s; start some with `dask worker {self.address}`"
                 ) from None
             self._scatter_job()
-        for start, stop in ranges:
-            self.submit(start, stop)
+        for task in tasks:
+            self._launch(task)
 
     def _follow_cluster_size(self) -> None:
         """Keep ``slots`` at the cluster's thread count as workers join and leave (never 0)."""
@@ -231,13 +379,15 @@ class DaskBackend(Backend):
             return
         self._closed = True
         try:
-            outstanding = [future for future, _, _ in self._tasks.values()]
+            outstanding = [task.future for task in self._running.values()]
             if self._job_future is not None:
                 outstanding.append(self._job_future)
             if outstanding and self._client.status == "running":
                 self._client.cancel(outstanding, force=True)
         finally:
+            self._running.clear()
             self._tasks.clear()
+            self._task_starts.clear()
             self._job_future = None
             self._finalizer()
 
