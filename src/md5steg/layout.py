@@ -33,6 +33,12 @@ INDEX_LIMIT = 2**63
 MAX_SUFFIX_BYTES = 900
 """Longest suffix the C core's buffer holds; only absurd alphabet/target pairs reach it."""
 
+LATE_WORD_MIN_CANDIDATES = 16**7
+"""From this much expected work on, the layout trades suffix bytes for speed (see below)."""
+
+LATE_WORD_MAX_SUFFIX_BYTES = 40
+"""The longest suffix that trade may produce; ws5 suffixes for prefixes <= 8 hex stay within it."""
+
 BLOCK = 64
 WORD = 4
 _LAST_GOOD_END = 52  # message end offset in its block: 0x80 and the 8-byte length still fit
@@ -93,6 +99,11 @@ class Layout:
         return (end % BLOCK) // WORD - 1
 
 
+def _is_aligned(end: int) -> bool:
+    """The message ends on a word boundary with 0x80 and the length fitting in its block."""
+    return end % WORD == 0 and WORD <= end % BLOCK <= _LAST_GOOD_END
+
+
 def _min_digits(base: int, target: Target) -> int:
     wanted = SAFETY_FACTOR * target.expected_candidates
     digits, reach = 1, base
@@ -115,12 +126,21 @@ def choose_layout(content_length: int, alphabet: Alphabet, target: Target) -> La
     digits = _min_digits(alphabet.base, target)
     width = alphabet.symbol_width
     if width is not None:
-        for candidate_digits in range(digits, digits + BLOCK + 1):
-            end = content_length + candidate_digits * width
-            offset = end % BLOCK
-            fast = _fast_digits(alphabet.base, width, candidate_digits)
-            if end % WORD == 0 and WORD <= offset <= _LAST_GOOD_END and fast * width <= WORD:
-                return Layout(alphabet, content_length, candidate_digits, fast, aligned=True)
+        aligned = [
+            Layout(alphabet, content_length, candidate, _fast_digits(alphabet.base, width, candidate), True)
+            for candidate in range(digits, digits + BLOCK + 1)
+            if _is_aligned(content_length + candidate * width)
+            and _fast_digits(alphabet.base, width, candidate) * width <= WORD
+        ]
+        if aligned:
+            # Long searches: the later the fast word sits in the block, the more
+            # round-1 steps the cores compute once per outer step instead of per
+            # candidate (up to 12 of 64), so spend a few suffix bytes on it.
+            if target.expected_candidates >= LATE_WORD_MIN_CANDIDATES:
+                room = max(digits, LATE_WORD_MAX_SUFFIX_BYTES // width)
+                affordable = [layout for layout in aligned if layout.digits <= room] or aligned[:1]
+                return max(affordable, key=lambda layout: (layout.fast_word_index, -layout.digits))
+            return aligned[0]
     generic_fast = 1
     while generic_fast < digits and alphabet.base ** (generic_fast + 1) <= MAX_FAST_TABLE // 16:
         generic_fast += 1
