@@ -1,3 +1,4 @@
+# mypy: allow-untyped-calls
 """The Dask backend: scan the coordinator's chunks on a ``distributed`` cluster.
 
 Every worker thread runs one task at a time; the compiled core releases the
@@ -119,7 +120,7 @@ class DaskBackend(Backend):
         self.no_workers_timeout = no_workers_timeout
         self._search_id = uuid.uuid4().hex[:12]
         self._job: Optional[SearchJob] = None
-        self._job_future: Optional[distributed.Future] = None
+        self._job_future: Optional[distributed.Future[Any]] = None
         self._tasks: list[_Task] = []  # contiguous and in order: each starts where the last stops
         self._task_starts: list[int] = []
         self._running: dict[str, _Task] = {}  # by Dask key, until their result is in
@@ -133,7 +134,7 @@ class DaskBackend(Backend):
         self._lowest_hit = -1
         self._task_count = 0
         self._rescatters = 0
-        self._done: queue.SimpleQueue[distributed.Future] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[distributed.Future[Any]] = queue.SimpleQueue()
         self._closed = False
         _check_address(scheduler_address)
         try:
@@ -292,7 +293,7 @@ class DaskBackend(Backend):
             pass
         finished, dropped = [], []
         for future in done:
-            task = self._running.pop(future.key, None)
+            task = self._running.pop(str(future.key), None)
             if task is None:
                 continue
             if future.status == "finished":
@@ -394,7 +395,7 @@ class DaskBackend(Backend):
 
 def _check_address(address: str) -> None:
     """Refuse a malformed address at once (Dask would retry it until the timeout)."""
-    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.comm.registry import get_backend
 
     try:
