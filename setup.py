@@ -46,7 +46,7 @@ def extensions():
         "md5steg._core",
         sources=["src/md5steg/_core.pyx"],
         include_dirs=["src/md5steg"],
-        depends=["src/md5steg/md5steg_core.h"],
+        depends=["src/md5steg/md5steg_core.h", "src/md5steg/md5steg_simd.h"],
         extra_compile_args=compile_args,
     )
     return cythonize([core], language_level=3, annotate=bool(os.environ.get("MD5STEG_ANNOTATE")))

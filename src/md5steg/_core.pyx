@@ -36,19 +36,34 @@ cdef extern from "md5steg_core.h" nogil:
     const uint32_t *md5steg_iv
     void md5steg_blocks(uint32_t *state, const unsigned char *data, uint64_t nblocks)
     int64_t md5steg_scan(md5steg_problem *p, uint64_t start, uint64_t stop)
-    int64_t md5steg_fast_scan_scalar(const uint32_t *state, const uint32_t *block,
-                                     int word_index, const uint32_t *fast_words,
-                                     uint32_t j0, uint32_t j1, const uint32_t *mask,
-                                     const uint32_t *value, int words_needed)
+
+cdef extern from "md5steg_simd.h" nogil:
+    ctypedef struct md5steg_kernel:
+        const char *name
+        md5steg_fast_scan_fn scan
+    const md5steg_kernel *md5steg_kernels
+    int MD5STEG_KERNEL_COUNT
+    int md5steg_kernel_runs_here(int index)
 
 ENGINE_NAME = "cython"
 
-_SIMD_KERNELS = {"scalar": <size_t>&md5steg_fast_scan_scalar}
+
+cdef dict _detect_kernels():
+    """Kernels this build has and this CPU runs, by name, fastest first (the C table's order)."""
+    cdef int index
+    kernels = {}
+    for index in range(MD5STEG_KERNEL_COUNT):
+        if md5steg_kernel_runs_here(index):
+            kernels[md5steg_kernels[index].name.decode("ascii")] = <size_t>md5steg_kernels[index].scan
+    return kernels
+
+
+_SIMD_KERNELS = _detect_kernels()
 
 
 def simd_paths():
-    """SIMD paths this build has and this CPU can run, fastest first."""
-    return ["scalar"]
+    """SIMD paths this build has and this CPU can run, fastest first; always ends in "scalar"."""
+    return list(_SIMD_KERNELS)
 
 
 def default_simd_path():
