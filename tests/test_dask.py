@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import pytest
 
@@ -26,7 +26,7 @@ from md5steg import BackendError, Progress, find  # noqa: E402
 from md5steg import dask_backend  # noqa: E402
 from md5steg._engine import available_engines, load_engine, resolve_simd  # noqa: E402
 from md5steg.alphabets import resolve_alphabet  # noqa: E402
-from md5steg.backend import SearchJob  # noqa: E402
+from md5steg.backend import Backend, ChunkResult, SearchJob  # noqa: E402
 from md5steg.dask_backend import DaskBackend  # noqa: E402
 from md5steg.layout import choose_layout  # noqa: E402
 from md5steg.pool import ProcessPoolBackend  # noqa: E402
@@ -137,8 +137,9 @@ def _job(
     return SearchJob(data, layout, target, module.ENGINE_NAME, resolve_simd(module, None))
 
 
-def _scan(backend: object, job: SearchJob, chunk: int) -> tuple[int, int]:
-    return _run_backend(backend, job, 0, chunk, 0, lambda candidates: None)  # type: ignore[arg-type]
+def _scan(backend: Backend, job: SearchJob, chunk: int) -> tuple[int, int]:
+    """(lowest hit, candidates) of the coordinator's loop over ``backend`` from nonce 0."""
+    return _run_backend(backend, job, 0, chunk, 0, lambda candidates: None)
 
 
 @pytest.mark.parametrize(
@@ -166,6 +167,26 @@ def test_cluster_scans_give_the_local_pools_lowest_hit(
     on_cluster = _scan(DaskBackend(cluster.address), job, chunk)
     local = _scan(ProcessPoolBackend(2), job, chunk)
     assert on_cluster[0] == local[0] >= 0
+
+
+def test_each_reported_chunk_is_what_a_local_scan_of_it_gives(cluster: Cluster) -> None:
+    job = _job(b"cut", "abcd")  # the hit comes after tasks have grown to several chunks
+    backend = DaskBackend(cluster.address)
+    reported: list[ChunkResult] = []
+    wait = backend.wait
+
+    def recording_wait(timeout: float) -> list[ChunkResult]:
+        results = wait(timeout)
+        reported.extend(results)
+        return results
+
+    backend.wait = recording_wait  # type: ignore[method-assign]
+    hit, _ = _scan(backend, job, job.layout.fast_size)
+    assert backend._chunks_per_task > 1  # the premise: the hit was cut out of a larger task
+    assert hit >= 0 and any(result.hit == hit for result in reported)
+    scanner = job.scanner()
+    for result in reported:
+        assert (result.hit, result.tried) == scanner.scan(result.start, result.stop), result
 
 
 def test_find_with_scheduler_gives_the_local_suffix(cluster: Cluster) -> None:
@@ -407,7 +428,8 @@ def test_local_search_does_not_import_dask() -> None:
 def _set_version(version: str) -> None:
     from md5steg import _version
 
-    _version.real_version = getattr(_version, "real_version", _version.__version__)  # type: ignore[attr-defined]
+    real = getattr(_version, "real_version", _version.__version__)
+    _version.real_version = real  # type: ignore[attr-defined]
     _version.__version__ = version
 
 
@@ -450,7 +472,7 @@ def _wait_until_error(backend: DaskBackend) -> None:
 
 
 def _scan_tasks_on_scheduler(client: distributed.Client) -> list[str]:
-    def scan_keys(dask_scheduler: object) -> list[str]:
-        return [str(key) for key in dask_scheduler.tasks if str(key).startswith("md5steg-scan-")]  # type: ignore[attr-defined]
+    def scan_keys(dask_scheduler: Any) -> list[str]:
+        return [str(key) for key in dask_scheduler.tasks if str(key).startswith("md5steg-scan-")]
 
     return list(client.run_on_scheduler(scan_keys))

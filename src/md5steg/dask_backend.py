@@ -325,9 +325,11 @@ class DaskBackend(Backend):
         if result.hit >= 0 and (self._lowest_hit < 0 or result.hit < self._lowest_hit):
             self._lowest_hit = result.hit
         if result.hit < 0 and seconds > 0 and self._chunk_size:
-            # Size later tasks to about TASK_SECONDS of work, whatever the chunks last.
+            # Size later tasks to about TASK_SECONDS of work, whatever the chunks last; grow at
+            # most 8x per measurement, as one short task's timing is noisy.
             chunk_seconds = seconds * self._chunk_size / (result.stop - result.start)
-            self._chunks_per_task = max(1, round(TASK_SECONDS / chunk_seconds))
+            wanted = round(TASK_SECONDS / chunk_seconds)
+            self._chunks_per_task = max(1, min(wanted, 8 * self._chunks_per_task))
 
     def _prune(self) -> None:
         """Forget done tasks the coordinator has used up (they only grow the lists)."""
