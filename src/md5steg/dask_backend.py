@@ -199,9 +199,8 @@ class DaskBackend(Backend):
         self._submitted_until = max(self._submitted_until, stop)
         frontier = self._tasks[-1].stop if self._tasks else start
         if not self._tasks or start > frontier:
-            frontier = (
-                start  # only the first chunk starts a coverage (the coordinator leaves no gap)
-            )
+            # Only the first chunk starts a coverage: the coordinator leaves no gap.
+            frontier = start
         while frontier < stop:
             frontier = self._add_task(frontier, stop)
         self._run_ahead()
@@ -317,11 +316,8 @@ class DaskBackend(Backend):
         return ready
 
     def _task_done(self, task: _Task, result: ChunkResult, seconds: float) -> None:
-        task.done, task.hit, task.future = (
-            True,
-            result.hit,
-            None,
-        )  # releases its result on the cluster
+        task.done, task.hit = True, result.hit
+        task.future = None  # releases its result on the cluster
         if result.hit >= 0 and (self._lowest_hit < 0 or result.hit < self._lowest_hit):
             self._lowest_hit = result.hit
         if result.hit < 0 and seconds > 0 and self._chunk_size:
