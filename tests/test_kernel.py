@@ -224,3 +224,55 @@ def test_any_content_and_range_matches_hashlib(
     expected = lowest_match(content, layout, target, start, start + length)
     for simd in SIMD_PATHS:
         assert scan(content, layout, target, simd, start, start + length) == expected
+
+
+def carry_cases() -> list[tuple[str, int, int]]:
+    """(alphabet, content length, slow digit k) around whose carry an outer step rewrites blocks."""
+    cases = []
+    for name, lengths in (("zw", range(0, 64, 7)), ("ws2", (0, 9, 40, 61)), ("ws5", (36, 100))):
+        alphabet = Alphabet.named(name)
+        for length in lengths:
+            layout = choose_layout(length, alphabet, BIG_LAYOUT_TARGET)
+            slow_digits = layout.digits - layout.fast_digits
+            ks = range(1, slow_digits + 1) if alphabet.base < 5 or name == "zw" else (1, 2, 3, 7)
+            cases += [(name, length, k) for k in ks if k <= slow_digits]
+    return cases
+
+
+def test_carry_cases_cover_fast_word_zero() -> None:
+    layouts = {(name, length) for name, length, _ in carry_cases()}
+    fast_words = {
+        choose_layout(length, Alphabet.named(name), BIG_LAYOUT_TARGET).fast_word_index
+        for name, length in layouts
+    }
+    assert 0 in fast_words and len(fast_words) > 3
+
+
+@functools.lru_cache(maxsize=None)
+def matches_between(content: bytes, layout: Layout, target: Target, start: int, stop: int) -> list[int]:
+    """Every matching index in [start, stop), by hashlib (cached across paths)."""
+    return [n for n in range(start, stop) if target.matches(digest(content, layout, n))]
+
+
+def test_scans_across_slow_digit_carries_match_hashlib(simd: str) -> None:
+    # A carry out of the k-th lowest slow digit rewrites bytes further back, possibly in an
+    # earlier block than the one the last slow digits share: outer steps must pick that up.
+    # Scanning on from each hit lists every match of the range, and most scans cross the carry.
+    target = Target.from_prefix("e7")
+    for name, length, k in carry_cases():
+        alphabet = Alphabet.named(name)
+        layout = choose_layout(length, alphabet, BIG_LAYOUT_TARGET)
+        content = bytes(range(length))
+        carry = alphabet.base**k * layout.fast_size
+        width = 3 * layout.fast_size + 5
+        if carry + width > layout.capacity:
+            continue
+        first, stop = max(0, carry - width), carry + width
+        start, found = first, []
+        while True:
+            hit = scan(content, layout, target, simd, start, stop)
+            if hit < 0:
+                break
+            found.append(hit)
+            start = hit + 1
+        assert found == matches_between(content, layout, target, first, stop), (name, length, k)

@@ -413,6 +413,32 @@ MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_scalar, , 1, MD5STEG_SCALAR_CHAINS, u
 #undef MD5STEG_V_MATCH1
 #undef MD5STEG_V_MATCH4
 
+/* ---- Four blocks from one state, interleaved so that their step latencies overlap ---------- */
+
+#define MD5STEG_FN_F MD5STEG_F
+#define MD5STEG_FN_G MD5STEG_G
+#define MD5STEG_FN_H1 MD5STEG_H
+#define MD5STEG_FN_H2 MD5STEG_H
+#define MD5STEG_FN_I MD5STEG_I
+#define MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, X)                            \
+    a##X += MD5STEG_FN_##FN(b##X, c##X, d##X) + M[X][g] + md5steg_K[i];         \
+    a##X = MD5STEG_ROTL(a##X, s) + b##X;
+#define MD5STEG_C4_STEP(i, FN, a, b, c, d, g, s)                                \
+    MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 0) MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 1) \
+    MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 2) MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 3)
+
+static void md5steg_compress4(const uint32_t in[4], const uint32_t M[4][16], uint32_t out[4][4]) {
+    uint32_t a0 = in[0], b0 = in[1], c0 = in[2], d0 = in[3];
+    uint32_t a1 = a0, b1 = b0, c1 = c0, d1 = d0, a2 = a0, b2 = b0, c2 = c0, d2 = d0;
+    uint32_t a3 = a0, b3 = b0, c3 = c0, d3 = d0;
+    MD5STEG_STEPS_0_60(MD5STEG_C4_STEP)
+    MD5STEG_STEPS_61_63(MD5STEG_C4_STEP)
+    out[0][0] = in[0] + a0, out[0][1] = in[1] + b0, out[0][2] = in[2] + c0, out[0][3] = in[3] + d0;
+    out[1][0] = in[0] + a1, out[1][1] = in[1] + b1, out[1][2] = in[2] + c1, out[1][3] = in[3] + d1;
+    out[2][0] = in[0] + a2, out[2][1] = in[1] + b2, out[2][2] = in[2] + c2, out[2][3] = in[3] + d2;
+    out[3][0] = in[0] + a3, out[3][1] = in[1] + b3, out[3][2] = in[2] + c3, out[3][3] = in[3] + d3;
+}
+
 typedef struct {
     uint32_t head_state[4];      /* MD5 state after the content's full blocks */
     uint64_t head_len;           /* bytes those blocks hold */
@@ -463,26 +489,52 @@ static inline void md5steg_finish(const md5steg_problem *p, unsigned char *buf, 
     md5steg_blocks(out, buf, (uint64_t)(padded / 64));
 }
 
+/* The most significant slow digit that counting up by one changes (-1: every digit wraps). */
+static inline int md5steg_carry_position(const md5steg_problem *p, const unsigned char *digit,
+                                         int count) {
+    int position = count - 1;
+    while (position >= 0 && digit[position] == p->base - 1) position--;
+    return position;
+}
+
+/* Count the slow digits up by one (digits from `position` on change) and write their symbols
+   where buf would hold them, shifted down by `bias` bytes. A carry out of the top wraps. */
+static inline void md5steg_count_up(const md5steg_problem *p, unsigned char *digit, int count,
+                                    int position, unsigned char *dst, int bias) {
+    const int width = p->symbol_len[0];
+    for (int i = position < 0 ? 0 : position; i < count; i++) {
+        digit[i] = i == position ? (unsigned char)(digit[i] + 1) : 0;
+        memcpy(dst + p->tail_len + i * width - bias, p->symbols[digit[i]], (size_t)width);
+    }
+}
+
 /*
  * Aligned layout: lowest matching nonce in [start, stop), or -1.
  *
  * The slow digits are written once and then counted up in place like an odometer, so an outer
  * step costs no division; the blocks before the final one are recompressed only from the first
- * block whose bytes the carry touched (usually just the last of them, often none).
+ * block whose bytes the carry touched. When the lowest slow digit lies in the last of those
+ * blocks (fast word 0), that block changes at every outer step: it is compressed for four outer
+ * steps at once, which overlaps four dependency chains instead of waiting on one.
  */
 static int64_t md5steg_scan_aligned(md5steg_problem *p, uint64_t start, uint64_t stop) {
-    enum { MAX_BLOCKS = MD5STEG_BUF_BYTES / 64 };
+    enum { MAX_BLOCKS = MD5STEG_BUF_BYTES / 64, AHEAD = 4 };
     const uint64_t F = p->fast_size;
     const int slow_digits = p->digits - p->fast_digits;
     const int width = p->symbol_len[0];
     const int fast_bytes = p->fast_digits * width;
     const int msg_len = p->tail_len + p->suffix_len;
     const int prefix_blocks = p->final_block_offset / 64;
+    const int last = prefix_blocks - 1; /* the block before the final one, if any */
+    const int batch = slow_digits > 0 && last >= 0 &&
+                      (p->tail_len + (slow_digits - 1) * width) / 64 == last;
     unsigned char *final = p->buf + p->final_block_offset;
     const int end_in_block = msg_len - p->final_block_offset;
     const uint64_t bits = (p->head_len + (uint64_t)msg_len) * 8u;
     unsigned char digit[1024];
     uint32_t states[MAX_BLOCKS + 1][4]; /* states[k]: MD5 state before block k of buf */
+    uint32_t ahead[AHEAD][4];           /* batch: states after block `last`, next outer steps */
+    int ahead_count = 0, ahead_used = 0;
     if (start >= stop) return -1;
 
     uint64_t outer = start / F;
@@ -502,36 +554,55 @@ static int64_t md5steg_scan_aligned(md5steg_problem *p, uint64_t start, uint64_t
     int dirty_block = 0; /* first block of buf whose bytes changed since states[] was computed */
 
     for (;;) {
-        for (int k = dirty_block; k < prefix_blocks; k++) {
-            memcpy(states[k + 1], states[k], 16);
-            md5steg_blocks(states[k + 1], p->buf + 64 * k, 1);
+        const uint32_t *final_state;
+        if (batch) {
+            if (dirty_block < last || ahead_used == ahead_count) {
+                for (int k = dirty_block; k < last; k++) {
+                    memcpy(states[k + 1], states[k], 16);
+                    md5steg_blocks(states[k + 1], p->buf + 64 * k, 1);
+                }
+                /* Block `last` for this and the next outer steps, until a carry leaves it. */
+                unsigned char ahead_digit[1024];
+                unsigned char blocks[AHEAD][64 + 4];
+                uint32_t M[AHEAD][16];
+                memcpy(ahead_digit, digit, (size_t)slow_digits);
+                memcpy(blocks[0], p->buf + 64 * last, 64 + 4);
+                ahead_count = 1;
+                while (ahead_count < AHEAD) {
+                    int position = md5steg_carry_position(p, ahead_digit, slow_digits);
+                    if (position < 0 || (p->tail_len + position * width) / 64 < last) break;
+                    memcpy(blocks[ahead_count], blocks[ahead_count - 1], 64 + 4);
+                    md5steg_count_up(p, ahead_digit, slow_digits, position, blocks[ahead_count],
+                                     64 * last);
+                    ahead_count++;
+                }
+                for (int k = 0; k < AHEAD; k++)
+                    md5steg_load_block(M[k], blocks[k < ahead_count ? k : 0]);
+                md5steg_compress4(states[last], (const uint32_t(*)[16])M, ahead);
+                ahead_used = 0;
+            }
+            final_state = ahead[ahead_used++];
+        } else {
+            for (int k = dirty_block; k < prefix_blocks; k++) {
+                memcpy(states[k + 1], states[k], 16);
+                md5steg_blocks(states[k + 1], p->buf + 64 * k, 1);
+            }
+            final_state = states[prefix_blocks];
         }
         dirty_block = prefix_blocks;
         uint64_t remaining = stop - outer * F - j0;
         uint32_t j1 = remaining < F - j0 ? (uint32_t)(j0 + remaining) : (uint32_t)F;
         uint32_t block[16];
         md5steg_load_block(block, final);
-        int64_t hit = p->fast_scan(states[prefix_blocks], block, p->fast_word_index,
-                                   p->fast_words, j0, j1, p->mask, p->value, p->words_needed);
+        int64_t hit = p->fast_scan(final_state, block, p->fast_word_index, p->fast_words, j0, j1,
+                                   p->mask, p->value, p->words_needed);
         if (hit >= 0) return (int64_t)(outer * F + (uint64_t)hit);
         if (j1 < F || outer * F + F >= stop) return -1;
         outer++;
         j0 = 0;
-        /* Count the slow digits up by one; a carry out of the top wraps, as %/ would. */
-        int position = slow_digits - 1;
-        while (position >= 0 && digit[position] == p->base - 1) {
-            digit[position] = 0;
-            memcpy(p->buf + p->tail_len + position * width, p->symbols[0], (size_t)width);
-            position--;
-        }
-        if (position >= 0) {
-            digit[position]++;
-            memcpy(p->buf + p->tail_len + position * width, p->symbols[digit[position]],
-                   (size_t)width);
-        } else {
-            position = 0;
-        }
-        int changed_block = (p->tail_len + position * width) / 64;
+        int position = md5steg_carry_position(p, digit, slow_digits);
+        md5steg_count_up(p, digit, slow_digits, position, p->buf, 0);
+        int changed_block = (p->tail_len + (position < 0 ? 0 : position) * width) / 64;
         if (changed_block < dirty_block) dirty_block = changed_block;
     }
 }

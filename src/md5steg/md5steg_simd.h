@@ -31,7 +31,10 @@
 #define MD5STEG_V_LOAD(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
 #define MD5STEG_V_OR(x, y) _mm_or_si128((x), (y))
 #define MD5STEG_V_ADD(x, y) _mm_add_epi32((x), (y))
-#define MD5STEG_V_ROL(x, s) _mm_or_si128(_mm_slli_epi32((x), (s)), _mm_srli_epi32((x), 32 - (s)))
+/* Rotating by 16 swaps the 16-bit halves: two shuffles instead of two shifts and an OR. */
+#define MD5STEG_V_ROL(x, s)                                                                 \
+    ((s) == 16 ? _mm_shufflehi_epi16(_mm_shufflelo_epi16((x), 0xb1), 0xb1)                   \
+               : _mm_or_si128(_mm_slli_epi32((x), (s)), _mm_srli_epi32((x), 32 - (s))))
 /* acc + (z ^ (x & (y ^ z))): y ^ z does not wait for x, the newest value. */
 #define MD5STEG_V_ADD_F(acc, x, y, z, X) \
     _mm_add_epi32((acc), _mm_xor_si128((z), _mm_and_si128((x), _mm_xor_si128((y), (z)))))
@@ -82,8 +85,12 @@ MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_sse2, MD5STEG_TARGET("sse2"), 4, MD5S
 #define MD5STEG_V_LOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define MD5STEG_V_OR(x, y) _mm256_or_si256((x), (y))
 #define MD5STEG_V_ADD(x, y) _mm256_add_epi32((x), (y))
-#define MD5STEG_V_ROL(x, s) \
-    _mm256_or_si256(_mm256_slli_epi32((x), (s)), _mm256_srli_epi32((x), 32 - (s)))
+/* Rotating by 16 is one byte shuffle. */
+#define MD5STEG_V_ROL(x, s)                                                                    \
+    ((s) == 16 ? _mm256_shuffle_epi8((x), _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, \
+                                                          6, 1, 0, 3, 2, 13, 12, 15, 14, 9, 8,  \
+                                                          11, 10, 5, 4, 7, 6, 1, 0, 3, 2))       \
+               : _mm256_or_si256(_mm256_slli_epi32((x), (s)), _mm256_srli_epi32((x), 32 - (s))))
 #define MD5STEG_V_ADD_F(acc, x, y, z, X) \
     _mm256_add_epi32((acc),              \
                      _mm256_xor_si256((z), _mm256_and_si256((x), _mm256_xor_si256((y), (z)))))
