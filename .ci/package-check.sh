@@ -7,6 +7,7 @@
 #   4. cibuildwheel --print-build-identifiers for linux, macos and windows
 #   5. PyPy (Debian's pypy3): install from the sdist (pure engine) and run the pure tests
 #   6. the C core (and SIMD kernels) with gcc, clang and aarch64 gcc under qemu, -Werror
+# 5 and 6 run in the background beside the wheel build and tests; their logs print at the end.
 #
 # Needs network access to PyPI and (as root, for missing tools) Debian. Writes only to a temp
 # dir and the ignored src/md5steg.egg-info. Usage: .ci/package-check.sh  (PYTHON=python3.11 to
@@ -20,12 +21,17 @@ CIBUILDWHEEL_VERSION=4.3.3
 START=$SECONDS
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/md5steg-package-check.XXXXXX")
 CURRENT_STEP="setup"
+BACKGROUND_PIDS=()
 
 cleanup() {
     local status=$?
     if [[ $status -ne 0 ]]; then
         echo "package-check: FAILED in step: $CURRENT_STEP (exit $status)" >&2
     fi
+    for pid in "${BACKGROUND_PIDS[@]}"; do # a failure elsewhere: stop our own background steps
+        pkill -TERM -P "$pid" 2>/dev/null || true
+        kill "$pid" 2>/dev/null || true
+    done
     if [[ -n "${KEEP_WORK:-}" ]]; then echo "package-check: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -39,6 +45,71 @@ fail() {
     exit 1
 }
 warn() { echo "package-check: WARNING: $*" >&2; }
+
+# Run pytest on copies of the tests, from a directory outside the checkout.
+run_tests_outside() {
+    local python=$1 run_dir=$2
+    shift 2
+    mkdir -p "$run_dir"
+    cp -r "$REPO/tests" "$run_dir/tests"
+    (cd "$run_dir" && "$python" -m pytest -p no:cacheprovider --rootdir "$run_dir" -q -ra "$@")
+}
+
+# Where `import md5steg` resolves, and which engines it offers; fails if inside the checkout.
+check_import_location() {
+    local python=$1 want_engine=$2
+    (cd "$WORK" && "$python" - "$REPO" "$want_engine" <<'EOF'
+import sys
+from pathlib import Path
+
+import md5steg
+from md5steg import _engine
+
+repo, want_engine = Path(sys.argv[1]).resolve(), sys.argv[2]
+location = Path(md5steg.__file__).resolve()
+engines = _engine.available_engines()
+print(f"{sys.implementation.name} {sys.version.split()[0]}: md5steg {md5steg.__version__} from {location.parent}; engines {engines}")
+assert repo not in location.parents, f"md5steg imported from the checkout ({location}), not the install"
+assert "site-packages" in location.parts, f"md5steg is not in site-packages: {location}"
+assert engines[0] == want_engine, f"expected the {want_engine} engine first, got {engines}"
+EOF
+    )
+}
+
+# ---- 5. PyPy: the pure engine --------------------------------------------------------------
+pypy_check() {
+    local PYPY_VENV="$WORK/pypy-venv"
+    pypy3 -m venv "$PYPY_VENV"
+    "$PYPY_VENV/bin/python" -m pip install -q "$SDIST" pytest hypothesis pytest-timeout
+    check_import_location "$PYPY_VENV/bin/python" python
+    local PYPY_TESTS=()
+    for path in tests/test_engine_py.py tests/test_find.py; do
+        if [[ -f "$REPO/$path" ]]; then PYPY_TESTS+=("$path"); else warn "$path is missing; not run on PyPy"; fi
+    done
+    ((${#PYPY_TESTS[@]})) || fail "no pure-engine tests to run on PyPy"
+    run_tests_outside "$PYPY_VENV/bin/python" "$WORK/run-pypy" --timeout=300 "${PYPY_TESTS[@]}"
+}
+
+# ---- 6. the C core on other compilers and aarch64 -------------------------------------------
+c_core_check() {
+    local CFLAGS=(-O2 -Wall -Wextra -Werror -I "$REPO/src/md5steg")
+    if [[ -f "$REPO/src/md5steg/md5steg_simd.h" ]]; then CFLAGS+=(-DMD5STEG_CHECK_SIMD); fi
+    local DRIVER="$REPO/tools/cross_check.c"
+    local OUTDIR="$WORK/cross"
+    mkdir -p "$OUTDIR"
+    echo "-- gcc -std=c99 -Wpedantic (native)"
+    gcc -std=c99 -Wpedantic "${CFLAGS[@]}" "$DRIVER" -o "$OUTDIR/gcc"
+    "$OUTDIR/gcc"
+    echo "-- clang (native)"
+    clang "${CFLAGS[@]}" "$DRIVER" -o "$OUTDIR/clang"
+    "$OUTDIR/clang"
+    echo "-- aarch64-linux-gnu-gcc, static, under qemu-aarch64"
+    aarch64-linux-gnu-gcc "${CFLAGS[@]}" -c "$DRIVER" -o "$OUTDIR/aarch64.o"
+    aarch64-linux-gnu-gcc -static "$OUTDIR/aarch64.o" -o "$OUTDIR/aarch64"
+    qemu-aarch64 "$OUTDIR/aarch64"
+    echo "-- clang --target=aarch64-linux-gnu (compile only)"
+    clang --target=aarch64-linux-gnu "${CFLAGS[@]}" -c "$DRIVER" -o "$OUTDIR/clang-aarch64.o"
+}
 
 # ---- 0. tools ---------------------------------------------------------------------------------
 step "0. install tools"
@@ -64,13 +135,24 @@ TOOLS="$WORK/tools/bin"
 "$TOOLS/python" -m pip install -q --upgrade pip
 "$TOOLS/python" -m pip install -q build "cibuildwheel==$CIBUILDWHEEL_VERSION" auditwheel twine check-jsonschema
 
+c_core_check >"$WORK/c-core.log" 2>&1 &
+BACKGROUND_PIDS+=($!)
+echo "step 6 (C core checks) started in the background"
+
 # ---- 1. sdist and wheel -----------------------------------------------------------------------
 step "1. build sdist and wheel"
 DIST="$WORK/dist"
-# A compile error must fail here, not quietly produce a pure-Python wheel (setup.py).
-MD5STEG_REQUIRE_EXTENSIONS=1 "$TOOLS/python" -m build --outdir "$DIST" "$REPO" >"$WORK/build.log" 2>&1 ||
-    { tail -40 "$WORK/build.log"; fail "python -m build failed (log above)"; }
+"$TOOLS/python" -m build --sdist --outdir "$DIST" "$REPO" >"$WORK/build.log" 2>&1 ||
+    { tail -40 "$WORK/build.log"; fail "python -m build --sdist failed (log above)"; }
 SDIST=$(ls "$DIST"/*.tar.gz)
+pypy_check >"$WORK/pypy.log" 2>&1 &
+BACKGROUND_PIDS+=($!)
+echo "step 5 (PyPy) started in the background"
+# The wheel is built from the sdist, so a file missing from the sdist breaks it. A compile error
+# must fail here, not quietly give a pure-Python wheel (setup.py); -g0 as [tool.cibuildwheel.linux]
+# builds, so the size below is the shipped one.
+MD5STEG_REQUIRE_EXTENSIONS=1 CFLAGS="${CFLAGS:-} -g0" "$TOOLS/python" -m build --wheel --outdir "$DIST" "$SDIST" \
+    >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; fail "python -m build --wheel failed (log above)"; }
 WHEEL=$(ls "$DIST"/*.whl)
 echo "built $(basename "$SDIST") and $(basename "$WHEEL")"
 "$TOOLS/twine" check --strict "$SDIST" "$WHEEL"
@@ -138,52 +220,30 @@ sys.exit(1 if problems else 0)
 EOF
 
 # The core tests: the ones [tool.cibuildwheel] test-command runs against every built wheel.
-mapfile -t CORE_TESTS < <("$TOOLS/python" - "$REPO/pyproject.toml" <<'EOF'
+cibw_setting() {
+    "$TOOLS/python" - "$REPO/pyproject.toml" "$1" <<'EOF'
 import re, sys, tomllib
 with open(sys.argv[1], "rb") as handle:
-    commands = tomllib.load(handle)["tool"]["cibuildwheel"]["test-command"]
-commands = [commands] if isinstance(commands, str) else commands
-for path in re.findall(r"\{project\}/(tests/\S+\.py)", " ".join(commands)):
-    print(path)
+    config = tomllib.load(handle)["tool"]["cibuildwheel"]
+value = config.get("test-command" if sys.argv[2] == "tests" else sys.argv[2], [])
+value = [value] if isinstance(value, str) else value
+if sys.argv[2] == "tests":
+    value = re.findall(r"\{project\}/(tests/\S+\.py)", " ".join(value))
+print("\n".join(value))
 EOF
-)
+}
+mapfile -t CORE_TESTS < <(cibw_setting tests)
+mapfile -t CIBW_TEST_REQUIRES < <(cibw_setting test-requires)
+mapfile -t CIBW_TEST_COMMANDS < <(cibw_setting test-command)
 ((${#CORE_TESTS[@]})) || fail "found no test files in [tool.cibuildwheel] test-command"
 for path in "${CORE_TESTS[@]}"; do
     [[ -f "$REPO/$path" ]] || fail "[tool.cibuildwheel] test-command names $path, which does not exist"
 done
 echo "core tests: ${CORE_TESTS[*]}"
 
-# Run pytest on copies of the tests, from a directory outside the checkout.
-run_tests_outside() {
-    local python=$1 run_dir=$2
-    shift 2
-    mkdir -p "$run_dir"
-    cp -r "$REPO/tests" "$run_dir/tests"
-    (cd "$run_dir" && "$python" -m pytest -p no:cacheprovider --rootdir "$run_dir" -q -ra "$@")
-}
-
-# Where `import md5steg` resolves, and which engines it offers; fails if inside the checkout.
-check_import_location() {
-    local python=$1 want_engine=$2
-    (cd "$WORK" && "$python" - "$REPO" "$want_engine" <<'EOF'
-import sys
-from pathlib import Path
-
-import md5steg
-from md5steg import _engine
-
-repo, want_engine = Path(sys.argv[1]).resolve(), sys.argv[2]
-location = Path(md5steg.__file__).resolve()
-engines = _engine.available_engines()
-print(f"{sys.implementation.name} {sys.version.split()[0]}: md5steg {md5steg.__version__} from {location.parent}; engines {engines}")
-assert repo not in location.parents, f"md5steg imported from the checkout ({location}), not the install"
-assert "site-packages" in location.parts, f"md5steg is not in site-packages: {location}"
-assert engines[0] == want_engine, f"expected the {want_engine} engine first, got {engines}"
-EOF
-    )
-}
 
 # ---- 2. the installed wheel, tested outside the tree --------------------------------------
+
 step "2. install the wheel into a fresh venv and run the core tests outside the tree"
 VENV="$WORK/venv"
 "$PYTHON" -m venv "$VENV"
@@ -191,6 +251,19 @@ VENV="$WORK/venv"
 check_import_location "$VENV/bin/python" cython
 "$VENV/bin/md5steg" --help >/dev/null || fail "the md5steg console script does not run"
 run_tests_outside "$VENV/bin/python" "$WORK/run-cpython" --timeout=300 "${CORE_TESTS[@]}"
+
+step "2b. the [tool.cibuildwheel] test-command with only its test-requires, as cibuildwheel runs it"
+CIBW_VENV="$WORK/cibw-venv"
+"$PYTHON" -m venv "$CIBW_VENV"
+"$CIBW_VENV/bin/python" -m pip install -q "$WHEEL" "${CIBW_TEST_REQUIRES[@]}"
+mkdir -p "$WORK/cibw-project" "$WORK/cibw-cwd"
+cp -r "$REPO/tests" "$WORK/cibw-project/tests"
+cp "$REPO/pyproject.toml" "$WORK/cibw-project/" # for its [tool.pytest.ini_options], as in {project}
+for command in "${CIBW_TEST_COMMANDS[@]}"; do
+    command=${command//\{project\}/$WORK/cibw-project}
+    echo "+ $command"
+    (cd "$WORK/cibw-cwd" && PATH="$CIBW_VENV/bin:$PATH" bash -c "$command")
+done
 
 # ---- 3. auditwheel ------------------------------------------------------------------------
 step "3. auditwheel show"
@@ -222,38 +295,24 @@ print(f"{len(found)} build identifiers, {len(expected)} required present" if not
 sys.exit(1 if problems else 0)
 EOF
 
-# ---- 5. PyPy: the pure engine --------------------------------------------------------------
-step "5. PyPy: install from the sdist (pure engine) and run the pure tests"
-PYPY_VENV="$WORK/pypy-venv"
-pypy3 -m venv "$PYPY_VENV"
-"$PYPY_VENV/bin/python" -m pip install -q "$SDIST" pytest hypothesis pytest-timeout
-check_import_location "$PYPY_VENV/bin/python" python
-PYPY_TESTS=()
-for path in tests/test_engine_py.py tests/test_find.py; do
-    if [[ -f "$REPO/$path" ]]; then PYPY_TESTS+=("$path"); else warn "$path is missing; not run on PyPy"; fi
+# ---- 5 and 6: collect the background steps --------------------------------------------------
+background_failed=0
+for index in 0 1; do
+    name=$([[ $index -eq 0 ]] && echo "6. C core with gcc, clang and aarch64 (qemu), -Wall -Wextra -Werror" ||
+        echo "5. PyPy: install from the sdist (pure engine) and run the pure tests")
+    log=$([[ $index -eq 0 ]] && echo "$WORK/c-core.log" || echo "$WORK/pypy.log")
+    step "$name (waiting)"
+    if wait "${BACKGROUND_PIDS[$index]}"; then
+        cat "$log"
+    else
+        cat "$log"
+        echo "package-check: step $name FAILED" >&2
+        background_failed=1
+    fi
 done
-((${#PYPY_TESTS[@]})) || fail "no pure-engine tests to run on PyPy"
-run_tests_outside "$PYPY_VENV/bin/python" "$WORK/run-pypy" --timeout=300 "${PYPY_TESTS[@]}"
-
-# ---- 6. the C core on other compilers and aarch64 -------------------------------------------
-step "6. C core with gcc, clang and aarch64 (qemu), -Wall -Wextra -Werror"
-CFLAGS=(-O2 -Wall -Wextra -Werror -I "$REPO/src/md5steg")
-if [[ -f "$REPO/src/md5steg/md5steg_simd.h" ]]; then CFLAGS+=(-DMD5STEG_CHECK_SIMD); fi
-DRIVER="$REPO/tools/cross_check.c"
-OUTDIR="$WORK/cross"
-mkdir -p "$OUTDIR"
-echo "-- gcc -std=c99 -Wpedantic (native)"
-gcc -std=c99 -Wpedantic "${CFLAGS[@]}" "$DRIVER" -o "$OUTDIR/gcc"
-"$OUTDIR/gcc"
-echo "-- clang (native)"
-clang "${CFLAGS[@]}" "$DRIVER" -o "$OUTDIR/clang"
-"$OUTDIR/clang"
-echo "-- aarch64-linux-gnu-gcc, static, under qemu-aarch64"
-aarch64-linux-gnu-gcc "${CFLAGS[@]}" -c "$DRIVER" -o "$OUTDIR/aarch64.o"
-aarch64-linux-gnu-gcc -static "$OUTDIR/aarch64.o" -o "$OUTDIR/aarch64"
-qemu-aarch64 "$OUTDIR/aarch64"
-echo "-- clang --target=aarch64-linux-gnu (compile only)"
-clang --target=aarch64-linux-gnu "${CFLAGS[@]}" -c "$DRIVER" -o "$OUTDIR/clang-aarch64.o"
+BACKGROUND_PIDS=()
+CURRENT_STEP="5/6 (background)"
+((background_failed == 0)) || exit 1
 
 # ---- summary --------------------------------------------------------------------------------
 CURRENT_STEP="summary"
