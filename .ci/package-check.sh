@@ -149,9 +149,8 @@ pypy_check >"$WORK/pypy.log" 2>&1 &
 BACKGROUND_PIDS+=($!)
 echo "step 5 (PyPy) started in the background"
 # The wheel is built from the sdist, so a file missing from the sdist breaks it. A compile error
-# must fail here, not quietly give a pure-Python wheel (setup.py); -g0 as [tool.cibuildwheel.linux]
-# builds, so the size below is the shipped one.
-MD5STEG_REQUIRE_EXTENSIONS=1 CFLAGS="${CFLAGS:-} -g0" "$TOOLS/python" -m build --wheel --outdir "$DIST" "$SDIST" \
+# must fail here, not quietly give a pure-Python wheel (setup.py), as in [tool.cibuildwheel].
+MD5STEG_REQUIRE_EXTENSIONS=1 "$TOOLS/python" -m build --wheel --outdir "$DIST" "$SDIST" \
     >>"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; fail "python -m build --wheel failed (log above)"; }
 WHEEL=$(ls "$DIST"/*.whl)
 echo "built $(basename "$SDIST") and $(basename "$WHEEL")"
