@@ -9,8 +9,10 @@ the lowest hit and tells the backend to stop. A new backend is one subclass.
 from __future__ import annotations
 
 import hashlib
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .layout import Layout
@@ -27,9 +29,9 @@ class SearchJob:
     engine: str
     simd: str
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Identifies the job so workers can reuse a scanner across chunks."""
+        """Identifies the job so workers can reuse a scanner across chunks (hashed once)."""
         identity = repr((self.layout, self.target.pattern, self.engine, self.simd)).encode()
         return hashlib.sha256(hashlib.md5(self.content).digest() + identity).hexdigest()[:24]
 
@@ -50,16 +52,15 @@ class ChunkResult:
     tried: int
 
 
-_scanner_cache: dict[str, Any] = {}
+_thread_state = threading.local()
 
 
 def scan_chunk(job: SearchJob, start: int, stop: int) -> ChunkResult:
-    """Scan one range in this process, reusing the job's scanner (workers call this)."""
-    scanner = _scanner_cache.get(job.key)
-    if scanner is None:
-        _scanner_cache.clear()
-        scanner = _scanner_cache[job.key] = job.scanner()
-    hit, tried = scanner.scan(start, stop)
+    """Scan one range here, reusing this thread's scanner for the job (scanners are not thread-safe)."""
+    cached: tuple[str, Any] | None = getattr(_thread_state, "scanner", None)
+    if cached is None or cached[0] != job.key:
+        cached = _thread_state.scanner = (job.key, job.scanner())
+    hit, tried = cached[1].scan(start, stop)
     return ChunkResult(start, stop, hit, tried)
 
 

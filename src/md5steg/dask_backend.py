@@ -33,7 +33,7 @@ from typing import Any, Optional
 import distributed
 
 from . import _version
-from .backend import Backend, ChunkResult, SearchJob
+from .backend import Backend, ChunkResult, SearchJob, scan_chunk
 from .errors import BackendError
 
 NO_WORKERS_TIMEOUT = 120.0
@@ -53,7 +53,6 @@ TASKS_PER_THREAD = 2
 
 CLOSE_TIMEOUT = 5.0
 
-_thread_state = threading.local()
 
 
 class WorkerMismatchError(RuntimeError):
@@ -72,21 +71,14 @@ def _worker_facts() -> dict[str, Any]:
 def _scan_on_worker(
     job: SearchJob, start: int, stop: int, client_version: str
 ) -> tuple[ChunkResult, float]:
-    """Scan one range in a worker thread, with a scanner of this thread's own.
-
-    A scanner writes its message buffer while it scans, so the threads of one
-    worker must not share one (``backend.scan_chunk``'s cache is per process).
-    """
+    """Scan one range in a worker thread (``scan_chunk`` keeps one scanner per thread)."""
     if _version.__version__ != client_version:
         raise WorkerMismatchError(
             f"this worker runs md5steg {_version.__version__}, the client {client_version}"
         )
-    cached = getattr(_thread_state, "job_and_scanner", None)
-    if cached is None or cached[0] is not job:
-        cached = _thread_state.job_and_scanner = (job, job.scanner())
     started = time.perf_counter()
-    hit, tried = cached[1].scan(start, stop)
-    return ChunkResult(start, stop, hit, tried), time.perf_counter() - started
+    result = scan_chunk(job, start, stop)
+    return result, time.perf_counter() - started
 
 
 @dataclass

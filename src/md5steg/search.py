@@ -12,7 +12,7 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ._engine import load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
@@ -131,57 +131,26 @@ def find(
     simd_path = resolve_simd(engine_module, simd)
     job = SearchJob(data, layout, target, engine_module.ENGINE_NAME, simd_path)
     scanner = engine_module.Scanner(data, layout, target, simd_path)
-    backend: Optional[Backend] = None
-    if scheduler is not None:
-        from .dask_backend import DaskBackend
-
-        backend = DaskBackend(scheduler)
-    slots = backend.slots if backend is not None else (jobs or available_cores())
 
     def report(candidates: int) -> None:
         if progress is not None:
             progress(Progress(candidates, time.perf_counter() - started, target.expected_candidates))
 
-    # Calibrate in this process; short searches end here without starting any worker.
-    capacity = layout.capacity
-    next_start, candidates, hit = 0, 0, -1
-    size = layout.fast_size
-    calibration_started = time.perf_counter()
-    while next_start < capacity:
-        stop = min(capacity, next_start + size)
-        hit, tried = scanner.scan(next_start, stop)
-        candidates += tried
-        next_start = stop
-        if hit >= 0 or time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
-            break
-        size *= 2
-    rate = candidates / max(time.perf_counter() - calibration_started, 1e-9)
-    report(candidates)
+    backend: Optional[Backend] = None
+    if scheduler is not None:
+        from .dask_backend import DaskBackend
 
-    if hit < 0 and next_start < capacity:
-        if max_expected_seconds is not None:
-            expected = target.expected_candidates / (rate * slots)
-            if expected > max_expected_seconds:
-                raise TooMuchWorkError(
-                    f"target {target} needs about {target.expected_candidates:.3g} candidates: "
-                    f"~{_duration(expected)} at {rate * slots / 1e6:.3g} M/s on {slots} core(s); "
-                    f"use --force to search anyway, or a Dask cluster (--scheduler)"
-                )
-        chunk = _chunk_size(rate, layout.fast_size)
-        if backend is None and slots == 1:
-            while hit < 0 and next_start < capacity:
-                stop = min(capacity, next_start + chunk)
-                hit, tried = scanner.scan(next_start, stop)
-                candidates += tried
-                next_start = stop
-                report(candidates)
-        else:
-            backend = backend or ProcessPoolBackend(slots)
-            hit, candidates = _run_backend(backend, job, next_start, chunk, candidates, report)
+        backend = DaskBackend(scheduler)
+    try:
+        slots = backend.slots if backend is not None else (jobs or available_cores())
+        hit, candidates = _search(job, scanner, backend, slots, report, max_expected_seconds)
+    finally:
+        if backend is not None:
+            backend.close()
     if hit < 0:
         raise SearchExhaustedError(
-            f"all {capacity} nonces of {layout.digits} symbols were tried without a match for {target}; "
-            f"try another alphabet"
+            f"all {layout.capacity} nonces of {layout.digits} symbols were tried without a match for "
+            f"{target}; try another alphabet"
         )
     suffix = layout.suffix(hit)
     digest = hashlib.md5(data + suffix).hexdigest()
@@ -202,6 +171,60 @@ def find(
         alphabet=resolved_alphabet.name,
         target=target.pattern,
     )
+
+
+def _calibrate(scanner: Any, capacity: int, first_size: int) -> tuple[int, int, float]:
+    """Scan from 0 in this process for CALIBRATION_SECONDS: (hit or -1, candidates, rate)."""
+    next_start, hit, size = 0, -1, first_size
+    calibration_started = time.perf_counter()
+    while next_start < capacity:
+        stop = min(capacity, next_start + size)
+        hit, _ = scanner.scan(next_start, stop)
+        next_start = stop
+        if hit >= 0 or time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
+            break
+        size *= 2
+    candidates = next_start if hit < 0 else hit + 1
+    return hit, candidates, candidates / max(time.perf_counter() - calibration_started, 1e-9)
+
+
+def _search(
+    job: SearchJob,
+    scanner: Any,
+    backend: Optional[Backend],
+    slots: int,
+    report: Callable[[int], None],
+    max_expected_seconds: Optional[float],
+) -> tuple[int, int]:
+    """Calibrate, refuse hopeless targets, then scan the rest here or on a backend."""
+    layout, target = job.layout, job.target
+    capacity = layout.capacity
+    # Short searches end in calibration, without starting any worker.
+    hit, candidates, rate = _calibrate(scanner, capacity, layout.fast_size)
+    report(candidates)
+    if hit >= 0 or candidates >= capacity:
+        return hit, candidates
+    if max_expected_seconds is not None:
+        expected = target.expected_candidates / (rate * slots)
+        if expected > max_expected_seconds:
+            raise TooMuchWorkError(
+                f"target {target} needs about {target.expected_candidates:.3g} candidates: "
+                f"~{_duration(expected)} at {rate * slots / 1e6:.3g} M/s on {slots} core(s); "
+                f"use --force to search anyway, or a Dask cluster (--scheduler)"
+            )
+    chunk = _chunk_size(rate, layout.fast_size)
+    if backend is None and slots == 1:
+        next_start = candidates
+        while next_start < capacity:
+            stop = min(capacity, next_start + chunk)
+            hit, tried = scanner.scan(next_start, stop)
+            candidates += tried
+            next_start = stop
+            report(candidates)
+            if hit >= 0:
+                break
+        return hit, candidates
+    return _run_backend(backend or ProcessPoolBackend(slots), job, candidates, chunk, candidates, report)
 
 
 def _run_backend(
