@@ -61,12 +61,12 @@ class Layout:
     @property
     def capacity(self) -> int:
         """Number of nonce indices searched (``base**digits``, capped at 2**63)."""
-        return min(self.base**self.digits, INDEX_LIMIT)
+        return min(int(self.base**self.digits), INDEX_LIMIT)
 
     @property
     def fast_size(self) -> int:
         """Candidates per outer step: ``base**fast_digits``."""
-        return self.base**self.fast_digits
+        return int(self.base**self.fast_digits)
 
     def digit_values(self, nonce_index: int) -> list[int]:
         """The nonce's digits, most significant first, exactly ``digits`` of them."""

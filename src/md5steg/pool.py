@@ -65,7 +65,7 @@ class ProcessPoolBackend(Backend):
 
     def open(self, job: SearchJob) -> None:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
-        context = multiprocessing.get_context(method)
+        context: Any = multiprocessing.get_context(method)
         # Children start with SIGINT blocked until they ignore it, so a Ctrl-C
         # during the fork reaches only the parent (after the unblock below).
         masked = hasattr(signal, "pthread_sigmask")

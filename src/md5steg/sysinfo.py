@@ -20,7 +20,8 @@ _SIMD_FLAGS = ("sse2", "ssse3", "sse4_1", "avx", "avx2", "bmi2", "avx512f", "avx
 
 def cpu_model_and_flags() -> tuple[str, list[str]]:
     """CPU model name and the SIMD-relevant feature flags (Linux /proc/cpuinfo, else platform)."""
-    model, flags = platform.processor() or platform.machine(), []
+    model = platform.processor() or platform.machine()
+    flags: list[str] = []
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
             for line in handle:
@@ -40,9 +41,7 @@ def describe() -> dict[str, Any]:
     engines = available_engines()
     best = load_engine(engines[0])
     try:
-        import Cython
-
-        cython_version = Cython.__version__
+        from Cython.Shadow import __version__ as cython_version
     except ImportError:
         cython_version = None
     model, flags = cpu_model_and_flags()

@@ -63,7 +63,7 @@ class Target:
 
     @property
     def expected_candidates(self) -> int:
-        return 16**self.fixed_digits
+        return int(16**self.fixed_digits)
 
     @property
     def words_needed(self) -> int:

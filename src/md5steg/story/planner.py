@@ -269,7 +269,7 @@ class Plan:
 
     @property
     def expected_candidates_per_search(self) -> int:
-        return 16 ** (self.id_length or 0)
+        return int(16 ** (self.id_length or 0))
 
     @property
     def expected_candidates(self) -> int:
