@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import sysconfig
-from typing import Any
+from typing import Any, Optional
 
 from ._engine import available_engines, load_engine
 from ._version import __version__
@@ -40,6 +40,7 @@ def describe() -> dict[str, Any]:
     """Everything ``md5steg info`` prints, as a dict."""
     engines = available_engines()
     best = load_engine(engines[0])
+    cython_version: Optional[str]
     try:
         from Cython.Shadow import __version__ as cython_version
     except ImportError:
