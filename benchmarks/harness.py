@@ -157,19 +157,19 @@ def pure_measure(inputs: Inputs, method: str, start: int = 0) -> Measure:
 
 
 def compiled_measure(inputs: Inputs, simd: str, start: int = 0) -> Measure:
-    from md5steg import _core
+    from md5steg._engine import load_engine
 
-    scanner = _core.Scanner(inputs.content, inputs.layout, inputs.target, simd)
+    scanner = load_engine("cython").Scanner(inputs.content, inputs.layout, inputs.target, simd)
     return scanner_measure(scanner, inputs, start)
 
 
 def compiled_simd_paths() -> list[str]:
-    """SIMD paths of the compiled core on this CPU (empty when it is not built)."""
-    try:
-        from md5steg import _core
-    except ImportError:
+    """SIMD paths of the compiled core on this CPU (empty when not built or MD5STEG_NO_EXTENSIONS=1)."""
+    from md5steg._engine import available_engines, load_engine
+
+    if "cython" not in available_engines():
         return []
-    return list(_core.simd_paths())
+    return list(load_engine("cython").simd_paths())
 
 
 def verify_pure(
