@@ -21,7 +21,7 @@ CIBUILDWHEEL_VERSION=4.3.3
 START=$SECONDS
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/md5steg-package-check.XXXXXX")
 CURRENT_STEP="setup"
-BACKGROUND_PIDS=()
+BACKGROUND_PIDS=() BACKGROUND_NAMES=() BACKGROUND_LOGS=()
 
 cleanup() {
     local status=$?
@@ -45,6 +45,14 @@ fail() {
     exit 1
 }
 warn() { echo "package-check: WARNING: $*" >&2; }
+# start_background NAME COMMAND...: run a step beside the others; its log prints at the end.
+start_background() {
+    local name=$1 log="$WORK/background-${#BACKGROUND_PIDS[@]}.log"
+    shift
+    "$@" >"$log" 2>&1 &
+    BACKGROUND_PIDS+=($!) BACKGROUND_NAMES+=("$name") BACKGROUND_LOGS+=("$log")
+    echo "step $name: started in the background"
+}
 
 # Run pytest on copies of the tests, from a directory outside the checkout.
 run_tests_outside() {
@@ -135,9 +143,7 @@ TOOLS="$WORK/tools/bin"
 "$TOOLS/python" -m pip install -q --upgrade pip
 "$TOOLS/python" -m pip install -q build "cibuildwheel==$CIBUILDWHEEL_VERSION" auditwheel twine check-jsonschema
 
-c_core_check >"$WORK/c-core.log" 2>&1 &
-BACKGROUND_PIDS+=($!)
-echo "step 6 (C core checks) started in the background"
+start_background "6. C core with gcc, clang and aarch64 (qemu), -Wall -Wextra -Werror" c_core_check
 
 # ---- 1. sdist and wheel -----------------------------------------------------------------------
 step "1. build sdist and wheel"
@@ -145,9 +151,7 @@ DIST="$WORK/dist"
 "$TOOLS/python" -m build --sdist --outdir "$DIST" "$REPO" >"$WORK/build.log" 2>&1 ||
     { tail -40 "$WORK/build.log"; fail "python -m build --sdist failed (log above)"; }
 SDIST=$(ls "$DIST"/*.tar.gz)
-pypy_check >"$WORK/pypy.log" 2>&1 &
-BACKGROUND_PIDS+=($!)
-echo "step 5 (PyPy) started in the background"
+start_background "5. PyPy: install from the sdist (pure engine) and run the pure tests" pypy_check
 # The wheel is built from the sdist, so a file missing from the sdist breaks it. A compile error
 # must fail here, not quietly give a pure-Python wheel (setup.py), as in [tool.cibuildwheel].
 MD5STEG_REQUIRE_EXTENSIONS=1 "$TOOLS/python" -m build --wheel --outdir "$DIST" "$SDIST" \
@@ -295,23 +299,17 @@ sys.exit(1 if problems else 0)
 EOF
 
 # ---- 5 and 6: collect the background steps --------------------------------------------------
-background_failed=0
-for index in 0 1; do
-    name=$([[ $index -eq 0 ]] && echo "6. C core with gcc, clang and aarch64 (qemu), -Wall -Wextra -Werror" ||
-        echo "5. PyPy: install from the sdist (pure engine) and run the pure tests")
-    log=$([[ $index -eq 0 ]] && echo "$WORK/c-core.log" || echo "$WORK/pypy.log")
-    step "$name (waiting)"
-    if wait "${BACKGROUND_PIDS[$index]}"; then
-        cat "$log"
-    else
-        cat "$log"
-        echo "package-check: step $name FAILED" >&2
-        background_failed=1
-    fi
+background_failed=()
+for index in "${!BACKGROUND_PIDS[@]}"; do
+    step "${BACKGROUND_NAMES[$index]} (ran in the background)"
+    status=0
+    wait "${BACKGROUND_PIDS[$index]}" || status=$?
+    cat "${BACKGROUND_LOGS[$index]}"
+    if ((status != 0)); then background_failed+=("${BACKGROUND_NAMES[$index]}"); fi
 done
 BACKGROUND_PIDS=()
-CURRENT_STEP="5/6 (background)"
-((background_failed == 0)) || exit 1
+CURRENT_STEP="background: ${background_failed[*]:-}"
+((${#background_failed[@]} == 0)) || exit 1
 
 # ---- summary --------------------------------------------------------------------------------
 CURRENT_STEP="summary"
