@@ -15,12 +15,12 @@ import pytest
 
 _core = pytest.importorskip("md5steg._core")
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from md5steg.alphabets import Alphabet  # noqa: E402
-from md5steg.layout import Layout, choose_layout  # noqa: E402
-from md5steg.target import Target  # noqa: E402
+from md5steg.alphabets import Alphabet
+from md5steg.layout import Layout, choose_layout
+from md5steg.target import Target
 
 SIMD_PATHS = _core.simd_paths()
 WS5 = Alphabet.named("ws5")
@@ -37,8 +37,10 @@ def digest(content: bytes, layout: Layout, nonce_index: int) -> str:
     return hashlib.md5(content + layout.suffix(nonce_index)).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
-def brute_force_matches(content: bytes, layout: Layout, target: Target, stop: int) -> tuple[int, ...]:
+@functools.cache
+def brute_force_matches(
+    content: bytes, layout: Layout, target: Target, stop: int
+) -> tuple[int, ...]:
     """Every nonce index below ``stop`` whose digest matches, by hashlib (cached across paths)."""
     return tuple(n for n in range(stop) if target.matches(digest(content, layout, n)))
 
@@ -92,7 +94,9 @@ def test_first_hit_matches_hashlib_for_every_content_length(simd: str, alphabet:
         if layout.aligned:
             seen_fast_words.add(layout.fast_word_index)
         stop = min(layout.capacity, 4096)
-        assert scan(content, layout, target, simd, 0, stop) == lowest_match(content, layout, target, 0, stop)
+        assert scan(content, layout, target, simd, 0, stop) == lowest_match(
+            content, layout, target, 0, stop
+        )
     if alphabet is WS5:
         assert seen_fast_words == set(range(13))
 
@@ -248,8 +252,10 @@ def test_carry_cases_cover_fast_word_zero() -> None:
     assert 0 in fast_words and len(fast_words) > 3
 
 
-@functools.lru_cache(maxsize=None)
-def matches_between(content: bytes, layout: Layout, target: Target, start: int, stop: int) -> list[int]:
+@functools.cache
+def matches_between(
+    content: bytes, layout: Layout, target: Target, start: int, stop: int
+) -> list[int]:
     """Every matching index in [start, stop), by hashlib (cached across paths)."""
     return [n for n in range(start, stop) if target.matches(digest(content, layout, n))]
 
@@ -257,22 +263,42 @@ def matches_between(content: bytes, layout: Layout, target: Target, start: int, 
 def test_scans_across_slow_digit_carries_match_hashlib(simd: str) -> None:
     # A carry out of the k-th lowest slow digit rewrites bytes further back, possibly in an
     # earlier block than the one the last slow digits share: outer steps must pick that up.
-    # Scanning on from each hit lists every match of the range, and most scans cross the carry.
-    target = Target.from_prefix("e7")
+    # Scanning on from each hit lists every match of the range; starting 1..4 outer steps
+    # before the carry puts it at every position of the core's four-step batches.
+    target = Target.from_prefix("e")  # dense: a stale block state shows up within a few steps
     for name, length, k in carry_cases():
         alphabet = Alphabet.named(name)
         layout = choose_layout(length, alphabet, BIG_LAYOUT_TARGET)
         content = bytes(range(length))
-        carry = alphabet.base**k * layout.fast_size
-        width = 3 * layout.fast_size + 5
-        if carry + width > layout.capacity:
-            continue
-        first, stop = max(0, carry - width), carry + width
-        start, found = first, []
-        while True:
-            hit = scan(content, layout, target, simd, start, stop)
-            if hit < 0:
-                break
-            found.append(hit)
-            start = hit + 1
-        assert found == matches_between(content, layout, target, first, stop), (name, length, k)
+        # The digit k places up goes 0 -> 1, then (base - 2) -> (base - 1): zw symbols share
+        # leading bytes, so only some of its steps rewrite the first byte.
+        for digit in (1, alphabet.base - 1):
+            carry = digit * alphabet.base**k * layout.fast_size
+            check_carry(content, layout, target, simd, carry, (name, length, k))
+
+
+def check_carry(
+    content: bytes,
+    layout: Layout,
+    target: Target,
+    simd: str,
+    carry: int,
+    case: tuple[str, int, int],
+) -> None:
+    """Every match around nonce ``carry``, listed by scanning on from each hit, equals hashlib's."""
+    fast_size = layout.fast_size
+    stop = carry + 3 * fast_size + 5
+    if stop <= layout.capacity:
+        everything = matches_between(
+            content, layout, target, max(0, carry - 4 * fast_size - 1), stop
+        )
+        for steps_before in (1, 2, 3, 4):
+            first = max(0, carry - steps_before * fast_size - 1)
+            start, found = first, []
+            while True:
+                hit = scan(content, layout, target, simd, start, stop)
+                if hit < 0:
+                    break
+                found.append(hit)
+                start = hit + 1
+            assert found == [n for n in everything if n >= first], (case, carry, steps_before)
