@@ -141,7 +141,13 @@ typedef int64_t (*md5steg_fast_scan_fn)(const uint32_t state[4], const uint32_t 
 #define MD5STEG_ALWAYS_INLINE static __forceinline
 static __forceinline int md5steg_ctz64(uint64_t x) {
     unsigned long index;
+#if defined(_M_X64) || defined(_M_ARM64)
     _BitScanForward64(&index, x);
+#else /* 32-bit targets have no 64-bit scan */
+    if (_BitScanForward(&index, (unsigned long)x)) return (int)index;
+    _BitScanForward(&index, (unsigned long)(x >> 32));
+    index += 32;
+#endif
     return (int)index;
 }
 #else
