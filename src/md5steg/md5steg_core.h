@@ -332,7 +332,11 @@ static int64_t md5steg_fast_scan_simple(const uint32_t state[4], const uint32_t 
     MD5STEG_ALWAYS_INLINE ATTRS int64_t NAME##_range(const int W, const md5steg_fast_setup *su,   \
                                                      const uint32_t *fast_words, uint32_t j0,     \
                                                      uint32_t j1) {                               \
-        enum { GROUP = (LANES) * (CHAINS), LAST_GROUP = (LANES) * ((CHAINS) + 1) };               \
+        enum {                                                                                    \
+            GROUP = (LANES) * (CHAINS),                                                           \
+            LAST_CHAINS = (LANES) * ((CHAINS) + 1) <= 64 ? (CHAINS) + 1 : (CHAINS),               \
+            LAST_GROUP = (LANES) * LAST_CHAINS                                                    \
+        };                                                                                        \
         (void)sizeof(char[LAST_GROUP <= 64 ? 1 : -1]); /* the last group fits a uint64_t */     \
         uint32_t mk[64];                                                                          \
         memcpy(mk, su->mk, sizeof mk);                                                            \
@@ -346,7 +350,7 @@ static int64_t md5steg_fast_scan_simple(const uint32_t state[4], const uint32_t 
         uint32_t left = j1 - j;                                                                   \
         memset(padded, 0, sizeof padded);                                                         \
         memcpy(padded, fast_words + j, left * sizeof(uint32_t));                                  \
-        uint64_t bits = left > GROUP ? NAME##_group(W, (CHAINS) + 1, su, mk, padded)              \
+        uint64_t bits = left > GROUP ? NAME##_group(W, LAST_CHAINS, su, mk, padded)               \
                                      : NAME##_group(W, CHAINS, su, mk, padded);                   \
         if (left < 64) bits &= (((uint64_t)1) << left) - 1;                                       \
         if (bits) return (int64_t)j + md5steg_ctz64(bits);                                        \
