@@ -12,7 +12,11 @@
 
 #include "md5steg_core.h"
 
-#if defined(__x86_64__) || defined(_M_X64)
+/* x86-64 SIMD paths with GCC, Clang and MSVC. Left out (scalar only) under clang-cl, whose
+   immintrin.h hides AVX intrinsics without -mavx2 and which links no __cpu_model, and under
+   ARM64EC, which defines _M_X64 but cannot run them. */
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(_M_ARM64EC) && \
+    !(defined(_MSC_VER) && defined(__clang__))
 #define MD5STEG_X86_64 1
 #include <immintrin.h>
 #if defined(_MSC_VER) && !defined(__clang__)
