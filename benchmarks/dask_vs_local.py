@@ -16,6 +16,7 @@ markdown table and writes it to ``benchmarks/results/dask.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import signal
@@ -78,10 +79,8 @@ def start_cluster(workers: int) -> tuple[str, list[subprocess.Popen[bytes]]]:
 
 def stop_cluster(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait()
 
 
@@ -143,7 +142,7 @@ def timed_rate(
         if progress.seconds >= seconds:
             raise StopMeasuring
 
-    try:
+    with contextlib.suppress(StopMeasuring):
         find(
             b"md5steg dask benchmark\n" * 40,
             pattern=UNHITTABLE,
@@ -152,8 +151,6 @@ def timed_rate(
             progress=watch,
             max_expected_seconds=None,
         )
-    except StopMeasuring:
-        pass
     first_seconds, first_candidates, first_cpu = snapshots[0]
     last_seconds, last_candidates, last_cpu = snapshots[-1]
     candidates = last_candidates - first_candidates

@@ -202,7 +202,7 @@ def per_core(
     cpython_checks = [harness.verify_pure(method) for method in ("hashlib", "unrolled")]
     try:
         log(f"per core: {len(measures)} implementations x {args.repeats} rounds x {args.seconds} s")
-        for name, measure in measures.items():  # warm-up: first calls, caches, allocator
+        for measure in measures.values():  # warm-up: first calls, caches, allocator
             measure(args.seconds / 2)
         samples = harness.interleaved({name: _bind(measure, args.seconds) for name, measure in measures.items()},
                                       args.repeats)  # fmt: skip

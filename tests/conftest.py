@@ -12,6 +12,9 @@ settings.register_profile(
 )
 settings.load_profile("md5steg")
 
+pytest_plugins = ("md5bin_server", "pinnwand_server")
+"""Fixtures that start real servers: ``start_md5bin_server`` and ``pinnwand_url``."""
+
 ENGINES = ["cython", "python"]
 
 

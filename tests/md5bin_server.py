@@ -1,8 +1,6 @@
 """Start real ``md5steg serve`` processes for tests, on a free port with a temp database.
 
-Use the fixture (import it into a test module to make it available there)::
-
-    from md5bin_server import start_md5bin_server  # noqa: F401  (pytest fixture)
+The fixture is registered for every test by ``pytest_plugins`` in conftest.py::
 
     def test_publish(start_md5bin_server, tmp_path):
         base_url, process = start_md5bin_server(tmp_path, id_length=6)

@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -134,7 +134,7 @@ def pinnwand_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (directory / "config.toml").write_text(
         CONFIGURATION.format(database=directory / "pinnwand.sqlite3")
     )
-    log = open(directory / "log", "w+")
+    log = open(directory / "log", "w+")  # noqa: SIM115 - open for the server's whole life
     process = subprocess.Popen(
         [str(python), str(directory / "serve.py"), str(directory / "config.toml")],
         stdout=subprocess.PIPE,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable
 
 URL_RE = re.compile(rb"https?://[^\s<>\"']+")
 EXAMPLE_STORY = Path(__file__).resolve().parent.parent / "examples" / "story"

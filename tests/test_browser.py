@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from md5bin_server import start_md5bin_server  # noqa: F401  (pytest fixture)
-
 from story_helpers import copy_example
 
 CHROMIUM = "/usr/bin/chromium"

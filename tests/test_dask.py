@@ -6,6 +6,7 @@ dying, and fail with one clear line when the cluster cannot run it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -13,8 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -22,8 +24,12 @@ distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers run this file's helpers
 
-from md5steg import BackendError, Progress, find  # noqa: E402
-from md5steg import dask_backend  # noqa: E402
+from md5steg import (  # noqa: E402
+    BackendError,
+    Progress,
+    dask_backend,  # noqa: E402
+    find,
+)
 from md5steg._engine import available_engines, load_engine, resolve_simd  # noqa: E402
 from md5steg.alphabets import resolve_alphabet  # noqa: E402
 from md5steg.backend import Backend, ChunkResult, SearchJob  # noqa: E402
@@ -101,10 +107,8 @@ class Cluster:
 
     @staticmethod
     def kill(process: subprocess.Popen[bytes]) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=30)
 
     def stop(self) -> None:

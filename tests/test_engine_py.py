@@ -173,7 +173,7 @@ def test_scan_matches_the_compiled_engine(method: str) -> None:
 
 def test_default_method_is_unrolled_on_pypy_and_hashlib_elsewhere() -> None:
     expected = "unrolled" if platform.python_implementation() == "PyPy" else "hashlib"
-    assert _engine_py.DEFAULT_METHOD == expected
+    assert expected == _engine_py.DEFAULT_METHOD
 
 
 def test_unrolled_falls_back_to_hashlib_for_the_generic_layout() -> None:

@@ -223,7 +223,7 @@ def test_concurrent_puts_from_threads_leave_one_row(store: Md5binStore) -> None:
 
 
 def _put_from_process(
-    path: str, content: bytes, start: "multiprocessing.synchronize.Event", queue
+    path: str, content: bytes, start: multiprocessing.synchronize.Event, queue
 ) -> None:
     start.wait()
     with Md5binStore(path) as store:

@@ -11,8 +11,6 @@ import httpx
 
 from md5steg.pastebins.pinnwand import Pinnwand
 from md5steg.story import load_story, publish
-from pinnwand_server import pinnwand_url  # noqa: F401  (pytest fixture)
-
 from story_helpers import check_published, graph_story, write_story
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]

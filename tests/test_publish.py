@@ -9,9 +9,10 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,8 +22,6 @@ from md5steg.md5bin.store import Md5binStore
 from md5steg.pastebins.http import AmbiguousRequestError, HttpSession
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.story import load_story, make_plan, publish
-from md5bin_server import start_md5bin_server  # noqa: F401  (pytest fixture)
-
 from story_helpers import EXAMPLE_STORY, check_published, copy_example, graph_story, write_story
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]

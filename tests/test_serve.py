@@ -17,14 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from md5bin_server import (  # noqa: F401  (start_md5bin_server is a fixture)
+
+from md5bin_server import (
     SERVE_COMMAND,
     launch_md5bin_server,
     server_log,
-    start_md5bin_server,
     stop_md5bin_server,
 )
-
 from md5steg.md5bin.app import CONTENT_SECURITY_POLICY, linkify
 
 SMALL_MAX_SIZE = 1000

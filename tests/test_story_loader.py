@@ -8,7 +8,6 @@ import pytest
 
 from md5steg.story import StoryError, load_story
 from md5steg.story.loader import check_for_target
-
 from story_helpers import EXAMPLE_STORY, write_story
 
 

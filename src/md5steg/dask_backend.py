@@ -22,8 +22,8 @@ reported), so the coordinator's lowest-hit-wins logic stays exact.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import queue
-import threading
 import time
 import uuid
 import weakref
@@ -402,10 +402,8 @@ def _check_address(address: str) -> None:
 
 
 def _close_client(client: distributed.Client) -> None:
-    try:
+    with contextlib.suppress(OSError, RuntimeError):  # the scheduler is gone: nothing to release
         client.close(timeout=CLOSE_TIMEOUT)
-    except (OSError, RuntimeError):  # the scheduler is already gone: nothing left to release
-        pass
 
 
 def _check_workers(facts: dict[str, dict[str, Any]], job: SearchJob) -> None:

@@ -93,7 +93,8 @@ def find_command(
     try:
         target = make_target(prefix, pattern)
     except InvalidTargetError as exc:
-        raise click.BadParameter(str(exc), param_hint="--prefix" if prefix is not None else "--pattern")
+        hint = "--prefix" if prefix is not None else "--pattern"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
     alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
     if output is None and file == "-":
         output = "-"

@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 from ..search import Progress, ProgressCallback
 
@@ -31,7 +32,8 @@ def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCall
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress as Bar, TextColumn
+    from rich.progress import BarColumn, TextColumn
+    from rich.progress import Progress as Bar
 
     bar = Bar(
         TextColumn("{task.description}"),

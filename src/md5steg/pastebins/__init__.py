@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .base import PasteConflictError, Pastebin, PastebinError, PasteReceipt
+from .base import Pastebin, PastebinError, PasteConflictError, PasteReceipt
 
 
 def _md5bin(

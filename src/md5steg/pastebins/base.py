@@ -103,7 +103,7 @@ class Pastebin(ABC):
         """True when ``paste_id`` already holds some paste (predictable-id pastebins only)."""
         raise NotImplementedError(f"{self.kind} assigns random ids")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook; most adapters hold nothing
         """Release connections or files; the adapter is unusable afterwards."""
 
     def __enter__(self) -> Pastebin:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
-from .base import PasteConflictError, Pastebin, PastebinError, PasteReceipt
+from .base import Pastebin, PastebinError, PasteConflictError, PasteReceipt
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_ID_LENGTH = 6
@@ -40,7 +40,7 @@ class EmbeddedMd5bin(Pastebin):
 
     def __init__(
         self,
-        db_path: Union[str, "os.PathLike[str]"],
+        db_path: Union[str, os.PathLike[str]],
         base_url: str = DEFAULT_BASE_URL,
         id_length: Optional[int] = None,
     ) -> None:

@@ -27,8 +27,9 @@ from __future__ import annotations
 import graphlib
 import hashlib
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Optional
+from typing import Callable, Optional
 
 from .errors import CycleError, StoryError
 from .loader import Story, check_for_target
@@ -181,12 +182,7 @@ def feedback_vertex_set(graph: Graph, exact_limit: int = EXACT_COMPONENT_LIMIT) 
                     for target in remaining[node] & members:
                         in_degree[target] += 1
 
-                def score(node: str) -> tuple[int, int, str]:
-                    self_linked = int(node in remaining[node])
-                    out_degree = len(remaining[node] & members)
-                    return (self_linked, in_degree[node] * out_degree, node)
-
-                picks = {max(component, key=score)}
+                picks = {max(component, key=lambda node: _greedy_score(node, remaining, members, in_degree))}
             chosen |= picks
             for node in picks:
                 remaining.pop(node)
@@ -464,3 +460,12 @@ def _mark_up_to_date_random(
 
 def _str(value: object) -> Optional[str]:
     return value if isinstance(value, str) else None
+
+
+def _greedy_score(
+    node: str, remaining: dict[str, set[str]], members: set[str], in_degree: dict[str, int]
+) -> tuple[int, int, str]:
+    """Greedy feedback-vertex choice: self-loops first, then most cycles through (in x out degree)."""
+    self_linked = int(node in remaining[node])
+    out_degree = len(remaining[node] & members)
+    return (self_linked, in_degree[node] * out_degree, node)

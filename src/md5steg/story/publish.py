@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 from ..errors import Md5stegError
-from ..pastebins.base import PasteConflictError, Pastebin, PastebinError, PasteReceipt
+from ..pastebins.base import Pastebin, PastebinError, PasteConflictError, PasteReceipt
 from ..search import Match, find
 from .errors import PublishError
 from .loader import Story
@@ -179,9 +179,13 @@ class Publisher:
         self, name: str, rendered_md5: str, paste_id: Optional[str] = None
     ) -> Optional[str]:
         record = self.records.get(name, {})
-        if record.get("md5") and record.get("rendered_md5") == rendered_md5 and record.get("url"):
-            if paste_id is None or record.get("id") == paste_id:
-                return str(record["url"])
+        if (
+            record.get("md5")
+            and record.get("rendered_md5") == rendered_md5
+            and record.get("url")
+            and (paste_id is None or record.get("id") == paste_id)
+        ):
+            return str(record["url"])
         return None
 
     def _search(self, name: str, rendered: bytes, paste_id: str) -> Match:
