@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Callable, Optional
 
-import httpx
 import pytest
 
 SERVE_COMMAND = [sys.executable, "-c", "from md5steg.cli import main; main()", "serve"]
@@ -76,6 +75,8 @@ def launch_md5bin_server(
 
 
 def _wait_until_answering(process: subprocess.Popen) -> str:  # type: ignore[type-arg]
+    import httpx  # only where a server starts: plain core test runs lack it
+
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     base_url: Optional[str] = None
     while time.monotonic() < deadline:

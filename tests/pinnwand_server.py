@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 PINNWAND_VERSION = "1.5.0"
@@ -128,6 +127,8 @@ def pinnwand_python() -> Path:
 @pytest.fixture(scope="session")
 def pinnwand_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running pinnwand on 127.0.0.1 for the whole session; its URL."""
+    import httpx  # only where a server starts: plain core test runs lack it
+
     python = pinnwand_python()
     directory = tmp_path_factory.mktemp("pinnwand")
     (directory / "serve.py").write_text(WRAPPER)
