@@ -37,7 +37,7 @@ def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCall
 
     bar = Bar(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=24),
         TextColumn("{task.fields[status]}"),
         console=Console(stderr=True),
         auto_refresh=False,
