@@ -80,6 +80,8 @@ def copy_example(folder: Path, vanity: str = "c0f") -> Path:
     """The example story in ``folder``, its start page's vanity prefix shortened for 4-hex ids."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in EXAMPLE_STORY.iterdir():
+        if path.name.startswith("."):  # e.g. the manifest `make demo` leaves there
+            continue
         data = path.read_bytes()
         if path.name == "story.toml":
             data = data.replace(b'"c0ffee"', f'"{vanity}"'.encode())

@@ -373,3 +373,46 @@ def test_a_non_idempotent_post_is_not_repeated_after_an_ambiguous_failure() -> N
             "POST", "http://x/", idempotent=False
         )
     assert sleeps == []
+
+
+def test_a_full_length_vanity_id_that_is_taken_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    folder = write_story(
+        tmp_path / "story",
+        {"start": "Front door. [[cave]]\n", "cave": "Back to [[start]]\n"},
+        '[prefix]\nstart = "c0ff"\n',
+    )
+    args = ["publish", str(folder), "--db", str(tmp_path / "db"), "--id-length", "4",
+            "--manifest", str(tmp_path / "m.json")]
+    run_cli(*args)
+    (folder / "start.txt").write_text("The front door, repainted. [[cave]]\n")
+    again = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1, again.stderr
+    assert "c0ff" in again.stderr and "shorten its prefix" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_pages_whose_pastes_vanished_are_pasted_again(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": ["end"], "end": []}, "start")
+    database = tmp_path / "db"
+    args = ["publish", str(folder), "--db", str(database), "--manifest", str(tmp_path / "m.json")]
+    first = run_cli(*args)
+    for leftover in tmp_path.glob("db*"):
+        leftover.unlink()
+    second = run_cli(*args)
+    assert sorted(pasted_pages(second.stdout)) == sorted(pasted_pages(first.stdout)) == ["end", "start"]
+    assert "is gone" in second.stderr
+    with Md5binStore(database) as store:
+        assert store.count() == 2
+
+
+def test_plan_with_an_unavailable_engine_is_one_line_exit_1(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": ["start"]}, "start")
+    completed = subprocess.run(
+        [*CLI, "plan", str(folder), "--engine", "cython", "--db", str(tmp_path / "db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MD5STEG_NO_EXTENSIONS": "1"},
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "not available" in completed.stderr and "Traceback" not in completed.stderr

@@ -100,7 +100,7 @@ def serve_command(
 
     from ..md5bin.app import create_app
 
-    database = click.format_filename(db_path) if db_path else str(default_db_path())
+    database = db_path if db_path else str(default_db_path())
     listener = bind_listening_socket(host, port)
     try:
         bound_port = listener.getsockname()[1]

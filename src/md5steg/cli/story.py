@@ -138,7 +138,10 @@ def plan_command(
     rate = cores = 0.0
     if searches:
         cores = float(jobs or available_cores())
-        rate = measure_rate(engine=engine, simd=simd) * cores
+        try:
+            rate = measure_rate(engine=engine, simd=simd) * cores
+        except Md5stegError as exc:
+            raise click.ClickException(str(exc)) from None
     expected_seconds = plan.expected_candidates / rate if rate else 0.0
     if as_json:
         report = {

@@ -12,11 +12,13 @@ posting the same text leave exactly one row. Rows are never changed or deleted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -226,13 +228,26 @@ class Md5binStore:
                 "the paste is empty or holds only whitespace; there is nothing to publish"
             )
 
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """Hold the connection lock; SQLite failures become one clear ``Md5binError``."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise Md5binError(
+                        f"the md5bin database {self.path} is locked by another process; try again"
+                    ) from None
+                raise Md5binError(f"the md5bin database {self.path} failed: {exc}") from None
+
     def put(self, content: bytes) -> PutResult:
         """Store ``content`` under its MD5-prefix id; the same bytes again add no row."""
         content = bytes(content)
         self.check(content)
         digest = md5_hex(content)
         paste_id = digest[: self._id_length]
-        with self._lock:
+        with self._guarded():
             cursor = self._connection.execute(
                 "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -251,7 +266,7 @@ class Md5binStore:
         """The paste filed under ``paste_id``, or None (also for a malformed id)."""
         if not self.is_valid_id(paste_id):
             return None
-        with self._lock:
+        with self._guarded():
             row = self._connection.execute(
                 "SELECT id, content, md5, size, created FROM pastes WHERE id = ?", (paste_id,)
             ).fetchone()
@@ -265,7 +280,7 @@ class Md5binStore:
         """True when some paste already holds ``paste_id``."""
         if not self.is_valid_id(paste_id):
             return False
-        with self._lock:
+        with self._guarded():
             row = self._connection.execute(
                 "SELECT 1 FROM pastes WHERE id = ?", (paste_id,)
             ).fetchone()
@@ -273,19 +288,19 @@ class Md5binStore:
 
     def count(self) -> int:
         """How many pastes the store holds."""
-        with self._lock:
+        with self._guarded():
             (total,) = self._connection.execute("SELECT COUNT(*) FROM pastes").fetchone()
         return int(total)
 
     def journal_mode(self) -> str:
         """SQLite's journal mode for this file (``wal`` unless the filesystem refuses it)."""
-        with self._lock:
+        with self._guarded():
             (mode,) = self._connection.execute("PRAGMA journal_mode").fetchone()
         return str(mode).lower()
 
     def close(self) -> None:
         """Close the database connection; the store is unusable afterwards."""
-        with self._lock:
+        with self._guarded():
             self._connection.close()
 
     def __enter__(self) -> Md5binStore:

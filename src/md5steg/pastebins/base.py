@@ -41,6 +41,10 @@ class PastebinError(Md5stegError):
     """A pastebin refused a paste, could not be reached, or answered something unexpected."""
 
 
+class PasteMissingError(PastebinError):
+    """The pastebin has no paste under that id (never stored, expired, or its database reset)."""
+
+
 class PasteConflictError(PastebinError):
     """A content-addressed pastebin already holds this id with other content."""
 
@@ -93,7 +97,7 @@ class Pastebin(ABC):
 
     @abstractmethod
     def fetch(self, paste_id: str) -> bytes:
-        """The raw bytes the pastebin now serves for ``paste_id``."""
+        """The raw bytes the pastebin now serves for ``paste_id``; ``PasteMissingError`` if none."""
 
     def id_for(self, content: bytes) -> str:
         """The id ``content`` will get (predictable-id pastebins only)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
-from .base import Pastebin, PastebinError, PasteConflictError, PasteReceipt
+from .base import Pastebin, PastebinError, PasteConflictError, PasteMissingError, PasteReceipt
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_ID_LENGTH = 6
@@ -97,9 +97,7 @@ class EmbeddedMd5bin(Pastebin):
     def fetch(self, paste_id: str) -> bytes:
         paste = self._open().get(paste_id)
         if paste is None:
-            raise PastebinError(
-                f"paste {paste_id} is missing from {self.db_path} right after it was stored"
-            )
+            raise PasteMissingError(f"paste {paste_id} is not in {self.db_path}")
         return bytes(paste.content)
 
     def close(self) -> None:
@@ -221,6 +219,8 @@ class HttpMd5bin(Pastebin):
 
     def fetch(self, paste_id: str) -> bytes:
         response = self.session.request("GET", f"{self.url}/raw/{paste_id}", idempotent=True)
+        if response.status_code == 404:
+            raise PasteMissingError(f"{self.url}/raw/{paste_id} is not there (HTTP 404)")
         if response.status_code != 200:
             raise PastebinError(f"{self.url}/raw/{paste_id} answered HTTP {response.status_code}")
         return bytes(response.content)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from .base import Pastebin, PastebinError, PasteReceipt
+from .base import Pastebin, PastebinError, PasteMissingError, PasteReceipt
 
 DEFAULT_EXPIRY = "1week"
 DEFAULT_MAX_SIZE = 256 * 1024
@@ -86,6 +86,8 @@ class Pinnwand(Pastebin):
 
     def fetch(self, paste_id: str) -> bytes:
         response = self.session.request("GET", f"{self.url}/raw/{paste_id}", idempotent=True)
+        if response.status_code == 404:
+            raise PasteMissingError(f"{self.url}/raw/{paste_id} is not there (HTTP 404)")
         if response.status_code != 200:
             raise PastebinError(f"{self.url}/raw/{paste_id} answered HTTP {response.status_code}")
         return bytes(response.content)

@@ -34,6 +34,9 @@ from typing import Callable, Optional
 from .errors import CycleError, StoryError
 from .loader import Story, check_for_target
 
+MAX_ID_ATTEMPTS = 10_000
+"""Ids tried for one pre-assigned page before giving up (its prefix leaves too few free)."""
+
 EXACT_COMPONENT_LIMIT = 12
 MAX_SUFFIX_ALLOWANCE = 64
 """Bytes a search suffix may add (a 6-hex search with ws5 needs about a dozen)."""
@@ -343,15 +346,22 @@ def plan_story(
 
     def fresh_id(name: str) -> str:
         page = story.pages[name]
+        prefix = vanity.get(name, "")
         taken_here = set(ids.values()) | burned_ids
-        for attempt in itertools.count():
-            paste_id = candidate_id(name, page.source, vanity.get(name, ""), id_length, attempt)
+        # Free hex digits after the vanity prefix bound the ids there are to try.
+        attempts = min(MAX_ID_ATTEMPTS, 4 * 16 ** (id_length - len(prefix)))
+        for attempt in range(attempts):
+            paste_id = candidate_id(name, page.source, prefix, id_length, attempt)
             if paste_id in taken_here:
                 continue
             if is_taken is not None and is_taken(paste_id):
                 continue
             return paste_id
-        raise AssertionError("unreachable")
+        raise StoryError(
+            f"no free {id_length}-hex id starting with {prefix!r} for page {name!r}: pastes never "
+            f"change, so each version of a page needs an id of its own; shorten its prefix in "
+            f"story.toml (or give the pages distinct prefixes)"
+        )
 
     for name in sorted(preassigned_names):
         record = previous.get(name, {})

@@ -20,14 +20,18 @@ Guarantees:
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
-from ..errors import Md5stegError
-from ..pastebins.base import Pastebin, PastebinError, PasteConflictError, PasteReceipt
+from ..pastebins.base import (
+    Pastebin,
+    PastebinError,
+    PasteConflictError,
+    PasteMissingError,
+    PasteReceipt,
+)
 from ..search import Match, find
 from .errors import PublishError
 from .loader import Story
@@ -35,6 +39,9 @@ from .manifest import Manifest, default_manifest_path
 from .planner import Plan, candidate_id, md5_hex, plan_story
 
 MAX_REPLANS = 5
+
+MAX_MOVE_ATTEMPTS = 20
+"""Fresh ids tried for a page whose natural md5bin id holds other content."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ class Publisher:
         started = time.perf_counter()
         for warning in self.story.warnings:
             self._emit(PublishEvent("notice", message=warning))
+        self._forget_vanished_pastes()
         burned: set[str] = set()
         for _ in range(MAX_REPLANS + 1):
             plan = make_plan(
@@ -174,6 +182,22 @@ class Publisher:
         return self.result
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _forget_vanished_pastes(self) -> None:
+        """Mark pages whose recorded paste is gone (database reset, expiry) as not yet pasted."""
+        for name, record in self.records.items():
+            paste_id = record.get("id")
+            if not record.get("md5") or not paste_id:
+                continue
+            try:
+                self.pastebin.fetch(str(paste_id))
+            except PasteMissingError:
+                record.pop("md5")
+                self._emit(
+                    PublishEvent(
+                        "notice", page=name, message=f"paste {paste_id} is gone; pasting {name!r} again"
+                    )
+                )
 
     def _up_to_date(
         self, name: str, rendered_md5: str, paste_id: Optional[str] = None
@@ -249,7 +273,8 @@ class Publisher:
             "suffix_hex": match.suffix.hex() if match is not None else "",
         }
         self.manifest.save()
-        self.result.pasted.append(name)
+        if name not in self.result.pasted:
+            self.result.pasted.append(name)
         self._emit(
             PublishEvent(
                 "pasted",
@@ -322,20 +347,19 @@ class Publisher:
             )
         )
         id_length = self.pastebin.id_length or len(taken_id)
-        for attempt in itertools.count(1):
+        # No is_taken() pre-check: the search is deterministic, so after a crash the page's
+        # own earlier copy at an id answers 200 and is reused instead of pasted twice.
+        for attempt in range(1, MAX_MOVE_ATTEMPTS + 1):
             paste_id = candidate_id(name, rendered, "", id_length, attempt)
-            if self.pastebin.is_taken(paste_id):
-                continue
             match = self._search(name, rendered, paste_id)
             content = match.apply(rendered)
             try:
                 return self._paste(name, content), content, match
             except PasteConflictError:
-                if attempt > 20:
-                    raise PublishError(
-                        f"page {name!r}: 20 fresh ids in a row were taken; is the pastebin full?"
-                    ) from None
-        raise AssertionError("unreachable")
+                continue
+        raise PublishError(
+            f"page {name!r}: {MAX_MOVE_ATTEMPTS} fresh ids in a row were taken; is the pastebin full?"
+        )
 
     # -- random ids: DAG only --------------------------------------------------------------------
 
@@ -383,9 +407,4 @@ def publish(
 ) -> PublishResult:
     """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL."""
     manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
-    try:
-        return Publisher(story, pastebin, manifest, settings, on_event).run()
-    except Md5stegError:
-        raise
-    except PastebinError as exc:  # pragma: no cover - PastebinError is an Md5stegError
-        raise PublishError(str(exc)) from None
+    return Publisher(story, pastebin, manifest, settings, on_event).run()
