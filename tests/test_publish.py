@@ -416,3 +416,21 @@ def test_plan_with_an_unavailable_engine_is_one_line_exit_1(tmp_path: Path) -> N
     )
     assert completed.returncode == 1, completed.stderr
     assert "not available" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_a_wrong_id_length_for_a_remote_md5bin_is_refused_before_pasting(
+    start_md5bin_server: Any, tmp_path: Path
+) -> None:
+    base_url, _ = start_md5bin_server(tmp_path, id_length=6)
+    folder = graph_story(tmp_path / "story", {"start": ["end"], "end": []}, "start")
+    completed = subprocess.run(
+        [*CLI, "publish", str(folder), "--to", base_url, "--id-length", "8",
+         "--manifest", str(tmp_path / "m.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "uses 6-hex ids" in completed.stderr and "Traceback" not in completed.stderr
+    assert httpx.get(f"{base_url}/api/info").json()["id_length"] == 6
+    assert pasted_pages(completed.stdout) == []

@@ -129,6 +129,7 @@ class HttpMd5bin(Pastebin):
         self._id_length = id_length
         self._max_size: Optional[int] = None
         self._session = session
+        self._info_checked = False
 
     @property
     def session(self) -> Any:
@@ -139,6 +140,7 @@ class HttpMd5bin(Pastebin):
         return self._session
 
     def _info(self) -> None:
+        self._info_checked = True
         response = self.session.request("GET", f"{self.url}/api/info", idempotent=True)
         if response.status_code != 200:
             raise PastebinError(
@@ -173,6 +175,11 @@ class HttpMd5bin(Pastebin):
         assert self._id_length is not None
         return self._id_length
 
+    def _check_server(self) -> None:
+        """Before the first network call, learn the server's id length (and refuse a mismatch)."""
+        if not self._info_checked:
+            self._info()
+
     @property
     def max_size(self) -> int:
         return self._max_size if self._max_size is not None else DEFAULT_MAX_SIZE
@@ -184,6 +191,7 @@ class HttpMd5bin(Pastebin):
         return hashlib.md5(content).hexdigest()[: self.id_length]
 
     def is_taken(self, paste_id: str) -> bool:
+        self._check_server()
         response = self.session.request("GET", f"{self.url}/{paste_id}.json", idempotent=True)
         if response.status_code == 200:
             return True
@@ -192,6 +200,7 @@ class HttpMd5bin(Pastebin):
         raise PastebinError(f"{self.url}/{paste_id}.json answered HTTP {response.status_code}")
 
     def paste(self, content: bytes) -> PasteReceipt:
+        self._check_server()
         expected_id = self.id_for(content)
         # Content-addressed, so a repeated POST cannot make a second copy: retry freely.
         response = self.session.request(
