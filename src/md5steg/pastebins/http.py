@@ -64,7 +64,6 @@ class HttpSession:
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.max_wait_seconds = max_wait_seconds
-        self.retries_made = 0
         self._sleep = sleep
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -75,7 +74,6 @@ class HttpSession:
 
     def _wait(self, attempt: int, retry_after: Optional[float]) -> None:
         delay = self.backoff_seconds * (2**attempt) if retry_after is None else retry_after
-        self.retries_made += 1
         self._sleep(min(delay, self.max_wait_seconds))
 
     def request(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:

@@ -80,10 +80,6 @@ class Manifest:
         """Page records for target ``key`` (a live dict: changes go into the manifest)."""
         return self.target(key)["pages"]  # type: ignore[no-any-return]
 
-    def record(self, key: str, name: str, entry: dict[str, Any]) -> None:
-        """Replace the record of page ``name`` for target ``key``."""
-        self.pages(key)[name] = entry
-
     def save(self) -> None:
         """Write the manifest atomically."""
         text = json.dumps(self.data, indent=2, sort_keys=True) + "\n"
