@@ -32,7 +32,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
-from typing import ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 from ..errors import Md5stegError
 
@@ -120,3 +120,35 @@ class Pastebin(ABC):
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+class HttpPastebin(Pastebin):
+    """A pastebin reached over HTTP whose raw view is ``<url>/raw/<id>``: the shared plumbing.
+
+    Subclasses set ``self.url`` and ``self._session`` (None builds an ``HttpSession`` on first
+    use, so httpx is imported only when a network adapter is really used).
+    """
+
+    url: str
+    _session: Any
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            from .http import HttpSession
+
+            self._session = HttpSession()
+        return self._session
+
+    def fetch(self, paste_id: str) -> bytes:
+        raw_url = f"{self.url}/raw/{paste_id}"
+        response = self.session.request("GET", raw_url, idempotent=True)
+        if response.status_code == 404:
+            raise PasteMissingError(f"{raw_url} is not there (HTTP 404)")
+        if response.status_code != 200:
+            raise PastebinError(f"{raw_url} answered HTTP {response.status_code}")
+        return bytes(response.content)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit
 
-from .base import Pastebin, PastebinError, PasteConflictError, PasteMissingError, PasteReceipt
+from .base import (
+    HttpPastebin,
+    Pastebin,
+    PastebinError,
+    PasteConflictError,
+    PasteMissingError,
+    PasteReceipt,
+)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 DEFAULT_ID_LENGTH = 6
@@ -106,7 +113,7 @@ class EmbeddedMd5bin(Pastebin):
             self._store = None
 
 
-class HttpMd5bin(Pastebin):
+class HttpMd5bin(HttpPastebin):
     """A running md5bin (``md5steg serve``) reached over HTTP.
 
     Requests go to ``url``; links use ``base_url`` (default: ``url``). The id
@@ -130,14 +137,6 @@ class HttpMd5bin(Pastebin):
         self._max_size: Optional[int] = None
         self._session = session
         self._info_checked = False
-
-    @property
-    def session(self) -> Any:
-        if self._session is None:
-            from .http import HttpSession
-
-            self._session = HttpSession()
-        return self._session
 
     def _info(self) -> None:
         self._info_checked = True
@@ -226,14 +225,3 @@ class HttpMd5bin(Pastebin):
             )
         return PasteReceipt(paste_id, self.url_for(paste_id))
 
-    def fetch(self, paste_id: str) -> bytes:
-        response = self.session.request("GET", f"{self.url}/raw/{paste_id}", idempotent=True)
-        if response.status_code == 404:
-            raise PasteMissingError(f"{self.url}/raw/{paste_id} is not there (HTTP 404)")
-        if response.status_code != 200:
-            raise PastebinError(f"{self.url}/raw/{paste_id} answered HTTP {response.status_code}")
-        return bytes(response.content)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()

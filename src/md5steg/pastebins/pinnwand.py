@@ -17,13 +17,13 @@ from __future__ import annotations
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from .base import Pastebin, PastebinError, PasteMissingError, PasteReceipt
+from .base import HttpPastebin, PastebinError, PasteReceipt
 
 DEFAULT_EXPIRY = "1week"
 DEFAULT_MAX_SIZE = 256 * 1024
 
 
-class Pinnwand(Pastebin):
+class Pinnwand(HttpPastebin):
     """A pinnwand server; only stories whose links form a DAG can be published to it."""
 
     kind = "pinnwand"
@@ -37,14 +37,6 @@ class Pinnwand(Pastebin):
         self.url = stripped
         self.expiry = expiry
         self._session = session
-
-    @property
-    def session(self) -> Any:
-        if self._session is None:
-            from .http import HttpSession
-
-            self._session = HttpSession()
-        return self._session
 
     @property
     def target_key(self) -> str:
@@ -84,14 +76,3 @@ class Pinnwand(Pastebin):
             raise PastebinError(f"{self.url} answered a link without a paste id: {link!r}")
         return PasteReceipt(paste_id, self.url_for(paste_id))
 
-    def fetch(self, paste_id: str) -> bytes:
-        response = self.session.request("GET", f"{self.url}/raw/{paste_id}", idempotent=True)
-        if response.status_code == 404:
-            raise PasteMissingError(f"{self.url}/raw/{paste_id} is not there (HTTP 404)")
-        if response.status_code != 200:
-            raise PastebinError(f"{self.url}/raw/{paste_id} answered HTTP {response.status_code}")
-        return bytes(response.content)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
