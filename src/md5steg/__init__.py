@@ -6,6 +6,8 @@
 True
 """
 
+from typing import TYPE_CHECKING
+
 from ._version import __version__
 from .alphabets import NAMED_ALPHABETS, Alphabet
 from .errors import (
@@ -19,6 +21,21 @@ from .errors import (
 )
 from .search import Match, Progress, find
 from .target import Target
+
+if TYPE_CHECKING:
+    from .stego import hide, reveal
+
+_STEGO_NAMES = ("hide", "reveal")
+"""Imported on first use, so ``import md5steg`` never needs the optional ``cryptography``."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _STEGO_NAMES:
+        from . import stego
+
+        return getattr(stego, name)
+    raise AttributeError(f"module 'md5steg' has no attribute {name!r}")
+
 
 __all__ = [
     "NAMED_ALPHABETS",
@@ -35,4 +52,6 @@ __all__ = [
     "TooMuchWorkError",
     "__version__",
     "find",
+    "hide",
+    "reveal",
 ]
