@@ -17,6 +17,8 @@ from .._version import __version__
 
 LAZY_COMMANDS = {
     "find": "md5steg.cli.find:find_command",
+    "hide": "md5steg.cli.hide:hide_command",
+    "reveal": "md5steg.cli.hide:reveal_command",
     "info": "md5steg.cli.info:info_command",
     "alphabets": "md5steg.cli.info:alphabets_command",
     "plan": "md5steg.cli.story:plan_command",
