@@ -74,7 +74,7 @@ TAG_BYTES = 16
 HEADER_BYTES = 4
 """version, q, p, pattern length; the pattern's ASCII characters follow."""
 
-MAX_MESSAGE_BYTES = 16384
+MAX_MESSAGE_BYTES = 4096
 """reveal tries every body length up to this, so its cost grows with the square of it."""
 
 _AEAD_NONCE = bytes(12)
@@ -134,13 +134,19 @@ def anchor_step(base: int) -> int:
     return max(math.ceil(ANCHOR_BITS / math.log2(base)), math.ceil(LATE_WORD_MAX_SUFFIX_BYTES / ANCHORS))
 
 
+@functools.cache
 def body_digits(base: int, length: int) -> int:
-    """Digits for ``length`` ciphertext bytes plus SLACK_BITS of random headroom."""
+    """Digits for ``length`` ciphertext bytes plus SLACK_BITS of random headroom.
+
+    The smallest ``m`` with ``base**m >= 2**(8*length + SLACK_BITS)``: a float
+    quotient, checked with exact integers when it is too close to call.
+    """
     bits = 8 * length + SLACK_BITS
-    digits = max(0, int(bits / math.log2(base)) - 1)  # a float estimate, then exact integer steps
-    while base**digits < 1 << bits:
-        digits += 1
-    return digits
+    estimate = bits / math.log2(base)
+    nearest = round(estimate)
+    if abs(estimate - nearest) > 1e-6:
+        return math.ceil(estimate)
+    return nearest if base**nearest >= 1 << bits else nearest + 1
 
 
 def _keys(passphrase: Union[str, bytes], salt: list[int]) -> tuple[ChaCha20Poly1305, bytes]:
@@ -353,17 +359,24 @@ def without_hidden_message(data: bytes, *, passphrase: Union[str, bytes], alphab
 
 
 def _open_body(aead: ChaCha20Poly1305, run: list[int], body_end: int, base: int) -> Optional[tuple[int, bytes]]:
-    """Try every body length ending at ``body_end``: (digits used, plaintext) for the one that opens."""
+    """Try every body length ending at ``body_end``: (digits used, plaintext) for the one that opens.
+
+    ``value`` is the number the last ``used`` digits spell; each longer body
+    adds its new top digits in one step, so a try costs a few big-integer
+    operations plus one AEAD check.
+    """
     value, power, used = 0, 1, 0
     for length in range(HEADER_BYTES + 1 + TAG_BYTES, HEADER_BYTES + 32 + MAX_MESSAGE_BYTES + TAG_BYTES + 1):
-        bound = 1 << (8 * length + SLACK_BITS)
-        while power < bound:  # the body of `length` bytes has body_digits(base, length) digits
-            if used == body_end:
-                return None
-            value += run[body_end - 1 - used] * power
-            power *= base
-            used += 1
-        ciphertext = (value & ((1 << (8 * length)) - 1)).to_bytes(length, "big")
+        needed = body_digits(base, length)
+        if needed > body_end:
+            return None
+        top = 0
+        for digit in run[body_end - needed : body_end - used]:
+            top = top * base + digit
+        value += top * power
+        power *= base ** (needed - used)
+        used = needed
+        ciphertext = value.to_bytes(length + SLACK_BITS // 8 + 2, "big")[-length:]
         try:
             return used, aead.decrypt(_AEAD_NONCE, ciphertext, FORMAT_LABEL)
         except InvalidTag:
