@@ -152,3 +152,54 @@ def test_search_options_hand_the_command_one_settings_object() -> None:
     (search,) = seen
     assert (search.jobs, search.engine, search.simd, search.backend) == (1, "python", None, None)
     assert search.backend_options["scheduler"] == "tcp://127.0.0.1:1"
+
+
+def _never_hitting_job(engine: str) -> SearchJob:
+    from md5steg._engine import load_engine, resolve_simd
+    from md5steg.alphabets import resolve_alphabet
+    from md5steg.layout import choose_layout
+    from md5steg.target import Target
+
+    target = Target.from_prefix("0" * 20)
+    layout = choose_layout(len(DATA), resolve_alphabet("ws5"), target)
+    module = load_engine(engine)
+    return SearchJob(DATA, layout, target, module.ENGINE_NAME, resolve_simd(module, None))
+
+
+def test_a_pool_worker_killed_mid_scan_is_a_backend_error(engine: str) -> None:
+    import os
+    import signal
+    import time
+
+    from md5steg.backends.pool import ProcessPoolBackend
+
+    pool = ProcessPoolBackend(2)
+    try:
+        pool.open(_never_hitting_job(engine))
+        pool.submit(0, 10**12)  # minutes of work: still running when the worker is killed
+        time.sleep(0.2)
+        victim = pool._workers[0].pid
+        assert victim is not None
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(BackendError, match=rf"worker \(pid {victim}\) died unexpectedly \(exit code -9\)"):
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                pool.wait(0.5)
+    finally:
+        pool.close()
+
+
+def test_a_pool_worker_that_cannot_scan_reports_why() -> None:
+    from dataclasses import replace
+
+    from md5steg.backends.pool import ProcessPoolBackend
+
+    pool = ProcessPoolBackend(2)
+    try:
+        pool.open(replace(_never_hitting_job("python"), engine="no-such-engine"))
+        pool.submit(0, 625)
+        with pytest.raises(BackendError, match="a search worker failed: EngineError: unknown engine 'no-such-engine'"):
+            for _ in range(60):
+                pool.wait(0.5)
+    finally:
+        pool.close()
