@@ -65,8 +65,6 @@ def retry_after_seconds(value: Optional[str], now: Optional[float] = None) -> Op
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when is None:
-        return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
