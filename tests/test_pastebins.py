@@ -92,7 +92,7 @@ def test_pinnwand_needs_to() -> None:
 
 def test_pinnwand_refuses_every_md5bin_option_given() -> None:
     options = PastebinOptions(url="http://127.0.0.1:9", db_path="db", id_length=6)
-    with pytest.raises(PastebinOptionsError, match="^--db, --id-length only apply to md5bin"):
+    with pytest.raises(PastebinOptionsError, match="^--db, --id-length are md5bin options; .* leave them out$"):
         open_pastebin("pinnwand", options)
 
 

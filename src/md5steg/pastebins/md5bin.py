@@ -79,7 +79,7 @@ class EmbeddedMd5bin(Md5bin):
         id_length: Optional[int] = None,
     ) -> None:
         self.db_path = Path(db_path).expanduser()
-        self.base_url = normalise_base_url(base_url, "base URL")
+        self.base_url = normalise_base_url(base_url, "base URL (--base-url)")
         self._requested_id_length = id_length
         self._store: Optional[Md5binStore] = None
 
@@ -154,8 +154,8 @@ class HttpMd5bin(Md5bin, HttpPastebin):
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        super().__init__(url, what="md5bin URL", session=session, timeout=timeout)
-        self.base_url = normalise_base_url(base_url, "base URL") if base_url else self.url
+        super().__init__(url, what="md5bin URL (--to)", session=session, timeout=timeout)
+        self.base_url = normalise_base_url(base_url, "base URL (--base-url)") if base_url else self.url
         self._id_length = id_length
         self._max_size: Optional[int] = None
         self._server_checked = False

@@ -39,7 +39,7 @@ class Pinnwand(HttpPastebin):
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        super().__init__(url, what="pinnwand URL", session=session, timeout=timeout)
+        super().__init__(url, what="pinnwand URL (--to)", session=session, timeout=timeout)
         self.expiry = expiry
 
     @classmethod
@@ -56,9 +56,10 @@ class Pinnwand(HttpPastebin):
         }
         given = [flag for flag, value in md5bin_only.items() if value is not None]
         if given:
+            one = len(given) == 1
             raise PastebinOptionsError(
-                f"{', '.join(given)} only apply to md5bin; pinnwand keeps its own random ids "
-                f"and links, so leave {'it' if len(given) == 1 else 'them'} out"
+                f"{', '.join(given)} {'is an md5bin option' if one else 'are md5bin options'}; "
+                f"pinnwand keeps its own random ids and links, so leave {'it' if one else 'them'} out"
             )
         return cls(options.url, timeout=options.timeout)
 
