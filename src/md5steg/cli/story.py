@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 import click
 
 from ..errors import Md5stegError
-from ..pastebins import Pastebin, open_pastebin
+from ..pastebins import PASTEBINS, Pastebin, PastebinOptions, open_pastebin
 from ..search import SearchOptions
 from ..story import (
     PublishEvent,
@@ -37,7 +37,7 @@ def target_options(function: F) -> F:
             click.option(
                 "--target",
                 "kind",
-                type=click.Choice(["md5bin", "pinnwand"]),
+                type=click.Choice(sorted(PASTEBINS)),
                 default="md5bin",
                 show_default=True,
                 help="What kind of pastebin --to is.",
@@ -78,16 +78,13 @@ def _open_target(
     id_length: Optional[int],
     offline: bool,
 ) -> Pastebin:
-    if url is not None and db_path is not None:
-        raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
-    if kind != "md5bin" and url is None:
-        raise click.UsageError(f"--target {kind} needs --to URL")
-    if offline and kind == "md5bin" and url is not None and id_length is None:
-        id_length = 6
+    options = PastebinOptions(
+        url=url, db_path=db_path, base_url=base_url, id_length=id_length, offline=offline
+    )
     try:
-        return open_pastebin(kind, url, db_path=db_path, base_url=base_url, id_length=id_length)
+        return open_pastebin(kind, options)
     except Md5stegError as exc:
-        raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+        raise click.UsageError(str(exc)) from None
 
 
 def _seconds(value: float) -> str:
