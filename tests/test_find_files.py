@@ -273,6 +273,36 @@ def test_a_write_during_the_search_is_kept_and_no_md5_is_reported(tmp_path: Path
     assert listing(tmp_path) == ["page.txt"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the search running")
+def test_the_lock_of_a_killed_run_does_not_block_the_next_one(tmp_path: Path) -> None:
+    path = tmp_path / "page.txt"
+    path.write_bytes(SLOW_CONTENT)
+    killed = subprocess.Popen(
+        [*MD5STEG, "find", "-q", "-j", "1", "--engine", "python", "--prefix", "00000", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + WAIT
+    while cpu_seconds(killed.pid) < 0.6 and time.monotonic() < deadline:  # it holds the lock now
+        time.sleep(0.02)
+    killed.kill()
+    killed.wait()
+    completed = md5steg("find", "-q", "--prefix", "00", str(path))
+    assert completed.returncode == 0, completed.stderr
+    assert hashlib.md5(path.read_bytes()).hexdigest().startswith("00")
+
+
+def test_a_file_deleted_during_the_search_is_not_recreated(page: Path) -> None:
+    import md5steg
+
+    with FileRewrite(page) as rewrite:
+        match = md5steg.find(rewrite.read(), "00", jobs=1)
+        page.unlink()
+        with pytest.raises(FileChangedError, match="deleted"):
+            rewrite.commit(match.suffix, expected_md5=match.md5)
+    assert listing(page.parent) == []
+
+
 # 4. Identity: owner, group and mode are kept; a symlink's target is rewritten in its own folder.
 
 

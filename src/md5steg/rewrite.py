@@ -192,6 +192,8 @@ class FileRewrite:
         self._temp: Optional[tuple[int, str]] = None
         self._spool: Optional[BinaryIO] = None  # anonymous spool for a stream destination
         self._stack = contextlib.ExitStack()
+        self._read_done = False
+        self._committed = False
 
     def __enter__(self) -> FileRewrite:
         try:
@@ -282,7 +284,12 @@ class FileRewrite:
     def read(self) -> bytes:
         """The whole content, read once (and spooled where it cannot be read again)."""
         assert self._stream is not None, "use FileRewrite as a context manager"
-        sink = self._spool_sink()
+        if self._read_done:
+            raise RuntimeError("FileRewrite.read() reads the input once")
+        try:
+            sink = self._spool_sink()
+        except OSError as exc:
+            raise RewriteIOError(f"cannot create a temp file to spool {self.name}: {exc.strerror or exc}") from None
         try:
             data = read_content(self._stream, sink)
         except MemoryError:
@@ -292,6 +299,7 @@ class FileRewrite:
         except OSError as exc:
             raise RewriteIOError(f"cannot read {self.name}: {exc.strerror or exc}") from None
         self.length = len(data)
+        self._read_done = True
         return data
 
     def commit(self, suffix: bytes, *, keep_bytes: Optional[int] = None, expected_md5: Optional[str] = None) -> str:
@@ -301,6 +309,9 @@ class FileRewrite:
         ``expected_md5``, a result with another MD5 (the input changed under
         us) raises ``FileChangedError`` and nothing is renamed.
         """
+        if not self._read_done or self._committed:
+            raise RuntimeError("FileRewrite.commit() comes once, after read()")
+        self._committed = True
         length = self.length if keep_bytes is None else keep_bytes
         if not 0 <= length <= self.length:
             raise ValueError(f"keep_bytes must be within 0..{self.length}, not {keep_bytes}")
@@ -325,6 +336,11 @@ class FileRewrite:
         return hasher
 
     def _changed(self, how: str) -> FileChangedError:
+        if self._target is None:
+            return FileChangedError(
+                f"{self.name} changed while md5steg worked on it ({how}); the output written is not "
+                "the matched content: discard it and run md5steg again"
+            )
         return FileChangedError(
             f"{self.name} changed while md5steg worked on it ({how}); nothing was written and "
             "the new content is kept: run md5steg again"
@@ -363,8 +379,13 @@ class FileRewrite:
         digest = self._check_md5(hasher, suffix, expected_md5)
         os.fsync(temp_fd)
         self._give_identity(temp_fd)
-        if self._identity is not None and FileIdentity.of(os.stat(self._target)) != self._identity:
-            raise self._changed("another program wrote or replaced it")
+        if self._identity is not None:
+            try:
+                now = FileIdentity.of(os.stat(self._target))
+            except FileNotFoundError:
+                raise self._changed("it was deleted") from None
+            if now != self._identity:
+                raise self._changed("another program wrote or replaced it")
         temp_fd, temp_path = self._temp
         os.replace(temp_path, self._target)
         self._temp = None
