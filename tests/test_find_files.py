@@ -382,7 +382,7 @@ def limit_memory_and_file_size() -> None:
 def limit_memory() -> None:
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
+    resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
 
 
 @pytest.mark.parametrize("limits", [limit_memory_and_file_size, limit_memory], ids=lambda limits: limits.__name__)
