@@ -8,7 +8,8 @@ from typing import Any, Callable, Optional
 import click
 
 from ..errors import Md5stegError
-from ..pastebins import Pastebin, open_pastebin
+from ..pastebins import PASTEBINS, Pastebin, PastebinOptions, open_pastebin
+from ..search import SearchOptions
 from ..story import (
     PublishEvent,
     SearchSettings,
@@ -36,7 +37,7 @@ def target_options(function: F) -> F:
             click.option(
                 "--target",
                 "kind",
-                type=click.Choice(["md5bin", "pinnwand"]),
+                type=click.Choice(sorted(PASTEBINS)),
                 default="md5bin",
                 show_default=True,
                 help="What kind of pastebin --to is.",
@@ -77,16 +78,13 @@ def _open_target(
     id_length: Optional[int],
     offline: bool,
 ) -> Pastebin:
-    if url is not None and db_path is not None:
-        raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
-    if kind != "md5bin" and url is None:
-        raise click.UsageError(f"--target {kind} needs --to URL")
-    if offline and kind == "md5bin" and url is not None and id_length is None:
-        id_length = 6
+    options = PastebinOptions(
+        url=url, db_path=db_path, base_url=base_url, id_length=id_length, offline=offline
+    )
     try:
-        return open_pastebin(kind, url, db_path=db_path, base_url=base_url, id_length=id_length)
+        return open_pastebin(kind, options)
     except Md5stegError as exc:
-        raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+        raise click.UsageError(str(exc)) from None
 
 
 def _seconds(value: float) -> str:
@@ -110,10 +108,7 @@ def plan_command(
     base_url: Optional[str],
     id_length: Optional[int],
     manifest_path: Optional[str],
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     as_json: bool,
 ) -> None:
     """Show how STORY would be published, without pasting anything or touching the network.
@@ -131,15 +126,15 @@ def plan_command(
             description = pastebin.description
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    from ..pool import available_cores
+    from ..cores import available_cores
     from ..search import measure_rate
 
     searches = plan.searches
     rate = cores = 0.0
     if searches:
-        cores = float(jobs or available_cores())
+        cores = float(search.jobs or available_cores())
         try:
-            rate = measure_rate(engine=engine, simd=simd) * cores
+            rate = measure_rate(engine=search.engine, simd=search.simd) * cores
         except Md5stegError as exc:
             raise click.ClickException(str(exc)) from None
     expected_seconds = plan.expected_candidates / rate if rate else 0.0
@@ -184,11 +179,9 @@ def plan_command(
         )
     if searches:
         per_search = plan.expected_candidates_per_search
-        where = (
-            f"on the Dask cluster {scheduler}"
-            if scheduler
-            else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
-        )
+        where = f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+        if search.backend or any(search.backend_options.values()):
+            where += " here (the chosen backend may be faster)"
         click.echo(
             f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
             f"~{plan.expected_candidates / 1e6:.3g} M in all; about {_seconds(expected_seconds)} {where}"
@@ -215,10 +208,7 @@ def publish_command(
     base_url: Optional[str],
     id_length: Optional[int],
     manifest_path: Optional[str],
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -243,7 +233,7 @@ def publish_command(
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 
-    settings = SearchSettings(jobs=jobs, engine=engine, simd=simd, scheduler=scheduler)
+    settings = SearchSettings(search=search)
     try:
         with pastebin:
             story = load_story(story_folder)
