@@ -6,8 +6,6 @@
 True
 """
 
-from typing import TYPE_CHECKING
-
 from ._version import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~30 ms at start-up)
@@ -24,6 +22,7 @@ if TYPE_CHECKING:
         TooMuchWorkError,
     )
     from .search import Match, Progress, find
+    from .stego import hide, reveal
     from .target import Target
 
 # Imported on first use (PEP 562), so `import md5steg` costs nothing until the
@@ -41,6 +40,8 @@ _LAZY_EXPORTS = {
     "Match": "search",
     "Progress": "search",
     "find": "search",
+    "hide": "stego",  # needs the optional cryptography package (the [hide] extra)
+    "reveal": "stego",
     "Target": "target",
 }
 
@@ -54,21 +55,6 @@ def __getattr__(name: str) -> object:
     value = getattr(importlib.import_module(f".{_LAZY_EXPORTS[name]}", __name__), name)
     globals()[name] = value
     return value
-
-
-if TYPE_CHECKING:
-    from .stego import hide, reveal
-
-_STEGO_NAMES = ("hide", "reveal")
-"""Imported on first use, so ``import md5steg`` never needs the optional ``cryptography``."""
-
-
-def __getattr__(name: str) -> object:
-    if name in _STEGO_NAMES:
-        from . import stego
-
-        return getattr(stego, name)
-    raise AttributeError(f"module 'md5steg' has no attribute {name!r}")
 
 
 __all__ = [

@@ -13,13 +13,16 @@ import json
 import os
 import sys
 from types import ModuleType
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 
 import click
 
+from ..alphabets import Alphabet
 from ..errors import InvalidTargetError, Md5stegError
 from ..files import writable_directory_problem, write_atomic
-from ..search import make_target
+from ..rewrite import FileRewrite
+from ..search import SearchOptions, make_target
+from ..target import Target
 from .find import DEFAULT_MAX_EXPECTED_SECONDS
 from .options import alphabet_options, resolve_alphabet_options, search_options
 from .progress import search_progress
@@ -126,6 +129,41 @@ def _message(message: Optional[str], message_file: Optional[str], file: str) -> 
     return _read(message_file or "-", "message file")
 
 
+def _hide_and_write(
+    rewrite: FileRewrite,
+    message: bytes,
+    passphrase: str,
+    target: Target,
+    alphabet: Alphabet,
+    flags: dict[str, bool],
+    search: SearchOptions,
+) -> tuple[HiddenMatch, str, list[str]]:
+    """Read, strip an earlier message (--replace), hide, write: (match, MD5 written, notices)."""
+    stego = _stego()
+    data = rewrite.read()
+    notices = []
+    if flags["replace"]:
+        data, exact = stego.without_hidden_message(data, passphrase=passphrase, alphabet=alphabet)
+        if not exact:
+            notices.append("no earlier message opens with this passphrase: stripped every trailing alphabet character")
+    with search_progress(not flags["quiet"], f"md5 {target.pattern}") as progress:
+        match: HiddenMatch = stego.hide(
+            data,
+            message,
+            passphrase=passphrase,
+            pattern=target.pattern,
+            alphabet=alphabet,
+            progress=progress,
+            max_expected_seconds=None if flags["force"] else DEFAULT_MAX_EXPECTED_SECONDS,
+            **search.find_kwargs(),
+        )
+    try:
+        written_md5 = rewrite.commit(match.suffix, keep_bytes=len(data), expected_md5=match.md5)
+    except OSError as exc:  # only a stream (stdout) raises OSError
+        raise click.ClickException(f"cannot write to stdout: {exc.strerror or exc}") from None
+    return match, written_md5, notices + list(match.notices)
+
+
 @click.command("hide")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--prefix", metavar="HEX", help="Hex prefix the MD5 must start with (1..32 digits).")
@@ -150,10 +188,7 @@ def hide_command(
     output: Optional[str],
     alphabet_name: Optional[str],
     alphabet_chars: Optional[str],
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     replace: bool,
     force: bool,
     as_json: bool,
@@ -163,8 +198,8 @@ def hide_command(
 
     The message is sealed with a passphrase (scrypt, ChaCha20-Poly1305) and
     written in the alphabet's invisible characters, followed by find's nonce.
-    FILE is rewritten atomically unless -o is given; `-` reads stdin and writes
-    stdout. `md5steg reveal` gets the message back.
+    FILE is rewritten as find rewrites it unless -o is given; `-` reads stdin
+    and writes stdout. `md5steg reveal` gets the message back.
     """
     if (prefix is None) == (pattern is None):
         raise click.UsageError("give a target: exactly one of --prefix HEX or --pattern PATTERN")
@@ -176,41 +211,27 @@ def hide_command(
     secret = _message(message, message_file, file)
     destination = output or ("-" if file == "-" else file)
     _check_destination(destination, output is not None)
-    stego = _stego()
+    _stego()
     passphrase = _passphrase(passphrase_file, confirm=True)
-    data = _read(file, "file")
-    notices = []
+    source: Union[str, BinaryIO] = sys.stdin.buffer if file == "-" else file
+    written_to: Union[str, BinaryIO, None] = sys.stdout.buffer if destination == "-" else output
+    flags = {"replace": replace, "force": force, "quiet": quiet}
     try:
-        if replace:
-            data, exact = stego.without_hidden_message(data, passphrase=passphrase, alphabet=alphabet)
-            if not exact:
-                notices.append("no earlier message opens with this passphrase: stripped every trailing alphabet character")
-        with search_progress(not quiet, f"md5 {target.pattern}") as progress:
-            match = stego.hide(
-                data,
-                secret,
-                passphrase=passphrase,
-                pattern=target.pattern,
-                alphabet=alphabet,
-                jobs=jobs,
-                engine=engine,
-                simd=simd,
-                scheduler=scheduler,
-                progress=progress,
-                max_expected_seconds=None if force else DEFAULT_MAX_EXPECTED_SECONDS,
-            )
+        with FileRewrite(source, written_to) as rewrite:
+            match, written_md5, notices = _hide_and_write(rewrite, secret, passphrase, target, alphabet, flags, search)
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    _write(destination, match.apply(data))
     for notice in notices:
-        click.echo(f"md5steg: {notice}", err=True)
-    _print_report(match, len(secret), file, destination, as_json)
+        click.echo(f"notice: {notice}", err=True)
+    _print_report(match, written_md5, len(secret), file, destination, as_json)
 
 
-def _print_report(match: HiddenMatch, message_length: int, file: str, destination: str, as_json: bool) -> None:
+def _print_report(
+    match: HiddenMatch, written_md5: str, message_length: int, file: str, destination: str, as_json: bool
+) -> None:
     """One line (or one JSON object) on stdout; on stderr when the result went to stdout."""
     report = {
-        "md5": match.md5,
+        "md5": written_md5,
         "file": "<stdin>" if file == "-" else file,
         "output": None if destination == "-" else destination,
         "message_bytes": message_length,
@@ -226,7 +247,7 @@ def _print_report(match: HiddenMatch, message_length: int, file: str, destinatio
     click.echo(
         json.dumps(report)
         if as_json
-        else f"{match.md5}  {shown}  +{len(match.suffix)} bytes (message {match.sealed_length}, "
+        else f"{written_md5}  {shown}  +{len(match.suffix)} bytes (message {match.sealed_length}, "
         f"nonce {match.nonce_length})  {match.candidates:,} candidates  {match.seconds:.3f} s",
         err=destination == "-",
     )
