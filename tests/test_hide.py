@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -196,3 +197,27 @@ def test_sealed_digits_are_uniform_at_every_position_class(name: str) -> None:
     limit = 24 + 5 * math.sqrt(alphabet.base)
     assert chi_square(first) < limit, first
     assert chi_square(every) < limit, every
+
+
+@pytest.mark.parametrize("base", [2, 3, 5, 62, 94])
+def test_the_top_digit_of_an_encoded_body_is_uniform(base: int) -> None:
+    """Random bytes in base-b digits: the SLACK_BITS of random headroom keep even the top digit unbiased."""
+    counts = [0] * base
+    for _ in range(3000):
+        counts[stego._encode_body(os.urandom(21), base)[0]] += 1
+    limit = base - 1 + 6 * math.sqrt(2 * (base - 1)) + 20  # far beyond the 1e-6 quantile of chi-square(base - 1)
+    assert chi_square(counts) < limit, counts
+
+
+def test_a_changed_pad_is_refused_even_when_the_md5_target_is_forced_again(engine: str) -> None:
+    """Someone edits a digit in front of the nonce and re-runs find: only the sealed pads can tell."""
+    alphabet = Alphabet.named("ws5")
+    for length in range(0, 64, 9):
+        cover = b"p" * length
+        match = md5steg.hide(cover, b"pads", passphrase=PASSPHRASE, prefix="b7", engine=engine, jobs=1)
+        sealed = cover + match.suffix[: match.sealed_length]
+        for back in range(1, 6):
+            digit = sealed[-back : len(sealed) - back + 1]
+            other = alphabet.symbols[(alphabet.symbols.index(digit) + 1) % alphabet.base]
+            edited = sealed[:-back] + other + sealed[len(sealed) - back + 1 :]
+            assert_refused(edited + md5steg.find(edited, "b7", engine=engine, jobs=1).suffix)
