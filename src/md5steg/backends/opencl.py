@@ -73,7 +73,7 @@ class OpenCLBackend(Backend):
         self._selected = select_devices(selector)
         self.slots = len(self._selected)
         self._workers: list[_DeviceWorker] = []
-        self._tasks: queue.Queue[tuple[int, int]] = queue.Queue()
+        self._tasks: queue.Queue[Optional[tuple[int, int]]] = queue.Queue()
         self._results: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -145,6 +145,8 @@ class OpenCLBackend(Backend):
     def close(self) -> None:
         """Stop every device thread after its current launches (each ~25 ms); safe twice."""
         self._stop.set()
+        for _ in self._threads:
+            self._tasks.put(None)  # wakes a thread waiting for work
         deadline = time.monotonic() + 0.5
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -163,7 +165,9 @@ _contexts: dict[tuple[int, int], tuple[Any, Any]] = {}
 _cache_lock = threading.Lock()
 
 
-def _device_kernel(info: DeviceInfo, device: Any, copy: int, plan: KernelPlan) -> tuple[Any, Any, Any]:
+def _device_kernel(
+    info: DeviceInfo, device: Any, copy: int, plan: KernelPlan
+) -> tuple[Any, Any, Any]:
     """Context, queue and built kernel for one device, kept for the process's later searches.
 
     ``publish`` searches many times; building once per layout saves the compile, and
@@ -180,10 +184,11 @@ def _device_kernel(info: DeviceInfo, device: Any, copy: int, plan: KernelPlan) -
             _contexts[key] = (context, cl.CommandQueue(context, properties=properties))
         context, command_queue = _contexts[key]
     options = [f"-D{name}={value}" for name, value in plan.defines().items()]
-    kernel_key = (key, tuple(options))
+    source = KERNEL_SOURCE.read_text(encoding="utf-8")
+    kernel_key = (key, source, tuple(options))
     kernel = _kernels.get(kernel_key)
     if kernel is None:
-        program = cl.Program(context, KERNEL_SOURCE.read_text(encoding="utf-8"))
+        program = cl.Program(context, source)
         try:
             built = program.build(options=options)
         except cl.Error as exc:
@@ -216,20 +221,28 @@ class _DeviceWorker:
 
         self._np, self._cl = np, cl
         try:
-            self.context, self.queue, self.kernel = _device_kernel(self.info, self.device, self.copy, self.plan)
+            self.context, self.queue, self.kernel = _device_kernel(
+                self.info, self.device, self.copy, self.plan
+            )
         except cl.Error as exc:
-            raise BackendError(f"OpenCL device {self.info.label} failed: {str(exc).strip()}") from None
+            raise BackendError(
+                f"OpenCL device {self.info.label} failed: {str(exc).strip()}"
+            ) from None
         plan = self.plan
         flags = cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR
-        self.fast_words = cl.Buffer(self.context, flags, hostbuf=np.array(plan.fast_words, np.uint32))
+        self.fast_words = cl.Buffer(
+            self.context, flags, hostbuf=np.array(plan.fast_words, np.uint32)
+        )
         self.symbols = cl.Buffer(self.context, flags, hostbuf=np.frombuffer(plan.symbols, np.uint8))
-        limit = self.kernel.get_work_group_info(cl.kernel_work_group_info.WORK_GROUP_SIZE, self.device)
+        limit = self.kernel.get_work_group_info(
+            cl.kernel_work_group_info.WORK_GROUP_SIZE, self.device
+        )
         self.work_group = max(1, min(WORK_GROUP, int(limit)))
         self.rate = self._measure()
 
     def _measure(self) -> float:
         """Candidates/s of this device: launches from nonce 0, doubled until one takes 5 ms."""
-        size = self.plan.fast_size * 256
+        size = self.plan.fast_size * 16
         while True:
             launches = list(self.plan.launches(0, size, MAX_LAUNCH_CANDIDATES))
             _, seconds = self._finish([self._enqueue(launch) for launch in launches])
@@ -267,7 +280,9 @@ class _DeviceWorker:
         constants = plan.constants(launch.outer)
         mk, pre_words = self._group_buffers(launch.outer)
         result = np.array([NO_HIT], np.uint32)
-        best = cl.Buffer(self.context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR, hostbuf=result)
+        best = cl.Buffer(
+            self.context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR, hostbuf=result
+        )
         uint4 = cl.cltypes.make_uint4
         groups = -(-launch.items // self.work_group)
         event = self.kernel(
@@ -308,7 +323,12 @@ class _DeviceWorker:
         launches = self.plan.launches(start, stop, self.launch_candidates)
         return start, stop, [self._enqueue(launch) for launch in launches]
 
-    def serve(self, tasks: queue.Queue[tuple[int, int]], results: queue.Queue[Any], stop: threading.Event) -> None:
+    def serve(
+        self,
+        tasks: queue.Queue[Optional[tuple[int, int]]],
+        results: queue.Queue[Any],
+        stop: threading.Event,
+    ) -> None:
         """Take chunks until told to stop, keeping CHUNKS_ENQUEUED of them on the device."""
         pending: deque[tuple[int, int, list[Any]]] = deque()
         try:
@@ -318,6 +338,8 @@ class _DeviceWorker:
                         task = tasks.get(timeout=0 if pending else 0.05)
                     except queue.Empty:
                         task = None
+                    if task is None and stop.is_set():
+                        break
                     if task is not None:
                         pending.append(self._start_chunk(*task))
                         continue

@@ -59,7 +59,9 @@ def _import_pyopencl() -> Any:
     try:
         import pyopencl
     except ImportError as exc:
-        raise OpenCLUnavailableError(f"pyopencl is not installed ({exc}); {INSTALL_PYOPENCL}") from None
+        raise OpenCLUnavailableError(
+            f"pyopencl is not installed ({exc}); {INSTALL_PYOPENCL}"
+        ) from None
     return pyopencl
 
 

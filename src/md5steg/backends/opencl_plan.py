@@ -180,8 +180,14 @@ class KernelPlan:
     def _build_constants(self, high: int) -> LaunchConstants:
         layout = self.layout
         suffix = bytearray(layout.suffix(high * self.vary_period * self.fast_size))
-        suffix[self.slow_digits - self.vary_digits :] = bytes(layout.digits - self.slow_digits + self.vary_digits)
-        message = self.midstate.tail + bytes(suffix) + _md5py.padding(self.midstate.length + layout.digits)
+        suffix[self.slow_digits - self.vary_digits :] = bytes(
+            layout.digits - self.slow_digits + self.vary_digits
+        )
+        message = (
+            self.midstate.tail
+            + bytes(suffix)
+            + _md5py.padding(self.midstate.length + layout.digits)
+        )
         window = self.final_offset - BLOCK if self.pre_block else self.final_offset
         state = self.midstate.state
         for offset in range(0, window, BLOCK):
