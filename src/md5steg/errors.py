@@ -33,3 +33,7 @@ class EngineError(Md5stegError):
 
 class BackendError(Md5stegError):
     """A search backend (process pool, Dask cluster) failed or could not be reached."""
+
+
+class InvalidUrlError(Md5stegError, ValueError):
+    """A pastebin or base URL that is not a usable http(s) URL."""

@@ -9,6 +9,7 @@ import click
 
 from ..errors import Md5stegError
 from ..pastebins import Pastebin, open_pastebin
+from ..search import SearchOptions
 from ..story import (
     PublishEvent,
     SearchSettings,
@@ -110,10 +111,7 @@ def plan_command(
     base_url: Optional[str],
     id_length: Optional[int],
     manifest_path: Optional[str],
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     as_json: bool,
 ) -> None:
     """Show how STORY would be published, without pasting anything or touching the network.
@@ -131,15 +129,15 @@ def plan_command(
             description = pastebin.description
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    from ..pool import available_cores
+    from ..cores import available_cores
     from ..search import measure_rate
 
     searches = plan.searches
     rate = cores = 0.0
     if searches:
-        cores = float(jobs or available_cores())
+        cores = float(search.jobs or available_cores())
         try:
-            rate = measure_rate(engine=engine, simd=simd) * cores
+            rate = measure_rate(engine=search.engine, simd=search.simd) * cores
         except Md5stegError as exc:
             raise click.ClickException(str(exc)) from None
     expected_seconds = plan.expected_candidates / rate if rate else 0.0
@@ -184,11 +182,9 @@ def plan_command(
         )
     if searches:
         per_search = plan.expected_candidates_per_search
-        where = (
-            f"on the Dask cluster {scheduler}"
-            if scheduler
-            else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
-        )
+        where = f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+        if search.backend or any(search.backend_options.values()):
+            where += " here (the chosen backend may be faster)"
         click.echo(
             f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
             f"~{plan.expected_candidates / 1e6:.3g} M in all; about {_seconds(expected_seconds)} {where}"
@@ -215,10 +211,7 @@ def publish_command(
     base_url: Optional[str],
     id_length: Optional[int],
     manifest_path: Optional[str],
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -243,7 +236,7 @@ def publish_command(
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 
-    settings = SearchSettings(jobs=jobs, engine=engine, simd=simd, scheduler=scheduler)
+    settings = SearchSettings(search=search)
     try:
         with pastebin:
             story = load_story(story_folder)

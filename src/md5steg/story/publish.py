@@ -32,7 +32,7 @@ from ..pastebins.base import (
     PasteMissingError,
     PasteReceipt,
 )
-from ..search import Match, find
+from ..search import Match, SearchOptions, find
 from .errors import PublishError
 from .loader import Story
 from .manifest import Manifest, default_manifest_path
@@ -75,12 +75,9 @@ class PublishResult:
 
 @dataclass(frozen=True)
 class SearchSettings:
-    """How ``md5steg.find`` runs for pre-assigned ids (the CLI's -j/--engine/--simd/--scheduler)."""
+    """How ``md5steg.find`` runs for pre-assigned ids (the CLI's search options) and its alphabet."""
 
-    jobs: Optional[int] = None
-    engine: Optional[str] = None
-    simd: Optional[str] = None
-    scheduler: Optional[str] = None
+    search: SearchOptions = field(default_factory=SearchOptions)
     alphabet: str = "ws2"
     """Space and tab only: invisible in every viewer (ws5's VT and FF show as boxes in browsers)."""
 
@@ -219,10 +216,7 @@ class Publisher:
             rendered,
             prefix=paste_id,
             alphabet=settings.alphabet,
-            jobs=settings.jobs,
-            engine=settings.engine,
-            simd=settings.simd,
-            scheduler=settings.scheduler,
+            **settings.search.find_kwargs(),
         )
         self.result.searches += 1
         self.result.candidates += match.candidates
