@@ -71,7 +71,7 @@ def kernel_rate(selector: str, position: int, seconds: float) -> dict[str, Any]:
         backend.close()
 
 
-def device_measures(seconds: float = 1.0) -> list[tuple[str, str, Callable[[float], dict[str, float]]]]:
+def device_measures() -> list[tuple[str, str, Callable[[float], dict[str, float]]]]:
     """(name, label, measure) per OpenCL device present, for run.py; none without pyopencl."""
     try:
         from md5steg.backends.opencl_devices import list_devices
@@ -89,10 +89,14 @@ def device_measures(seconds: float = 1.0) -> list[tuple[str, str, Callable[[floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="OpenCL kernel rate by fast-word position (8-hex ws5 target).")
+    parser = argparse.ArgumentParser(
+        description="OpenCL kernel rate by fast-word position (8-hex ws5 target)."
+    )
     parser.add_argument("--device", default="gpu", help="OpenCL device selector (default: gpu)")
     parser.add_argument("--seconds", type=float, default=2.0, help="steady scanning per position")
-    parser.add_argument("--positions", default="0-12", help="fast-word positions, e.g. 0-12 or 3,9,12")
+    parser.add_argument(
+        "--positions", default="0-12", help="fast-word positions, e.g. 0-12 or 3,9,12"
+    )
     args = parser.parse_args(argv)
     if "-" in args.positions:
         low, high = (int(part) for part in args.positions.split("-"))
@@ -104,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         row = kernel_rate(args.device, position, args.seconds)
         rows.append(row)
         print(f"position {position:2d}: {row['rate'] / 1e9:8.2f} G/s", file=sys.stderr, flush=True)
-    print(f"Kernel rate, 8-hex target `{TARGET}`, ws5, {DIGITS}-symbol suffix, on {', '.join(rows[0]['devices'])}:\n")
+    print(
+        f"Kernel rate, 8-hex target `{TARGET}`, ws5, {DIGITS}-symbol suffix, on {', '.join(rows[0]['devices'])}:\n"
+    )
     print("| fast word | G candidates/s |")
     print("|---:|---:|")
     for row in rows:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -272,6 +274,44 @@ def test_selectors_pick_devices_by_kind_index_and_name(selector: str) -> None:
         with pytest.raises(OpenCLUnavailableError) as caught:
             select_devices(bad)
         assert "\n" not in str(caught.value)
+
+
+def test_find_api_and_cli_run_on_the_device_and_name_it(selector: str, tmp_path: Path) -> None:
+    from md5steg import find
+    from md5steg.backends.opencl import OpenCLBackend
+
+    data = b"a page for the GPU\n"
+    match = find(data, "c0ffee", opencl_device=selector)
+    cpu = find(data, "c0ffee", jobs=1)
+    assert (match.suffix, match.nonce_index) == (cpu.suffix, cpu.nonce_index)
+    assert match.backend == "opencl" and match.devices == tuple(OpenCLBackend(selector).devices())
+    zero_width = find(data, "c0ffee", alphabet="zw", jobs=2, backend=OpenCLBackend(selector))
+    assert hashlib.md5(zero_width.apply(data)).hexdigest().startswith("c0ffee")
+    assert any("one-byte symbols" in notice for notice in zero_width.notices)
+
+
+def test_ctrl_c_exits_130_and_leaves_the_file(selector: str, tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"an interrupted GPU search must not touch me\n")
+    command = [sys.executable, "-c", "from md5steg.cli import main; main()", "find", "--force", "-q",
+               "--opencl-device", selector, "--prefix", "0123456789abcdef", str(page)]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)  # through start-up, the build and into the search
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert b"interrupted" in stderr and b"Traceback" not in stderr
+    assert page.read_bytes() == b"an interrupted GPU search must not touch me\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["page.txt"]
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -83,8 +83,8 @@ class OpenCLBackend(Backend):
         """``--opencl-device`` picks the devices; ``--gpu`` alone means every GPU."""
         return cls(settings.get("opencl_device") or "gpu")
 
-    @staticmethod
-    def unsupported_reason(job: SearchJob) -> Optional[str]:
+    def unsupported_reason(self, job: SearchJob) -> Optional[str]:
+        """Multi-byte alphabets and unaligned layouts run on the CPU (the coordinator says so)."""
         return plan_unsupported_reason(job.layout)
 
     def devices(self) -> list[str]:
