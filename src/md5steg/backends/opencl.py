@@ -16,6 +16,7 @@ import queue
 import tempfile
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -190,7 +191,10 @@ def _device_kernel(
     if kernel is None:
         program = cl.Program(context, source)
         try:
-            built = program.build(options=options)
+            # Drivers that print notes on success make PyOpenCL warn; the CLI stays quiet.
+            with _cache_lock, warnings.catch_warnings():
+                warnings.simplefilter("ignore", cl.CompilerWarning)
+                built = program.build(options=options)
         except cl.Error as exc:
             handle, log_path = tempfile.mkstemp(prefix="md5steg-opencl-build-", suffix=".log")
             with os.fdopen(handle, "w", encoding="utf-8") as log:
