@@ -12,21 +12,23 @@
 #     -d .whl pyopencl==2026.1.4 pytools==2026.1.1 platformdirs==4.14.8 siphash24==1.9 typing_extensions==4.16.0
 #
 # Every step reports ok/FAILED and the script goes on; the table says what could not be measured.
-# For a dry run elsewhere: GPU_CHECK_DEVICE=cpu GPU_CHECK_DIGITS="3 4" bash benchmarks/gpu_check.sh
+# Dry run elsewhere (pocl, no ICD file written, no rebuild):
+#   PYTHON=.venv/bin/python GPU_CHECK_DEVICE=cpu GPU_CHECK_DIGITS="5 6" GPU_CHECK_SKIP_BUILD=1 bash benchmarks/gpu_check.sh
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT="${OUT:-/tmp/md5steg-gpu-check}"
 mkdir -p "$OUT"
-PY=python3
+PY="${PYTHON:-python3}"
 export PYTHONPATH="/tmp/site:$PWD/src"
 export PYTHONUNBUFFERED=1
 DEVICE="${GPU_CHECK_DEVICE:-gpu}"
 DIGITS="${GPU_CHECK_DIGITS:-8 10}"
 BEGAN=$(date +%s)
 NOTES="$OUT/notes.txt"
+export PY OUT BEGAN NOTES DEVICE DIGITS  # the steps below run as `bash -c function`
 : >"$NOTES"
 
-step() {  # step LABEL TIMEOUT COMMAND...: run, report, never stop the script
+step() {  # step LABEL TIMEOUT COMMAND...: run, report, never stop the script (functions: export -f)
   local label=$1 limit=$2
   shift 2
   echo "=== $label ($(($(date +%s) - BEGAN)) s)"
@@ -54,9 +56,10 @@ icd() {
   echo "libnvidia-opencl.so.1: ${found:-NOT FOUND}" | tee -a "$NOTES"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | tee -a "$NOTES"
 }
-step "OpenCL ICD for NVIDIA" 30 icd
+export -f icd
+[ "$DEVICE" = gpu ] && step "OpenCL ICD for NVIDIA" 30 bash -c icd
 
-step "build the C core in place" 180 $PY setup.py -q build_ext --inplace
+[ -z "${GPU_CHECK_SKIP_BUILD:-}" ] && step "build the C core in place" 180 $PY setup.py -q build_ext --inplace
 
 devices() {
   $PY - <<'EOF'
@@ -69,7 +72,8 @@ if not devices:
     raise SystemExit(1)
 EOF
 }
-step "OpenCL devices" 60 devices
+export -f devices
+step "OpenCL devices" 60 bash -c devices
 
 step "tests/test_opencl.py on the GPU" 200 env MD5STEG_TEST_OPENCL_DEVICE="$DEVICE" \
   $PY -m pytest tests/test_opencl.py -x -q -p no:cacheprovider -s --timeout 180
@@ -134,10 +138,11 @@ with open(os.path.join(out, "e2e.md"), "w") as handle:
         if median is None:
             handle.write(f"| {target} | find {label} | 0 | not measured (time budget or failure) | | | |\n")
         else:
-            handle.write(f"| {target} | find {label} | {count} | {median:.2f} | {low:.2f} | {high:.2f} | {rate / 1e9:.2f} |\n")
+            handle.write(f"| {target} | find {label} | {count} | {median:.2f} | {low:.2f} | {high:.2f} | {rate / 1e9:.3g} |\n")
 EOF
 }
-step "md5steg find --gpu and -j N end to end" 300 end_to_end
+export -f end_to_end
+step "md5steg find --gpu and -j N end to end" 300 bash -c end_to_end
 
 {
   echo "## md5steg on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1) ($(nproc) cores)"

@@ -107,14 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     for position in positions:
         row = kernel_rate(args.device, position, args.seconds)
         rows.append(row)
-        print(f"position {position:2d}: {row['rate'] / 1e9:8.2f} G/s", file=sys.stderr, flush=True)
+        print(f"position {position:2d}: {row['rate'] / 1e9:.3g} G/s", file=sys.stderr, flush=True)
     print(
         f"Kernel rate, 8-hex target `{TARGET}`, ws5, {DIGITS}-symbol suffix, on {', '.join(rows[0]['devices'])}:\n"
     )
     print("| fast word | G candidates/s |")
     print("|---:|---:|")
     for row in rows:
-        print(f"| {row['position']} | {row['rate'] / 1e9:.2f} |")
+        print(f"| {row['position']} | {row['rate'] / 1e9:.3g} |")
     return 0
 
 

@@ -125,7 +125,7 @@ class KernelPlan:
         self.fast_start = BLOCK + WORD * (self.fast_word + 1) - layout.fast_digits
         lowest = self.fast_start - self.vary_max
         self.pre_block = self.final_offset > 0 and lowest < BLOCK
-        self.final_vary_lo = max(0, lowest - BLOCK) // WORD if self.vary_max else self.fast_word
+        self.final_vary_lo = max(0, lowest - BLOCK) // WORD
         self.first_step = 0 if self.pre_block else min(self.final_vary_lo, self.fast_word)
         shift = 8 * (WORD - layout.fast_digits)
         self.fast_words = [int.from_bytes(s, "little") << shift for s in layout.fast_suffixes()]
