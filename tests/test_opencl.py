@@ -340,8 +340,8 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_no_platform_names_the_driver_to_install() -> None:
     pytest.importorskip("pyopencl")
     result = run_python(
-        "from md5steg.backends.opencl_devices import why_none, list_devices\n"
-        "assert list_devices() == []\nprint(why_none())",
+        "from md5steg.backends.opencl_devices import inventory\n"
+        "devices, reason = inventory()\nassert devices == []\nprint(reason)",
         OCL_ICD_VENDORS="/nonexistent-md5steg-vendors",
     )
     assert result.returncode == 0, result.stderr

@@ -97,21 +97,25 @@ def opencl_devices() -> list[tuple[DeviceInfo, Any]]:
     return found
 
 
-def list_devices() -> list[DeviceInfo]:
-    """The OpenCL devices for ``md5steg info``; empty when there are none (see ``why_none``)."""
+def inventory() -> tuple[list[DeviceInfo], str]:
+    """The OpenCL devices and, when there are none, why (one line naming what to install).
+
+    What ``md5steg info`` shows: it enumerates the platforms once.
+    """
     try:
-        return [info for info, _ in opencl_devices()]
-    except OpenCLUnavailableError:
-        return []
+        return [info for info, _ in opencl_devices()], ""
+    except OpenCLUnavailableError as exc:
+        return [], str(exc)
+
+
+def list_devices() -> list[DeviceInfo]:
+    """The OpenCL devices; empty when there are none (see ``why_none``)."""
+    return inventory()[0]
 
 
 def why_none() -> str:
     """Why ``list_devices`` is empty, in one line that says what to install ('' if it is not)."""
-    try:
-        opencl_devices()
-    except OpenCLUnavailableError as exc:
-        return str(exc)
-    return ""
+    return inventory()[1]
 
 
 def _matches(info: DeviceInfo, word: str) -> bool:
