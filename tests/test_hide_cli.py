@@ -71,6 +71,7 @@ def test_json_report_splits_message_and_nonce_bytes(runner: CliRunner, cover: Pa
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["message_bytes"] == 256 and report["alphabet"] == "zw" and report["output"] == str(out)
+    assert report["md5"] == hashlib.md5(out.read_bytes()).hexdigest() and report["backend"]
     assert report["message_bytes_added"] + report["nonce_bytes_added"] == report["bytes_added"]
     assert out.stat().st_size == cover.stat().st_size + report["bytes_added"]
     revealed = runner.invoke(cli, ["reveal", str(out), "-o", str(tmp_path / "back.bin")])

@@ -240,6 +240,8 @@ def _print_report(
         "nonce_bytes_added": match.nonce_length,
         "candidates": match.candidates,
         "seconds": round(match.seconds, 6),
+        "backend": match.backend,
+        "devices": list(match.devices),
         "alphabet": match.alphabet,
         "target": match.target,
     }
