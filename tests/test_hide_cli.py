@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
 import re
 import select
 import signal
@@ -148,6 +147,8 @@ def test_no_passphrase_and_no_terminal_exits_2_with_one_line(cover: Path) -> Non
 
 def converse(args: list[str], answers: list[bytes]) -> tuple[int, bytes]:
     """Run md5steg on a new pseudo-terminal, answering each prompt in turn: (exit status, transcript)."""
+    import pty  # POSIX only
+
     pid, fd = pty.fork()
     if pid == 0:  # the child: the pty is its controlling terminal
         os.execve(sys.executable, [sys.executable, "-c", MAIN, *args], environment_without_passphrase())
