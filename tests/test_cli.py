@@ -235,3 +235,15 @@ def test_info_lists_opencl_devices_or_says_what_to_install(tmp_path: Path) -> No
     assert completed.returncode == 0, completed.stderr
     (line,) = json.loads(completed.stdout)["opencl_devices"]
     assert line.startswith("none: ") and "pocl" in line
+
+
+@pytest.mark.parametrize(
+    "module, extra", [("uvicorn", "serve"), ("distributed", "dask"), ("pyopencl", "gpu"), ("cryptography", "hide")]
+)
+def test_a_command_missing_its_extra_names_that_extra(runner: CliRunner, module: str, extra: str) -> None:
+    from md5steg.cli import _unavailable_command
+
+    command = _unavailable_command("demo", ImportError(f"No module named {module!r}", name=module))
+    result = runner.invoke(command, [])
+    assert result.exit_code == 1
+    assert f"needs {module}, which is not installed; install the extra with: pip install 'md5steg[{extra}]'" in result.output
