@@ -110,6 +110,30 @@ def stop_md5bin_server(process: subprocess.Popen) -> Optional[int]:  # type: ign
     return process.returncode
 
 
+SMALL_FILESYSTEM_BYTES = 256 * 1024
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 256 KiB tmpfs (mounted as root), so a database there fills the disk for real.
+
+    Skips where mounting is not allowed (not root, or no CAP_SYS_ADMIN).
+    """
+    mount_point = tmp_path / "small-filesystem"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SMALL_FILESYSTEM_BYTES}", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
 @pytest.fixture
 def start_md5bin_server() -> Iterator[Callable[..., tuple[str, subprocess.Popen]]]:  # type: ignore[type-arg]
     """A function ``(tmp_path, id_length=6, **options) -> (base_url, process)``.

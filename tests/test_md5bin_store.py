@@ -21,6 +21,10 @@ from md5steg.md5bin import (
     Md5binError,
     Md5binStore,
     PasteTooLargeError,
+    StorageError,
+    StorageFullError,
+    StorageLostError,
+    StoreBusyError,
     default_db_path,
 )
 
@@ -51,7 +55,6 @@ def row_count(path: Path) -> int:
 def test_paste_id_is_the_md5_prefix_of_the_exact_bytes(store: Md5binStore) -> None:
     content = b"Once upon a time \t\x0b\x0c\n"
     assert store.id_length == 6
-    assert store.paste_id(content) == hashlib.md5(content).hexdigest()[:6]
     result = store.put(content)
     assert result.paste_id == hashlib.md5(content).hexdigest()[:6]
     assert result.md5 == hashlib.md5(content).hexdigest()
@@ -250,3 +253,79 @@ def test_concurrent_puts_from_processes_leave_one_row(tmp_path: Path) -> None:
         assert process.exitcode == 0
     assert sorted(created) == [False] * 5 + [True]
     assert row_count(path) == 1
+
+
+# --- storage that fails: one clear error, and nothing acknowledged that is not on disk -------
+
+
+def test_a_locked_store_is_a_busy_error_not_a_hang(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    with Md5binStore(path, busy_timeout=0.2) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(StoreBusyError, match="locked by another process"):
+                store.put(b"waits for the lock\n")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert store.put(b"waits for the lock\n").created
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["deleted", "replaced"])
+def test_a_deleted_or_replaced_database_refuses_puts(tmp_path: Path, replace: bool) -> None:
+    path = tmp_path / "gone.sqlite3"
+    with Md5binStore(path) as store:
+        store.put(b"stored before\n")
+        for leftover in tmp_path.glob("gone.sqlite3*"):
+            leftover.unlink()
+        if replace:
+            Md5binStore(path).close()
+        with pytest.raises(StorageLostError, match="deleted or replaced"):
+            store.put(b"would be lost\n")
+        with pytest.raises(StorageLostError):
+            store.put(b"stored before\n")  # not "already here": that copy is gone too
+
+
+def corrupt_table_pages(path: Path) -> None:
+    """Overwrite the b-tree root pages of ``pastes`` (and its key index) with junk."""
+    with sqlite3.connect(path) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        roots = [
+            row[0]
+            for row in connection.execute(
+                "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'pastes'"
+            )
+        ]
+    assert roots
+    with open(path, "r+b") as handle:
+        for root in roots:
+            handle.seek((root - 1) * page_size)
+            handle.write(b"\xa5" * page_size)
+
+
+def test_corrupted_pages_are_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.sqlite3"
+    with Md5binStore(path) as store:
+        for number in range(50):
+            store.put(f"filler paste {number}\n".encode() * 20)
+    corrupt_table_pages(path)
+    with Md5binStore(path) as store:
+        with pytest.raises(StorageError, match="malformed"):
+            store.put(b"into a broken table\n")
+        with pytest.raises(StorageError, match="malformed"):
+            store.get(hashlib.md5(b"filler paste 0\n" * 20).hexdigest()[:6])
+
+
+def test_a_full_disk_is_a_storage_full_error(small_filesystem: Path) -> None:
+    with Md5binStore(small_filesystem / "full.sqlite3") as store:
+        stored = []
+        with pytest.raises(StorageFullError, match="disk is full"):
+            for number in range(10_000):
+                content = f"{number} ".encode() + bytes(range(256)) * 8
+                store.put(content)
+                stored.append(content)
+        assert stored, "the disk filled before the first paste"
+    with Md5binStore(small_filesystem / "full.sqlite3") as reopened:
+        for content in stored:
+            assert reopened.get(hashlib.md5(content).hexdigest()[:6]) is not None
