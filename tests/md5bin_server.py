@@ -17,6 +17,7 @@ import itertools
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -108,6 +109,23 @@ def stop_md5bin_server(process: subprocess.Popen) -> Optional[int]:  # type: ign
             process.kill()
             process.wait(timeout=15)
     return process.returncode
+
+
+def corrupt_table_pages(path: Path) -> None:
+    """Overwrite the b-tree root pages of ``pastes`` (and its key index) with junk."""
+    with sqlite3.connect(path) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        roots = [
+            row[0]
+            for row in connection.execute(
+                "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'pastes'"
+            )
+        ]
+    assert roots
+    with open(path, "r+b") as handle:
+        for root in roots:
+            handle.seek((root - 1) * page_size)
+            handle.write(b"\xa5" * page_size)
 
 
 SMALL_FILESYSTEM_BYTES = 256 * 1024

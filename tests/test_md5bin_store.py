@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from md5bin_server import corrupt_table_pages
 from md5steg.errors import Md5stegError
 from md5steg.md5bin import (
     DEFAULT_MAX_SIZE,
@@ -285,23 +286,6 @@ def test_a_deleted_or_replaced_database_refuses_puts(tmp_path: Path, replace: bo
             store.put(b"would be lost\n")
         with pytest.raises(StorageLostError):
             store.put(b"stored before\n")  # not "already here": that copy is gone too
-
-
-def corrupt_table_pages(path: Path) -> None:
-    """Overwrite the b-tree root pages of ``pastes`` (and its key index) with junk."""
-    with sqlite3.connect(path) as connection:
-        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
-        roots = [
-            row[0]
-            for row in connection.execute(
-                "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'pastes'"
-            )
-        ]
-    assert roots
-    with open(path, "r+b") as handle:
-        for root in roots:
-            handle.seek((root - 1) * page_size)
-            handle.write(b"\xa5" * page_size)
 
 
 def test_corrupted_pages_are_a_storage_error(tmp_path: Path) -> None:
