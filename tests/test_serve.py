@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -236,6 +237,27 @@ def test_concurrent_posts_of_the_same_content_leave_one_row(server: Server) -> N
     assert server.row_count() == rows_before + 1
 
 
+CURL = shutil.which("curl")
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
+@pytest.mark.parametrize(
+    "how", [["--data-binary", "@{file}"], ["-F", "content=@{file}"]], ids=["raw", "form-file"]
+)
+def test_curl_posts_as_the_readme_says_are_stored_byte_exact(
+    server: Server, tmp_path: Path, how: list[str]
+) -> None:
+    content = b"a story=with & signs %41\r\nand\ttabs \x0b\n" + unique("curl") + b"  \n\n"
+    story = tmp_path / "story.txt"
+    story.write_bytes(content)
+    arguments = [argument.format(file=story) for argument in how]
+    posted = subprocess.run(
+        [CURL, "-sS", *arguments, f"{server.base_url}/"], capture_output=True, timeout=60
+    )
+    assert posted.stdout.decode() == f"{server.base_url}/{md5_prefix(content)}\n"
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 TRICKY_CONTENTS = {
@@ -256,6 +278,49 @@ def test_raw_returns_the_exact_bytes(server: Server, content: bytes) -> None:
     assert response.content == content
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert_security_headers(response)
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+VIEWS = ["/{id}", "/raw/{id}", "/{id}.json"]
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=["page", "raw", "json"])
+@pytest.mark.parametrize(
+    "if_none_match",
+    ['"{md5}"', 'W/"{md5}"', "*", '"0123", "{md5}"', '"other",W/"{md5}"'],
+    ids=["exact", "weak", "star", "list", "weak-in-list"],
+)
+def test_conditional_get_of_a_held_paste_is_304_without_body(
+    server: Server, view: str, if_none_match: str
+) -> None:
+    content = unique("cached by a CDN")
+    server.post(content)
+    md5 = hashlib.md5(content).hexdigest()
+    path = view.format(id=md5[:6])
+    assert server.get(path).headers["etag"] == f'"{md5}"'
+    response = server.get(path, headers={"If-None-Match": if_none_match.format(md5=md5)})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == f'"{md5}"'
+    assert response.headers["cache-control"] == IMMUTABLE
+    assert_security_headers(response)
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=["page", "raw", "json"])
+@pytest.mark.parametrize("if_none_match", ['"0123"', 'W/"abc", "def"', '""'])
+def test_conditional_get_with_other_etags_is_a_full_200(
+    server: Server, view: str, if_none_match: str
+) -> None:
+    content = unique("not what the cache holds")
+    server.post(content)
+    path = view.format(id=md5_prefix(content))
+    response = server.get(path, headers={"If-None-Match": if_none_match})
+    assert response.status_code == 200
+    assert response.content == server.get(path).content != b""
+
+
+def test_conditional_get_of_a_missing_paste_is_404(server: Server) -> None:
+    assert server.get("/raw/000000", headers={"If-None-Match": "*"}).status_code == 404
 
 
 def test_page_escapes_html_and_script(server: Server) -> None:
