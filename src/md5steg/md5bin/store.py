@@ -144,9 +144,14 @@ class Md5binStore:
         self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._connection = self._connect()
+        # Reads get their own connection: in WAL mode they never wait for a writer's
+        # lock or fsync, so the server can run them on its event loop.
+        self._read_lock, self._reader = self._lock, self._connection
         try:
             self._id_length = self._initialise(id_length)
             self._identity = self._file_identity()
+            if self._identity is not None:
+                self._read_lock, self._reader = threading.Lock(), self._connect()
         except BaseException:
             self._connection.close()
             raise
@@ -255,9 +260,9 @@ class Md5binStore:
             )
 
     @contextlib.contextmanager
-    def _guarded(self) -> Iterator[None]:
-        """Hold the connection lock; SQLite failures become one clear ``StorageError``."""
-        with self._lock:
+    def _guarded(self, lock: threading.Lock) -> Iterator[None]:
+        """Hold a connection's lock; SQLite failures become one clear ``StorageError``."""
+        with lock:
             try:
                 yield
             except sqlite3.Error as exc:
@@ -269,7 +274,7 @@ class Md5binStore:
         self.check(content)
         digest = md5_hex(content)
         paste_id = digest[: self._id_length]
-        with self._guarded():
+        with self._guarded(self._lock):
             self._check_file()
             cursor = self._connection.execute(
                 "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) "
@@ -290,8 +295,8 @@ class Md5binStore:
         """The paste filed under ``paste_id``, or None (also for a malformed id)."""
         if not self.is_valid_id(paste_id):
             return None
-        with self._guarded():
-            row = self._connection.execute(
+        with self._guarded(self._read_lock):
+            row = self._reader.execute(
                 "SELECT id, content, md5, size, created FROM pastes WHERE id = ?", (paste_id,)
             ).fetchone()
         if row is None:
@@ -304,26 +309,26 @@ class Md5binStore:
         """True when some paste already holds ``paste_id``."""
         if not self.is_valid_id(paste_id):
             return False
-        with self._guarded():
-            row = self._connection.execute(
-                "SELECT 1 FROM pastes WHERE id = ?", (paste_id,)
-            ).fetchone()
+        with self._guarded(self._read_lock):
+            row = self._reader.execute("SELECT 1 FROM pastes WHERE id = ?", (paste_id,)).fetchone()
         return row is not None
 
     def count(self) -> int:
         """How many pastes the store holds."""
-        with self._guarded():
+        with self._guarded(self._lock):
             (total,) = self._connection.execute("SELECT COUNT(*) FROM pastes").fetchone()
         return int(total)
 
     def journal_mode(self) -> str:
         """SQLite's journal mode for this file (``wal`` unless the filesystem refuses it)."""
-        with self._guarded():
+        with self._guarded(self._lock):
             (mode,) = self._connection.execute("PRAGMA journal_mode").fetchone()
         return str(mode).lower()
 
     def close(self) -> None:
-        """Close the database connection; the store is unusable afterwards."""
+        """Close the database connections; the store is unusable afterwards."""
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._connection.close()
 
