@@ -313,3 +313,29 @@ def test_a_full_disk_is_a_storage_full_error(small_filesystem: Path) -> None:
     with Md5binStore(small_filesystem / "full.sqlite3") as reopened:
         for content in stored:
             assert reopened.get(hashlib.md5(content).hexdigest()[:6]) is not None
+
+
+@pytest.mark.parametrize("max_size", [0, -1, True, 1.5])
+def test_max_size_must_be_a_positive_integer(tmp_path: Path, max_size: object) -> None:
+    with pytest.raises(Md5binError, match="max_size must be a positive number of bytes"):
+        Md5binStore(tmp_path / "db.sqlite3", max_size=max_size)  # type: ignore[arg-type]
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("in the way\n")
+    with pytest.raises(Md5binError, match="cannot create the folder .*a-file"):
+        Md5binStore(tmp_path / "a-file" / "db.sqlite3")
+
+
+def test_a_database_path_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "folder.sqlite3").mkdir()
+    with pytest.raises(Md5binError, match="cannot open the md5bin database .*folder.sqlite3"):
+        Md5binStore(tmp_path / "folder.sqlite3")
+
+
+def test_an_in_memory_store_reads_what_it_wrote() -> None:
+    with Md5binStore(":memory:") as store:
+        result = store.put(b"kept in memory\n")
+        assert store.get(result.paste_id).content == b"kept in memory\n"
+        assert store.is_taken(result.paste_id)

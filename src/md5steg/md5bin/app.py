@@ -189,5 +189,4 @@ def create_app(
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.site = Site(store=store, base_url=base, max_size=max_size)
-    app.state.base_url = base
     return app
