@@ -5,7 +5,9 @@
 
 Both servers use file-backed SQLite and serve the same paste (a 1.2 kB story
 page full of links). wrk (Debian's ``wrk`` package; C, epoll, a Lua script
-for POSTs) keeps 20 connections busy for ``--seconds`` per run:
+for POSTs) keeps 20 connections busy for ``--seconds`` per run, from one
+thread: on a 2-core machine the load generator is the servers' competitor, and
+one wrk thread drives 20 connections at far more than these servers answer.
 
 - ``raw``: ``GET /raw/ID``, the exact bytes;
 - ``html``: ``GET /ID``, the rendered page;
@@ -224,7 +226,7 @@ def wrk_run(
     server: Server, scenario: str, seconds: float, kind: str, scratch: Path
 ) -> dict[str, float]:
     """One wrk run: req/s, p50 and p99 in ms, and how many answers were not 2xx/3xx."""
-    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds:g}s", "--latency"]
+    command = ["wrk", "-t", "1", "-c", str(CONNECTIONS), "-d", f"{seconds:g}s", "--latency"]
     if scenario == "post":
         script = scratch / f"post-{kind}.lua"
         script.write_text(POST_SCRIPT.substitute(POST_APIS[kind]))
@@ -360,7 +362,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     load = os.getloadavg()
     report = (
         "# md5bin vs pinnwand 1.5 on loopback\n\n"
-        f"`{command}`; wrk 4.1, 2 threads, {CONNECTIONS} connections, {options.seconds:g} s per run, "
+        f"`{command}`; wrk 4.1, 1 thread, {CONNECTIONS} connections, {options.seconds:g} s per run, "
         f"{options.rounds} interleaved rounds, medians.\n\n"
         f"CPU: {cpu_model()}, {os.cpu_count()} logical cores (shared with other work; "
         f"load average after the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}); "

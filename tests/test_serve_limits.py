@@ -158,6 +158,28 @@ def test_one_signal_stops_the_server_while_a_client_stalls(
         assert log.strip().splitlines()[-1] == "md5steg: interrupted"
 
 
+@pytest.mark.parametrize("parser", PARSERS)
+def test_one_ctrl_c_stops_the_server_while_a_client_does_not_read(
+    servers, tmp_path: Path, parser: str
+) -> None:
+    base_url, process = start(servers, tmp_path, "--http", parser, "--shutdown-timeout", "2")
+    big = b"a paste too big for the socket buffers\n" * 26000
+    paste_id = httpx.post(f"{base_url}/", content=big, timeout=30).text.strip().rsplit("/", 1)[-1]
+    parts = urlsplit(base_url)
+    with socket.socket() as reader:
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.connect((parts.hostname, parts.port))
+        reader.sendall(f"GET /raw/{paste_id} HTTP/1.1\r\nHost: md5bin\r\n\r\n".encode() * 8)
+        time.sleep(1)  # responses fill the buffers; the client reads nothing
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=NEVER_SECONDS)
+    assert returncode == 130
+    log = server_log(process)
+    assert "Traceback" not in log
+    assert "graceful shutdown exceeded" not in log
+    assert log.strip().splitlines()[-1] == "md5steg: interrupted"
+
+
 def test_workers_share_the_port_and_the_database(servers, tmp_path: Path) -> None:
     base_url, process = start(servers, tmp_path, "--workers", "2")
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")

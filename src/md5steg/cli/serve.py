@@ -128,7 +128,7 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
 )
 @click.option(
     "--shutdown-timeout",
-    type=click.IntRange(0, 60),
+    type=click.IntRange(1, 60),
     default=3,
     show_default=True,
     metavar="SECONDS",

@@ -17,8 +17,9 @@ body will never come.
 - a cap: a connection beyond ``limit_concurrency`` is answered 503 and closed
   at once, instead of being held until it sends a request;
 - a prompt shutdown: a request still receiving its body when the server stops
-  is answered 503 and closed (nothing was acknowledged), so shutdown never
-  waits on a stalled client.
+  is answered 503 and closed (nothing was acknowledged), and a response the
+  client does not read is cut off just before the shutdown grace ends, so
+  shutdown never waits on a stalled client, nor cancels the app mid-send.
 """
 
 from __future__ import annotations
@@ -92,6 +93,11 @@ class RequestDeadlineMixin(_ProtocolBase):
             self._refuse("503 Service Unavailable", "md5bin is shutting down; post again later")
             return
         super().shutdown()
+        grace = self.config.timeout_graceful_shutdown
+        if grace is not None:
+            # A client that does not read its response would hold the connection (and
+            # maybe the app's task) until uvicorn cancels it with a traceback: cut it first.
+            self.loop.call_later(max(grace - 0.5, 0.0), self._cut_off)
 
     def _arm_deadline(self) -> None:
         self._disarm_deadline()
@@ -116,6 +122,18 @@ class RequestDeadlineMixin(_ProtocolBase):
                 f"the request body did not arrive within {self._request_timeout:g} s; "
                 f"send it in one go",
             )
+
+    def _live_cycles(self) -> list[Any]:
+        """The request cycles that may still send: h11 runs one at a time, ``self.cycle``."""
+        return [self.cycle] if self.cycle is not None else []
+
+    def _cut_off(self) -> None:
+        """Drop a connection still open, and what it had yet to send; the app's sends return."""
+        if self not in self.connections:
+            return
+        for cycle in self._live_cycles():
+            cycle.disconnected = True  # before abort() lets a paused send resume
+        self.transport.abort()
 
     def _refuse(self, status_line: str, message: str) -> None:
         self._disarm_deadline()
