@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -243,3 +244,33 @@ def test_serve_help_lists_the_limits() -> None:
         "--shutdown-timeout",
     ]:
         assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "module"), [("--http=httptools", "httptools"), ("--loop=uvloop", "uvloop")]
+)
+def test_a_missing_uvicorn_standard_package_is_a_one_line_error(
+    tmp_path: Path, option: str, module: str
+) -> None:
+    # Python skips a module set to None in sys.modules, as if it were not installed.
+    code = f"import sys; sys.modules[{module!r}] = None; from md5steg.cli import main; main()"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "serve",
+            "--db",
+            str(tmp_path / "db.sqlite3"),
+            "--port",
+            "0",
+            option,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {module} is not installed; pip install 'uvicorn[standard]', or leave the choice to auto"
+    ]

@@ -108,8 +108,8 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     default=DEFAULT_REQUEST_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
-    help="A request must arrive in full within this time of the connection opening "
-    "or the previous response; else 408 (or, before a whole head, the connection) closes.",
+    help="A request must arrive in full within this time of the connection opening or of "
+    "the previous response: a late body gets 408, a late head a closed connection.",
 )
 @click.option(
     "--keep-alive-timeout",
@@ -167,7 +167,9 @@ def serve_command(
     try:
         bound_port = listener.getsockname()[1]
         listen_url = f"http://{_url_host(host)}:{bound_port}"
+        options = ServeOptions(access_log=access_log, **limits)
         try:
+            options.check()
             public_url = normalise_base_url(base_url or listen_url)
             # Opened once here so that a bad file is a one-line error before serving.
             Md5binStore(database, id_length, max_size=max_size).close()
@@ -180,6 +182,6 @@ def serve_command(
             listen_url if public_url == listen_url else f"{listen_url} (paste URLs {public_url}/ID)"
         )
         click.echo(f"md5bin: serving {shown} from {database}; Ctrl-C stops", err=True)
-        run(app_factory, listener, ServeOptions(access_log=access_log, **limits))
+        run(app_factory, listener, options)
     finally:
         listener.close()

@@ -6,11 +6,16 @@ importing uvicorn (the ``serve`` extra may be missing).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+
+from .errors import Md5binError
 
 DEFAULT_REQUEST_TIMEOUT = 20.0
 HTTP_PARSERS = ("auto", "h11", "httptools")
 EVENT_LOOPS = ("auto", "asyncio", "uvloop")
+# Choices that need a package ``uvicorn[standard]`` brings.
+_NEEDS = {"httptools": "httptools", "uvloop": "uvloop"}
 
 
 @dataclass(frozen=True)
@@ -25,3 +30,13 @@ class ServeOptions:
     access_log: bool = False
     http: str = "auto"
     loop: str = "auto"
+
+    def check(self) -> None:
+        """Raise ``Md5binError`` when ``--http``/``--loop`` names a package that is missing."""
+        for choice in (self.http, self.loop):
+            module = _NEEDS.get(choice)
+            if module and importlib.util.find_spec(module) is None:
+                raise Md5binError(
+                    f"{choice} is not installed; pip install 'uvicorn[standard]', "
+                    f"or leave the choice to auto"
+                )
