@@ -45,10 +45,13 @@ def launch_md5bin_server(
     *,
     db_path: Optional[Path] = None,
     extra_args: Sequence[str] = (),
+    file_size_limit: Optional[int] = None,
 ) -> tuple[str, subprocess.Popen]:  # type: ignore[type-arg]
     """Start ``md5steg serve`` and wait until it answers; returns (base URL, process).
 
     The process has ``md5bin_db_path`` and ``md5bin_log_path`` attributes.
+    ``file_size_limit`` caps every file the server writes (RLIMIT_FSIZE, with
+    SIGXFSZ ignored, so a write past it fails with EFBIG as on a full quota).
     """
     number = next(_server_numbers)
     db_path = db_path or directory / f"md5bin-{number}.sqlite3"
@@ -64,6 +67,7 @@ def launch_md5bin_server(
             stderr=log,
             stdin=subprocess.DEVNULL,
             env=environment,
+            preexec_fn=_limit_file_size(file_size_limit) if file_size_limit else None,
         )
     process.md5bin_db_path = db_path  # type: ignore[attr-defined]
     process.md5bin_log_path = log_path  # type: ignore[attr-defined]
@@ -73,6 +77,16 @@ def launch_md5bin_server(
         stop_md5bin_server(process)
         raise
     return base_url, process
+
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def limit_in_child() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_in_child
 
 
 def _wait_until_answering(process: subprocess.Popen) -> str:  # type: ignore[type-arg]

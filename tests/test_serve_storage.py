@@ -71,27 +71,56 @@ def test_corrupted_pages_answer_503_and_log_one_line(tmp_path: Path) -> None:
     assert_logged_once_without_traceback(server_log(process), "malformed", 2)
 
 
+def post_until_refused(base_url: str) -> tuple[list[bytes], httpx.Response]:
+    """Post new pastes until one is not acknowledged; the acknowledged ones and that answer."""
+    acknowledged: list[bytes] = []
+    with httpx.Client(timeout=30) as client:
+        for number in range(2000):
+            content = f"{number} ".encode() + bytes(range(32, 127)) * 20
+            response = client.post(f"{base_url}/", content=content)
+            if response.status_code != 201:
+                return acknowledged, response
+            acknowledged.append(content)
+    raise AssertionError("2000 pastes fitted: the storage never failed")
+
+
+def assert_all_kept(db_path: Path, acknowledged: list[bytes]) -> None:
+    assert acknowledged, "the storage failed before the first paste"
+    with Md5binStore(db_path) as restarted:
+        for content in acknowledged:
+            stored = restarted.get(paste_id(content))
+            assert stored is not None and stored.content == content
+
+
 def test_a_full_disk_answers_507_and_never_acknowledges_a_lost_paste(
     tmp_path: Path, small_filesystem: Path
 ) -> None:
     db_path = small_filesystem / "full.sqlite3"
     base_url, process = launch_md5bin_server(tmp_path, 6, db_path=db_path)
-    acknowledged: list[bytes] = []
     try:
-        with httpx.Client(timeout=30) as client:
-            for number in range(2000):
-                content = f"{number} ".encode() + bytes(range(32, 127)) * 20
-                response = client.post(f"{base_url}/", content=content)
-                if response.status_code != 201:
-                    break
-                acknowledged.append(content)
+        acknowledged, refused = post_until_refused(base_url)
     finally:
         stop_md5bin_server(process)
-    assert acknowledged, "the disk filled before the first paste"
-    assert response.status_code == 507
-    assert "disk is full" in response.text
+    assert refused.status_code == 507
+    assert "disk is full" in refused.text
     assert_logged_once_without_traceback(server_log(process), "disk is full", 1)
-    with Md5binStore(db_path) as restarted:
-        for content in acknowledged:
-            stored = restarted.get(paste_id(content))
-            assert stored is not None and stored.content == content
+    assert_all_kept(db_path, acknowledged)
+
+
+def test_a_file_size_limit_answers_503_and_never_acknowledges_a_lost_paste(
+    tmp_path: Path,
+) -> None:
+    # Needs no root: the same fault as a full quota, from RLIMIT_FSIZE on the server.
+    db_path = tmp_path / "limited.sqlite3"
+    base_url, process = launch_md5bin_server(
+        tmp_path, 6, db_path=db_path, file_size_limit=256 * 1024
+    )
+    try:
+        acknowledged, refused = post_until_refused(base_url)
+    finally:
+        stop_md5bin_server(process)
+    assert refused.status_code == 503
+    assert refused.text.startswith("not stored: ")
+    assert "disk I/O error" in refused.text
+    assert_logged_once_without_traceback(server_log(process), "disk I/O error", 1)
+    assert_all_kept(db_path, acknowledged)
