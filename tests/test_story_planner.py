@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from md5steg.pastebins.md5bin import EmbeddedMd5bin, HttpMd5bin
 from md5steg.pastebins.pinnwand import Pinnwand
 from md5steg.story import CycleError, load_story, make_plan, publish
-from md5steg.story.planner import feedback_vertex_set, find_cycle, is_acyclic
+from md5steg.story.graph import feedback_vertex_set, find_cycle, is_acyclic
 from story_helpers import EXAMPLE_STORY, check_published, graph_story, write_story
 
 NAMES = [f"p{index}" for index in range(8)]

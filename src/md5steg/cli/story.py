@@ -7,8 +7,10 @@ from typing import Any, Callable, Optional
 
 import click
 
-from ..errors import Md5stegError
-from ..pastebins import Pastebin, open_pastebin
+from ..addresses import normalise_base_url
+from ..durations import format_duration
+from ..errors import InvalidUrlError, Md5stegError
+from ..pastebins import ADAPTERS, Pastebin, open_pastebin
 from ..story import (
     PublishEvent,
     SearchSettings,
@@ -20,10 +22,13 @@ from ..story import (
 from ..story.manifest import Manifest
 from .options import search_options
 
-F = Callable[..., Any]
+CommandFunction = Callable[..., Any]
+
+TARGET_KINDS = sorted(ADAPTERS)
+"""``--target`` choices: every registered pastebin adapter."""
 
 
-def target_options(function: F) -> F:
+def target_options(function: CommandFunction) -> CommandFunction:
     """--to, --target, --db, --base-url, --id-length, --manifest: where the story goes."""
     for decorator in reversed(
         [
@@ -36,7 +41,7 @@ def target_options(function: F) -> F:
             click.option(
                 "--target",
                 "kind",
-                type=click.Choice(["md5bin", "pinnwand"]),
+                type=click.Choice(TARGET_KINDS),
                 default="md5bin",
                 show_default=True,
                 help="What kind of pastebin --to is.",
@@ -69,6 +74,26 @@ def target_options(function: F) -> F:
     return function
 
 
+def follow_symlinks_option(function: CommandFunction) -> CommandFunction:
+    """--follow-symlinks: read pages that are symbolic links (refused by default)."""
+    return click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        help="Read pages and story.toml that are symbolic links (refused by default, so a link "
+        "to a private file is never pasted).",
+    )(function)
+
+
+def _checked_url(value: Optional[str], option: str) -> Optional[str]:
+    """``value`` as a base URL, or a usage error (exit 2) naming ``option``."""
+    if value is None:
+        return None
+    try:
+        return normalise_base_url(value, what=f"{option}")
+    except InvalidUrlError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
 def _open_target(
     kind: str,
     url: Optional[str],
@@ -83,23 +108,17 @@ def _open_target(
         raise click.UsageError(f"--target {kind} needs --to URL")
     if offline and kind == "md5bin" and url is not None and id_length is None:
         id_length = 6
+    url, base_url = _checked_url(url, "--to"), _checked_url(base_url, "--base-url")
     try:
         return open_pastebin(kind, url, db_path=db_path, base_url=base_url, id_length=id_length)
     except Md5stegError as exc:
         raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
 
 
-def _seconds(value: float) -> str:
-    if value < 60:
-        return f"{value:.1f} s"
-    if value < 3600:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:.1f} h"
-
-
 @click.command("plan")
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
+@follow_symlinks_option
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def plan_command(
@@ -110,6 +129,7 @@ def plan_command(
     base_url: Optional[str],
     id_length: Optional[int],
     manifest_path: Optional[str],
+    follow_symlinks: bool,
     jobs: Optional[int],
     engine: Optional[str],
     simd: Optional[str],
@@ -125,7 +145,7 @@ def plan_command(
     pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=True)
     try:
         with pastebin:
-            story = load_story(story_folder)
+            story = load_story(story_folder, follow_symlinks=follow_symlinks)
             manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
             plan = make_plan(story, pastebin, manifest.pages(pastebin.target_key))
             description = pastebin.description
@@ -153,7 +173,7 @@ def plan_command(
                     "page": page.name,
                     "url": page.url,
                     "id": page.paste_id,
-                    "search": page.searched and not page.up_to_date,
+                    "search": page.needs_search and not page.up_to_date,
                     "reason": page.reason,
                     "up_to_date": page.up_to_date,
                 }
@@ -173,7 +193,7 @@ def plan_command(
     width = max(len(page.name) for page in plan.pages)
     for number, page in enumerate(plan.pages, 1):
         notes = []
-        if page.searched:
+        if page.needs_search:
             notes.append(f"search {plan.id_length} hex ({page.reason})")
         if page.up_to_date:
             notes.append("already published")
@@ -191,7 +211,7 @@ def plan_command(
         )
         click.echo(
             f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
-            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {_seconds(expected_seconds)} {where}"
+            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {format_duration(expected_seconds)} {where}"
         )
     else:
         click.echo("no search needed")
@@ -202,6 +222,7 @@ def plan_command(
 @click.command("publish")
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
+@follow_symlinks_option
 @search_options
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON."
@@ -215,6 +236,7 @@ def publish_command(
     base_url: Optional[str],
     id_length: Optional[int],
     manifest_path: Optional[str],
+    follow_symlinks: bool,
     jobs: Optional[int],
     engine: Optional[str],
     simd: Optional[str],
@@ -226,8 +248,10 @@ def publish_command(
 
     Without --to the pages go into the local md5bin store, which `md5steg serve`
     serves. Re-running continues an interrupted publish and re-pastes only
-    pages that changed (or link to pages that changed). Prints one line per
-    page pasted, then the start URL.
+    pages that changed (or link to pages that changed); on md5bin the same
+    story published again, even from a fresh copy, pastes nothing and gets
+    the same URLs. Pages that are symbolic links are refused unless
+    --follow-symlinks. Prints one line per page pasted, then the start URL.
     """
     pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=False)
 
@@ -243,11 +267,11 @@ def publish_command(
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 
-    settings = SearchSettings(jobs=jobs, engine=engine, simd=simd, scheduler=scheduler)
+    search = SearchSettings(jobs=jobs, engine=engine, simd=simd, scheduler=scheduler)
     try:
         with pastebin:
-            story = load_story(story_folder)
-            result = publish(story, pastebin, manifest_path, settings=settings, on_event=report)
+            story = load_story(story_folder, follow_symlinks=follow_symlinks)
+            result = publish(story, pastebin, manifest_path, search=search, on_event=report)
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -258,6 +282,7 @@ def publish_command(
                     "start_url": result.start_url,
                     "pages": result.urls,
                     "pasted": result.pasted,
+                    "found": result.found,
                     "searches": result.searches,
                     "seconds": round(result.seconds, 3),
                 },

@@ -1,21 +1,26 @@
 """Stories: folders of linked pages, published to a pastebin so that every link works.
 
-``load_story`` reads and checks a folder, ``plan_story`` works out the order
-and ids, ``publish`` pastes (see each module's docstring).
+``load_story`` reads and checks a folder (``loader.py``), ``plan_story``
+works out the order and ids (``planner.py``, over ``graph.py`` and
+``ids.py``), ``publish`` pastes (``publish.py``) and records what it did in
+the manifest (``manifest.py``); see each module's docstring.
 """
 
 from .errors import CycleError, ManifestError, PublishError, StoryError
+from .graph import feedback_vertex_set, find_cycle
 from .loader import Link, Page, Story, load_story
-from .manifest import Manifest, default_manifest_path
-from .planner import Plan, PlannedPage, feedback_vertex_set, find_cycle, plan_story
-from .publish import PublishEvent, PublishResult, SearchSettings, make_plan, publish
+from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
+from .planner import Plan, PlannedPage, plan_story
+from .publish import FindOptions, PublishEvent, PublishResult, SearchSettings, make_plan, publish
 
 __all__ = [
     "CycleError",
+    "FindOptions",
     "Link",
     "Manifest",
     "ManifestError",
     "Page",
+    "PageRecord",
     "Plan",
     "PlannedPage",
     "PublishError",
@@ -24,6 +29,7 @@ __all__ = [
     "SearchSettings",
     "Story",
     "StoryError",
+    "TargetRecord",
     "default_manifest_path",
     "feedback_vertex_set",
     "find_cycle",

@@ -8,18 +8,24 @@ target (``Pastebin.target_key``), and in it one record per page::
      "rendered_md5": "<MD5 of the page with links replaced, before any suffix>",
      "preassigned": true, "suffix_hex": "20090a"}
 
-A pre-assigned page gets a record without ``md5`` before anything is pasted,
-so an interrupted run reuses its id. The file is rewritten atomically after
-every paste: a crash leaves the old record or the new one, never half a file.
+The file is rewritten atomically after every paste: a crash leaves the old
+record or the new one, never half a file.
+Everything read is checked once, in ``Manifest.load``: a file that is not
+UTF-8, not JSON, or has a field of the wrong type is one ``ManifestError``.
+
+The manifest is only a cache of what the pastebin holds: losing it costs
+nothing on md5bin, where a fresh copy of the story finds its pages again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
-from ..files import write_atomic
 from .errors import ManifestError
 
 MANIFEST_NAME = ".md5steg-manifest.json"
@@ -31,62 +37,236 @@ def default_manifest_path(story_folder: Union[str, Path]) -> Path:
     return Path(story_folder) / MANIFEST_NAME
 
 
-class Manifest:
-    """The manifest file, loaded; change it with ``record`` and persist with ``save``."""
+@dataclass
+class PageRecord:
+    """Where one page lives on one target; ``md5`` is None until the paste is done."""
 
-    def __init__(self, path: Union[str, Path], data: dict[str, Any]) -> None:
+    id: str
+    url: str
+    source_md5: str = ""
+    preassigned: bool = False
+    md5: Optional[str] = None
+    rendered_md5: Optional[str] = None
+    suffix_hex: str = ""
+
+    @property
+    def pasted(self) -> bool:
+        return self.md5 is not None
+
+
+@dataclass
+class TargetRecord:
+    """Everything published to one target: pages, start page, interrupted random-id pastes."""
+
+    target: str = ""
+    pages: dict[str, PageRecord] = field(default_factory=dict)
+    attempts: dict[str, str] = field(default_factory=dict)
+    """Page -> MD5 of the bytes being pasted to a random-id pastebin (cleared once done)."""
+    start: Optional[str] = None
+    start_url: Optional[str] = None
+
+
+_PAGE_FIELDS: dict[str, tuple[type, bool]] = {
+    # field: (type, required)
+    "id": (str, True),
+    "url": (str, True),
+    "source_md5": (str, False),
+    "preassigned": (bool, False),
+    "md5": (str, False),
+    "rendered_md5": (str, False),
+    "suffix_hex": (str, False),
+}
+
+
+class _Invalid(Exception):
+    """A field of the wrong shape; ``Manifest.load`` turns it into one ``ManifestError``."""
+
+
+def _expect(value: object, kind: type, where: str) -> Any:
+    if not isinstance(value, kind):
+        raise _Invalid(f"{where} is {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _page_record(value: object, where: str) -> PageRecord:
+    record = _expect(value, dict, where)
+    values: dict[str, Any] = {}
+    for name, (kind, required) in _PAGE_FIELDS.items():
+        if record.get(name) is None:
+            if required:
+                raise _Invalid(f"{where} has no {name!r}")
+            continue
+        values[name] = _expect(record[name], kind, f"{where}.{name}")
+    return PageRecord(**values)
+
+
+def _target_record(value: object, where: str) -> TargetRecord:
+    record = _expect(value, dict, where)
+    pages = _expect(record.get("pages", {}), dict, f"{where}.pages")
+    attempts = _expect(record.get("attempts", {}), dict, f"{where}.attempts")
+    for name, digest in attempts.items():
+        _expect(digest, str, f"{where}.attempts.{name}")
+    optional = {
+        key: _expect(record[key], str, f"{where}.{key}")
+        for key in ("target", "start", "start_url")
+        if record.get(key) is not None
+    }
+    return TargetRecord(
+        pages={name: _page_record(page, f"{where}.pages.{name}") for name, page in pages.items()},
+        attempts=dict(attempts),
+        **optional,
+    )
+
+
+def _as_json(targets: dict[str, TargetRecord]) -> dict[str, Any]:
+    def page(record: PageRecord) -> dict[str, Any]:
+        return {key: value for key, value in vars(record).items() if value is not None}
+
+    return {
+        "version": MANIFEST_VERSION,
+        "targets": {
+            key: {
+                "target": record.target,
+                "start": record.start,
+                "start_url": record.start_url,
+                "pages": {name: page(entry) for name, entry in record.pages.items()},
+                "attempts": record.attempts,
+            }
+            for key, record in targets.items()
+        },
+    }
+
+
+class Manifest:
+    """The manifest file, loaded and checked; change its records and persist with ``save``."""
+
+    def __init__(self, path: Union[str, Path], targets: Optional[dict[str, TargetRecord]] = None):
         self.path = Path(path)
-        self.data = data
+        self.targets: dict[str, TargetRecord] = targets if targets is not None else {}
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> Manifest:
-        """Read the manifest at ``path``; a missing file is an empty manifest."""
+        """Read and check the manifest at ``path``; a missing file is an empty manifest.
+
+        Temp files that a killed run left beside it are removed first.
+        """
         path = Path(path)
+        remove_stale_temp_files(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")
         except FileNotFoundError:
-            return cls(path, {"version": MANIFEST_VERSION, "targets": {}})
+            return cls(path)
         except OSError as exc:
             raise ManifestError(f"cannot read the manifest {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise ManifestError(
+                f"the manifest {path} is not UTF-8 text (byte {exc.start}); "
+                f"delete it or pass another path with --manifest"
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ManifestError(
                 f"the manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno}); "
-                f"delete it to publish every page again"
+                f"delete it or pass another path with --manifest"
             ) from None
-        if (
-            not isinstance(data, dict)
-            or data.get("version") != MANIFEST_VERSION
-            or not isinstance(data.get("targets"), dict)
-        ):
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
             raise ManifestError(
                 f"the manifest {path} is not an md5steg manifest of version {MANIFEST_VERSION}; "
                 f"delete it or pass another path with --manifest"
             )
-        return cls(path, data)
+        try:
+            targets = _expect(data.get("targets"), dict, "targets")
+            records = {key: _target_record(value, f"targets.{key}") for key, value in targets.items()}
+        except _Invalid as exc:
+            raise ManifestError(
+                f"the manifest {path} is damaged: {exc}; delete it or pass another path with --manifest"
+            ) from None
+        return cls(path, records)
 
-    def target(self, key: str, description: str = "") -> dict[str, Any]:
+    def target(self, key: str, description: str = "") -> TargetRecord:
         """The record of one target, created empty if new."""
-        targets: dict[str, Any] = self.data["targets"]
-        record = targets.setdefault(key, {"target": description, "pages": {}, "attempts": {}})
+        record = self.targets.setdefault(key, TargetRecord())
         if description:
-            record["target"] = description
-        record.setdefault("pages", {})
-        record.setdefault("attempts", {})
-        return record  # type: ignore[no-any-return]
+            record.target = description
+        return record
 
-    def pages(self, key: str) -> dict[str, dict[str, Any]]:
-        """Page records for target ``key`` (a live dict: changes go into the manifest)."""
-        return self.target(key)["pages"]  # type: ignore[no-any-return]
+    def pages(self, key: str) -> dict[str, PageRecord]:
+        """Page records for target ``key`` (live: changes go into the manifest)."""
+        return self.target(key).pages
 
     def save(self) -> None:
         """Write the manifest atomically."""
-        text = json.dumps(self.data, indent=2, sort_keys=True) + "\n"
+        text = json.dumps(_as_json(self.targets), indent=2, sort_keys=True) + "\n"
         try:
-            write_atomic(self.path, text.encode("utf-8"))
+            _write_atomic(self.path, text.encode("utf-8"))
         except OSError as exc:
             raise ManifestError(
                 f"cannot write the manifest {self.path}: {exc.strerror or exc}; "
                 f"choose another place with --manifest"
             ) from None
+
+
+# --- atomic writes with temp files a later run can clean up -------------------------------------
+# md5steg.files.write_atomic names its temp files at random, so nobody can tell whether one is
+# still being written. Until files.py names them by process id, the manifest uses its own
+# writer: ``.<manifest name>.<pid>.tmp``, removed by the next run once that process is gone.
+
+
+def _temp_path(path: Path, pid: int) -> Path:
+    return path.with_name(f".{path.name}.{pid}.tmp")
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Remove temp files of ``path`` whose writing process is gone (killed mid-write); returns them."""
+    removed = []
+    path = Path(os.path.realpath(path))
+    prefix, suffix = f".{path.name}.", ".tmp"
+    with contextlib.suppress(OSError):
+        for candidate in path.parent.iterdir():
+            name = candidate.name
+            pid_text = name[len(prefix) : -len(suffix)]
+            if not (name.startswith(prefix) and name.endswith(suffix) and pid_text.isdigit()):
+                continue
+            if int(pid_text) != os.getpid() and not _process_exists(int(pid_text)):
+                with contextlib.suppress(FileNotFoundError):
+                    candidate.unlink()
+                    removed.append(candidate)
+    return removed
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a pid-named temp file beside ``path``, fsync, rename over ``path``."""
+    target = Path(os.path.realpath(path))
+    temp = _temp_path(target, os.getpid())
+    try:
+        mode = target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o666  # less the umask, as for any new file
+    try:
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    with contextlib.suppress(OSError):
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
