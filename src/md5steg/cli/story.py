@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import click
@@ -12,6 +14,7 @@ from ..durations import format_duration
 from ..errors import InvalidUrlError, Md5stegError
 from ..pastebins import ADAPTERS, Pastebin, open_pastebin
 from ..story import (
+    Plan,
     PublishEvent,
     SearchSettings,
     default_manifest_path,
@@ -28,8 +31,47 @@ TARGET_KINDS = sorted(ADAPTERS)
 """``--target`` choices: every registered pastebin adapter."""
 
 
+@dataclass(frozen=True)
+class TargetOptions:
+    """Where pastes go, as the command line said: ``--target``, ``--to``, ``--db``, ``--base-url``, ``--id-length``."""
+
+    kind: str
+    url: Optional[str]
+    db_path: Optional[str]
+    base_url: Optional[str]
+    id_length: Optional[int]
+
+    def open(self, *, offline: bool = False) -> Pastebin:
+        """The pastebin adapter; bad combinations and unusable URLs are usage errors (exit 2).
+
+        ``offline``: for ``plan``, which must not touch the network, so a
+        remote md5bin's id length is assumed (6) unless given.
+        """
+        if self.url is not None and self.db_path is not None:
+            raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
+        if self.kind != "md5bin" and self.url is None:
+            raise click.UsageError(f"--target {self.kind} needs --to URL")
+        id_length = self.id_length
+        if offline and self.kind == "md5bin" and self.url is not None and id_length is None:
+            id_length = 6
+        url, base_url = _checked_url(self.url, "--to"), _checked_url(self.base_url, "--base-url")
+        try:
+            return open_pastebin(self.kind, url, db_path=self.db_path, base_url=base_url, id_length=id_length)
+        except Md5stegError as exc:
+            raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+
+
+_TARGET_KEYWORDS = ("kind", "url", "db_path", "base_url", "id_length")
+
+
 def target_options(function: CommandFunction) -> CommandFunction:
-    """--to, --target, --db, --base-url, --id-length, --manifest: where the story goes."""
+    """--to, --target, --db, --base-url, --id-length, handed to the command as one ``target: TargetOptions``."""
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        kwargs["target"] = TargetOptions(*(kwargs.pop(keyword) for keyword in _TARGET_KEYWORDS))
+        return function(*args, **kwargs)
+
     for decorator in reversed(
         [
             click.option(
@@ -62,25 +104,25 @@ def target_options(function: CommandFunction) -> CommandFunction:
                 type=click.IntRange(4, 32),
                 help="md5bin id length: for a new local store, or for `plan --to` (offline; default 6).",
             ),
-            click.option(
-                "--manifest",
-                "manifest_path",
-                type=click.Path(dir_okay=False),
-                help="Publish record (default STORY/.md5steg-manifest.json).",
-            ),
         ]
     ):
-        function = decorator(function)
-    return function
+        command = decorator(command)
+    return command
 
 
-def follow_symlinks_option(function: CommandFunction) -> CommandFunction:
-    """--follow-symlinks: read pages that are symbolic links (refused by default)."""
-    return click.option(
+def story_options(function: CommandFunction) -> CommandFunction:
+    """--manifest and --follow-symlinks: the options of commands that read a story folder."""
+    function = click.option(
         "--follow-symlinks",
         is_flag=True,
         help="Read pages and story.toml that are symbolic links (refused by default, so a link "
         "to a private file is never pasted).",
+    )(function)
+    return click.option(
+        "--manifest",
+        "manifest_path",
+        type=click.Path(dir_okay=False),
+        help="Publish record (default STORY/.md5steg-manifest.json).",
     )(function)
 
 
@@ -89,45 +131,88 @@ def _checked_url(value: Optional[str], option: str) -> Optional[str]:
     if value is None:
         return None
     try:
-        return normalise_base_url(value, what=f"{option}")
+        return normalise_base_url(value, what=option)
     except InvalidUrlError as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def _open_target(
-    kind: str,
-    url: Optional[str],
-    db_path: Optional[str],
-    base_url: Optional[str],
-    id_length: Optional[int],
-    offline: bool,
-) -> Pastebin:
-    if url is not None and db_path is not None:
-        raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
-    if kind != "md5bin" and url is None:
-        raise click.UsageError(f"--target {kind} needs --to URL")
-    if offline and kind == "md5bin" and url is not None and id_length is None:
-        id_length = 6
-    url, base_url = _checked_url(url, "--to"), _checked_url(base_url, "--base-url")
+def _expected_seconds(plan: Plan, jobs: Optional[int], engine: Optional[str], simd: Optional[str]) -> tuple[float, float, float]:
+    """(candidates/s, cores, seconds) the plan's searches should take here, measured briefly."""
+    if not plan.searches:
+        return 0.0, 0.0, 0.0
+    from ..pool import available_cores
+    from ..search import measure_rate
+
+    cores = float(jobs or available_cores())
     try:
-        return open_pastebin(kind, url, db_path=db_path, base_url=base_url, id_length=id_length)
+        rate = measure_rate(engine=engine, simd=simd) * cores
     except Md5stegError as exc:
-        raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+        raise click.ClickException(str(exc)) from None
+    return rate, cores, plan.expected_candidates / rate
+
+
+def _plan_report(plan: Plan, description: str, expected_seconds: float) -> dict[str, Any]:
+    """``plan --json``: one object."""
+    return {
+        "target": description,
+        "start": plan.story.start,
+        "start_url": plan.start_url,
+        "order": [
+            {
+                "page": page.name,
+                "url": page.url,
+                "id": page.paste_id,
+                "search": page.needs_search and not page.up_to_date,
+                "reason": page.reason,
+                "up_to_date": page.up_to_date,
+            }
+            for page in plan.pages
+        ],
+        "searches": len(plan.searches),
+        "expected_candidates": plan.expected_candidates,
+        "expected_seconds": round(expected_seconds, 3),
+        "warnings": list(plan.story.warnings),
+    }
+
+
+def _print_plan(plan: Plan, description: str, where: str, expected_seconds: float) -> None:
+    for warning in plan.story.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"target: {description}")
+    click.echo(f"start page: {plan.story.start}")
+    width = max(len(page.name) for page in plan.pages)
+    for number, page in enumerate(plan.pages, 1):
+        notes = []
+        if page.needs_search:
+            notes.append(f"search {plan.id_length} hex ({page.reason})")
+        if page.up_to_date:
+            notes.append("already published")
+        url_text = page.url or "(random id, known once pasted)"
+        click.echo(
+            f"{number:3}. {page.name:<{width}}  {url_text}"
+            + (f"  [{'; '.join(notes)}]" if notes else "")
+        )
+    if plan.searches:
+        per_search = plan.expected_candidates_per_search
+        click.echo(
+            f"{len(plan.searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
+            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {format_duration(expected_seconds)} {where}"
+        )
+    else:
+        click.echo("no search needed")
+    if plan.start_url:
+        click.echo(f"start: {plan.start_url}")
 
 
 @click.command("plan")
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
-@follow_symlinks_option
+@story_options
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def plan_command(
     story_folder: str,
-    url: Optional[str],
-    kind: str,
-    db_path: Optional[str],
-    base_url: Optional[str],
-    id_length: Optional[int],
+    target: TargetOptions,
     manifest_path: Optional[str],
     follow_symlinks: bool,
     jobs: Optional[int],
@@ -142,7 +227,7 @@ def plan_command(
     and vanity prefixes) with the expected work and time, and for md5bin every
     page's URL. Pages the manifest shows as already published are marked.
     """
-    pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=True)
+    pastebin = target.open(offline=True)
     try:
         with pastebin:
             story = load_story(story_folder, follow_symlinks=follow_symlinks)
@@ -151,78 +236,22 @@ def plan_command(
             description = pastebin.description
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    from ..pool import available_cores
-    from ..search import measure_rate
-
-    searches = plan.searches
-    rate = cores = 0.0
-    if searches:
-        cores = float(jobs or available_cores())
-        try:
-            rate = measure_rate(engine=engine, simd=simd) * cores
-        except Md5stegError as exc:
-            raise click.ClickException(str(exc)) from None
-    expected_seconds = plan.expected_candidates / rate if rate else 0.0
+    rate, cores, expected_seconds = _expected_seconds(plan, jobs, engine, simd)
     if as_json:
-        report = {
-            "target": description,
-            "start": story.start,
-            "start_url": plan.start_url,
-            "order": [
-                {
-                    "page": page.name,
-                    "url": page.url,
-                    "id": page.paste_id,
-                    "search": page.needs_search and not page.up_to_date,
-                    "reason": page.reason,
-                    "up_to_date": page.up_to_date,
-                }
-                for page in plan.pages
-            ],
-            "searches": len(searches),
-            "expected_candidates": plan.expected_candidates,
-            "expected_seconds": round(expected_seconds, 3),
-            "warnings": list(story.warnings),
-        }
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(_plan_report(plan, description, expected_seconds), indent=2))
         return
-    for warning in story.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"target: {description}")
-    click.echo(f"start page: {story.start}")
-    width = max(len(page.name) for page in plan.pages)
-    for number, page in enumerate(plan.pages, 1):
-        notes = []
-        if page.needs_search:
-            notes.append(f"search {plan.id_length} hex ({page.reason})")
-        if page.up_to_date:
-            notes.append("already published")
-        url_text = page.url or "(random id, known once pasted)"
-        click.echo(
-            f"{number:3}. {page.name:<{width}}  {url_text}"
-            + (f"  [{'; '.join(notes)}]" if notes else "")
-        )
-    if searches:
-        per_search = plan.expected_candidates_per_search
-        where = (
-            f"on the Dask cluster {scheduler}"
-            if scheduler
-            else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
-        )
-        click.echo(
-            f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
-            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {format_duration(expected_seconds)} {where}"
-        )
-    else:
-        click.echo("no search needed")
-    if plan.start_url:
-        click.echo(f"start: {plan.start_url}")
+    where = (
+        f"on the Dask cluster {scheduler}"
+        if scheduler
+        else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+    )
+    _print_plan(plan, description, where, expected_seconds)
 
 
 @click.command("publish")
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
-@follow_symlinks_option
+@story_options
 @search_options
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON."
@@ -230,11 +259,7 @@ def plan_command(
 @click.option("-q", "--quiet", is_flag=True, help="No search notices on stderr.")
 def publish_command(
     story_folder: str,
-    url: Optional[str],
-    kind: str,
-    db_path: Optional[str],
-    base_url: Optional[str],
-    id_length: Optional[int],
+    target: TargetOptions,
     manifest_path: Optional[str],
     follow_symlinks: bool,
     jobs: Optional[int],
@@ -253,7 +278,7 @@ def publish_command(
     the same URLs. Pages that are symbolic links are refused unless
     --follow-symlinks. Prints one line per page pasted, then the start URL.
     """
-    pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=False)
+    pastebin = target.open()
 
     def report(event: PublishEvent) -> None:
         if event.kind == "pasted":

@@ -7,11 +7,12 @@ the manifest (``manifest.py``); see each module's docstring.
 """
 
 from .errors import CycleError, ManifestError, PublishError, StoryError
+from .events import FindOptions, PublishEvent, PublishResult, SearchSettings
 from .graph import feedback_vertex_set, find_cycle
 from .loader import Link, Page, Story, load_story
 from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
 from .planner import Plan, PlannedPage, plan_story
-from .publish import FindOptions, PublishEvent, PublishResult, SearchSettings, make_plan, publish
+from .publish import make_plan, publish
 
 __all__ = [
     "CycleError",

@@ -25,9 +25,9 @@ Guarantees:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import Optional, Union
 
 from ..addresses import content_id, md5_hex
 from ..pastebins.base import (
@@ -39,6 +39,14 @@ from ..pastebins.base import (
 )
 from ..search import Match, find
 from .errors import PublishError
+from .events import (
+    DEFAULT_ALPHABET,
+    EventCallback,
+    FindOptions,
+    PublishEvent,
+    PublishResult,
+    SearchSettings,
+)
 from .ids import candidate_id, holds_page
 from .loader import Story
 from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
@@ -48,61 +56,6 @@ MAX_REPLANS = 5
 
 MAX_MOVE_ATTEMPTS = 20
 """Fresh ids tried for a page whose natural md5bin id holds other content."""
-
-DEFAULT_ALPHABET = "ws2"
-"""Space and tab only: invisible in every viewer (ws5's VT and FF show as boxes in browsers)."""
-
-
-@dataclass(frozen=True)
-class PublishEvent:
-    """Something the user may want to see: ``notice``, ``search`` (starting) or ``pasted``."""
-
-    kind: str
-    page: str = ""
-    url: str = ""
-    paste_id: str = ""
-    message: str = ""
-    searched: bool = False
-    """For ``pasted``: a suffix search was run for this page."""
-    seconds: float = 0.0
-
-
-EventCallback = Callable[[PublishEvent], None]
-
-
-@dataclass
-class PublishResult:
-    """Where every page is now, and what this run did."""
-
-    start: str
-    start_url: str
-    urls: dict[str, str]
-    pasted: list[str] = field(default_factory=list)
-    found: list[str] = field(default_factory=list)
-    """Pages the pastebin already held, byte for byte (published before, by anyone)."""
-    searches: int = 0
-    candidates: int = 0
-    seconds: float = 0.0
-
-
-class FindOptions(Protocol):
-    """Where and how ``md5steg.find`` runs: ``find(..., **options.find_kwargs())``."""
-
-    def find_kwargs(self) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """Plain search settings for library callers (the CLI passes its ``SearchOptions``)."""
-
-    jobs: Optional[int] = None
-    engine: Optional[str] = None
-    simd: Optional[str] = None
-    scheduler: Optional[str] = None
-
-    def find_kwargs(self) -> dict[str, Any]:
-        return {key: value for key, value in vars(self).items() if value is not None}
-
 
 class _Replan(Exception):
     def __init__(self, paste_id: str) -> None:
@@ -176,14 +129,14 @@ class Publisher:
         story: Story,
         pastebin: Pastebin,
         manifest: Manifest,
-        search: FindOptions = SearchSettings(),
+        search: Optional[FindOptions] = None,
         on_event: Optional[EventCallback] = None,
         alphabet: str = DEFAULT_ALPHABET,
     ) -> None:
         self.story = story
         self.pastebin = pastebin
         self.manifest = manifest
-        self.search = search
+        self.search: FindOptions = search or SearchSettings()
         self.alphabet = alphabet
         self._emit = on_event or (lambda event: None)
         self.target: TargetRecord = manifest.target(pastebin.target_key, pastebin.description)
@@ -275,6 +228,12 @@ class Publisher:
         self.result.candidates += match.candidates
         return match
 
+    def _search_and_paste(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
+        """Search the suffix that gives ``paste_id`` and paste; ``PasteConflictError`` if taken."""
+        match = self._search(name, rendered, paste_id)
+        content = match.apply(rendered)
+        return _Outcome(self._paste(name, content), content, match)
+
     def _paste(self, name: str, content: bytes) -> PasteReceipt:
         try:
             receipt = self.pastebin.paste(content)
@@ -356,10 +315,8 @@ class Publisher:
         found = self._already_there(paste_id, rendered, searched=True)
         if found is not None:
             return found
-        match = self._search(name, rendered, paste_id)
-        content = match.apply(rendered)
         try:
-            return _Outcome(self._paste(name, content), content, match)
+            return self._search_and_paste(name, rendered, paste_id)
         except PasteConflictError:
             raise _Replan(paste_id) from None
 
@@ -385,10 +342,8 @@ class Publisher:
             found = self._already_there(paste_id, rendered, searched=True)
             if found is not None:
                 return found
-            match = self._search(name, rendered, paste_id)
-            content = match.apply(rendered)
             try:
-                return _Outcome(self._paste(name, content), content, match)
+                return self._search_and_paste(name, rendered, paste_id)
             except PasteConflictError:
                 continue
         raise PublishError(
@@ -428,7 +383,7 @@ def publish(
     pastebin: Pastebin,
     manifest_path: Optional[Union[str, Path]] = None,
     *,
-    search: FindOptions = SearchSettings(),
+    search: Optional[FindOptions] = None,
     on_event: Optional[EventCallback] = None,
 ) -> PublishResult:
     """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL."""
