@@ -20,8 +20,8 @@ install: $(STAMP) ## venv + editable build with every extra
 system-deps: ## Debian packages the browser tests use (headless Chromium), when root with apt-get
 	@bash .ci/system-deps.sh
 
-test: install system-deps ## the whole suite on the compiled core (pure engine too, via the fixture)
-	$(PY) -m pytest
+test: install system-deps ## the whole suite on the compiled core (pure engine too, via the fixture), with branch coverage
+	$(PY) -m pytest --cov=md5steg --cov-report=term
 
 test-pure: install ## the whole suite with the C extension disabled
 	MD5STEG_NO_EXTENSIONS=1 $(PY) -m pytest

@@ -255,13 +255,13 @@ def pool_measure(
 ) -> dict[str, float]:
     """Throughput of the real coordinator and process pool over a fixed number of candidates.
 
-    The job's layout is capped at ``candidates`` nonces, so ``_run_backend``
+    The job's layout is capped at ``candidates`` nonces, so ``scan_ranges``
     hands out ranges, collects results and stops exactly as a search that
     never hits would; the time includes starting and stopping the pool.
     """
-    from md5steg.backend import SearchJob
-    from md5steg.pool import ProcessPoolBackend
-    from md5steg.search import _run_backend
+    from md5steg.backends.base import SearchJob
+    from md5steg.backends.pool import ProcessPoolBackend
+    from md5steg.search import scan_ranges
 
     layout = CappedLayout(
         inputs.alphabet, inputs.layout.content_length, inputs.layout.digits, inputs.layout.fast_digits,
@@ -271,7 +271,12 @@ def pool_measure(
     job = SearchJob(inputs.content, layout, unreachable, engine, simd)
     workers_cpu = _children_cpu_seconds()
     began = time.perf_counter()
-    hit, tried = _run_backend(ProcessPoolBackend(processes), job, 0, chunk, 0, lambda _: None)
+    pool = ProcessPoolBackend(processes)
+    try:
+        pool.open(job)
+        hit, tried = scan_ranges(pool, job, 0, lambda: chunk, 0, lambda _: None)
+    finally:
+        pool.close()
     seconds = time.perf_counter() - began
     workers_cpu = _children_cpu_seconds() - workers_cpu  # the pool's workers are reaped by now
     if hit >= 0 or tried != layout.capacity:

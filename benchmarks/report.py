@@ -109,7 +109,7 @@ def markdown(results: dict[str, Any]) -> str:
             "## Scaling over processes",
             "",
             (
-                f"The `{scaling['engine']}/{scaling['simd']}` core through the real coordinator (`search._run_backend`) "
+                f"The `{scaling['engine']}/{scaling['simd']}` core through the real coordinator (`search.scan_ranges`) "
                 f"and `ProcessPoolBackend`, a target that never hits, ~{settings['scaling_seconds']} s of work per run "
                 f"(chunks of {scaling['chunk']:,} candidates), pool start-up and shutdown included; "
                 f"{settings['scaling_repeats']} interleaved rounds."

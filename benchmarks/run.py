@@ -95,7 +95,7 @@ def _first_line(command: list[str]) -> str | None:
 
 def machine_info(pypy: str | None) -> dict[str, Any]:
     from md5steg import __version__
-    from md5steg.pool import available_cores
+    from md5steg.cores import available_cores
 
     try:
         from md5steg.sysinfo import cpu_model_and_flags
@@ -239,13 +239,13 @@ def scaling(
     args: argparse.Namespace, inputs: harness.Inputs, machine: dict[str, Any], one_core_rate: float
 ) -> dict[str, Any]:
     """The best compiled path through the real coordinator and process pool on 1..N processes."""
-    from md5steg.search import _chunk_size
+    from md5steg.backends.pool import ProcessPoolBackend
 
     if machine["compiled_simd_paths"]:
         engine, simd = "cython", machine["compiled_simd_paths"][0]
     else:
         engine, simd = "python", "none"
-    chunk = _chunk_size(one_core_rate, inputs.layout.fast_size)
+    chunk = ProcessPoolBackend(1).chunk_size(one_core_rate, inputs.layout.fast_size)
     counts = list(range(1, machine["cores"] + 1))
     log(
         f"scaling: {engine}/{simd} on {counts} processes, {args.scaling_repeats} rounds of ~{args.scaling_seconds} s"

@@ -16,7 +16,8 @@ from fake_pastebin import FakeMd5bin, FakeRandomPastebin
 from md5steg import find
 from md5steg.addresses import content_id
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
-from md5steg.story import PublishError, PublishEvent, SearchSettings, load_story, make_plan, publish
+from md5steg.search import SearchOptions
+from md5steg.story import PublishError, PublishEvent, load_story, make_plan, publish
 from md5steg.story.ids import holds_page
 from md5steg.story.publish import MAX_MOVE_ATTEMPTS, MAX_REPLANS, describe_change
 from story_helpers import check_published, copy_example, graph_story, write_story
@@ -28,8 +29,8 @@ def _fetcher(pastebin: FakeMd5bin) -> object:
     return lambda url: pastebin.fetch(url.rsplit("/", 1)[-1])
 
 
-def _search(engine: str) -> SearchSettings:
-    return SearchSettings(engine=engine, jobs=1)
+def _search(engine: str) -> SearchOptions:
+    return SearchOptions(engine=engine, jobs=1)
 
 
 def _copy(folder: Path, destination: Path) -> Path:

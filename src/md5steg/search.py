@@ -11,22 +11,22 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from ._engine import load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
-from .backend import Backend, SearchJob
+from .backends import Backend, SearchJob, create_backend, selected_backend
+from .backends.pool import ProcessPoolBackend
+from .cores import available_cores, max_jobs
+from .durations import format_duration
 from .errors import EngineError, InvalidTargetError, SearchExhaustedError, TooMuchWorkError
 from .layout import MAX_SUFFIX_BYTES, choose_layout
-from .pool import ProcessPoolBackend, available_cores
 from .target import Target
 
 CALIBRATION_SECONDS = 0.02
-"""In-process scanning before any pool starts: tiny searches end here, the rest get a rate."""
-
-CHUNK_SECONDS = 0.03
-"""Target duration of one chunk: long enough to amortise scheduling, short enough to stop fast."""
+"""In-process scanning before any backend starts: tiny searches end here, the rest get a rate."""
 
 PROGRESS_INTERVAL = 0.1
 CHUNKS_IN_FLIGHT_PER_SLOT = 2
@@ -72,6 +72,10 @@ class Match:
     simd: str
     alphabet: str
     target: str
+    backend: str = "local"
+    devices: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    """Things the caller should tell the user, e.g. that a backend could not run this search."""
 
     @property
     def rate(self) -> float:
@@ -83,6 +87,32 @@ class Match:
         return data + self.suffix
 
 
+@dataclass(frozen=True)
+class SearchOptions:
+    """How searches run, as the command line gave it: workers, engine, SIMD path and backend.
+
+    ``backend_options`` holds the values of the backends' own options
+    (``{"scheduler": "tcp://...", "gpu": True}``); ``backend`` names one
+    explicitly. Each ``find_kwargs()`` call builds a fresh backend, since a
+    search closes the backend it ran on.
+    """
+
+    jobs: Optional[int] = None
+    engine: Optional[str] = None
+    simd: Optional[str] = None
+    backend: Optional[str] = None
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def find_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``find`` (and ``hide``) that run a search this way."""
+        return {
+            "jobs": self.jobs,
+            "engine": self.engine,
+            "simd": self.simd,
+            "backend": resolve_backend(self.backend, self.jobs, self.backend_options),
+        }
+
+
 def make_target(prefix: Optional[str], pattern: Optional[str]) -> Target:
     """Exactly one of a prefix or a pattern, validated."""
     if (prefix is None) == (pattern is None):
@@ -90,10 +120,26 @@ def make_target(prefix: Optional[str], pattern: Optional[str]) -> Target:
     return Target.from_prefix(prefix) if prefix is not None else Target.from_pattern(pattern or "")
 
 
-def _chunk_size(rate: float, fast_size: int) -> int:
-    """Candidates per chunk: about CHUNK_SECONDS of work, whole outer steps."""
-    steps = max(1, int(rate * CHUNK_SECONDS) // fast_size)
-    return steps * fast_size
+def check_jobs(jobs: Optional[int]) -> None:
+    """Refuse worker counts below 1 or beyond ``max_jobs()`` (thousands of forks help nobody)."""
+    if jobs is not None and not 1 <= jobs <= max_jobs():
+        raise ValueError(
+            f"jobs must be between 1 and {max_jobs()} ({available_cores()} core(s) here), not {jobs}"
+        )
+
+
+def resolve_backend(
+    backend: Union[Backend, str, None],
+    jobs: Optional[int],
+    settings: Mapping[str, Any],
+) -> Optional[Backend]:
+    """The backend a search runs on: the one given, else the one its options select, else None (local)."""
+    if isinstance(backend, Backend):
+        return backend
+    name = backend or selected_backend(settings)
+    if name is None:
+        return None
+    return create_backend(name, settings, jobs)
 
 
 def find(
@@ -105,21 +151,26 @@ def find(
     jobs: Optional[int] = None,
     engine: Optional[str] = None,
     simd: Optional[str] = None,
+    backend: Union[Backend, str, None] = None,
     progress: Optional[ProgressCallback] = None,
     max_expected_seconds: Optional[float] = None,
     scheduler: Optional[str] = None,
+    gpu: bool = False,
+    opencl_device: Optional[str] = None,
 ) -> Match:
     """Find the suffix of alphabet symbols that gives ``data`` an MD5 matching ``prefix``/``pattern``.
 
     The result is deterministic: the lowest nonce index that matches, whatever
-    ``jobs``, ``engine`` or ``scheduler``. ``max_expected_seconds`` refuses
-    targets whose expected time (from a measured rate) exceeds it.
+    ``jobs``, ``engine`` or backend. ``backend`` is a ``Backend`` or a name from
+    ``md5steg.backends.BACKENDS``; ``scheduler=`` (Dask), ``gpu=True`` and
+    ``opencl_device=`` (OpenCL) are shortcuts for those backends. The search
+    closes the backend it ran on. ``max_expected_seconds`` refuses targets
+    whose expected time (from a measured rate) exceeds it.
     """
     started = time.perf_counter()
     target = make_target(prefix, pattern)
     resolved_alphabet = resolve_alphabet(alphabet)
-    if jobs is not None and jobs < 1:
-        raise ValueError(f"jobs must be at least 1, not {jobs}")
+    check_jobs(jobs)
     layout = choose_layout(len(data), resolved_alphabet, target)
     longest_symbol = max(len(symbol) for symbol in resolved_alphabet.symbols)
     if layout.digits * longest_symbol > MAX_SUFFIX_BYTES:
@@ -130,23 +181,15 @@ def find(
     engine_module = load_engine(engine)
     simd_path = resolve_simd(engine_module, simd)
     job = SearchJob(data, layout, target, engine_module.ENGINE_NAME, simd_path)
-    scanner = engine_module.Scanner(data, layout, target, simd_path)
-
-    def report(candidates: int) -> None:
-        if progress is not None:
-            progress(Progress(candidates, time.perf_counter() - started, target.expected_candidates))
-
-    backend: Optional[Backend] = None
-    if scheduler is not None:
-        from .dask_backend import DaskBackend
-
-        backend = DaskBackend(scheduler)
+    settings = {"scheduler": scheduler, "gpu": gpu, "opencl_device": opencl_device}
+    search = _Search(job, engine_module.Scanner(data, layout, target, simd_path), progress, started)
+    chosen = resolve_backend(backend, jobs, settings)
     try:
-        slots = backend.slots if backend is not None else (jobs or available_cores())
-        hit, candidates = _search(job, scanner, backend, slots, report, max_expected_seconds)
+        hit = search.run(chosen, jobs, max_expected_seconds)
     finally:
-        if backend is not None:
-            backend.close()
+        search.close()
+        if chosen is not None:
+            chosen.close()
     if hit < 0:
         raise SearchExhaustedError(
             f"all {layout.capacity} nonces of {layout.digits} symbols were tried without a match for "
@@ -159,120 +202,181 @@ def find(
             f"the {engine_module.ENGINE_NAME}/{simd_path} engine reported nonce {hit}, but hashlib gives "
             f"{digest}, which does not match {target}; please report this bug"
         )
+    used = search.backend
     return Match(
         suffix=suffix,
         md5=digest,
         nonce_index=hit,
-        candidates=candidates,
+        candidates=search.candidates,
         seconds=time.perf_counter() - started,
-        jobs=slots,
+        jobs=used.slots if used is not None else 1,
         engine=engine_module.ENGINE_NAME,
         simd=simd_path,
         alphabet=resolved_alphabet.name,
         target=target.pattern,
+        backend=used.name if used is not None else "local",
+        devices=tuple(used.devices()) if used is not None else ("this process",),
+        notices=tuple(search.notices),
     )
 
 
-def _calibrate(scanner: Any, capacity: int, first_size: int) -> tuple[int, int, float]:
-    """Scan from 0 in this process for CALIBRATION_SECONDS: (hit or -1, candidates, rate)."""
-    next_start, hit, size = 0, -1, first_size
-    calibration_started = time.perf_counter()
-    while next_start < capacity:
-        stop = min(capacity, next_start + size)
-        hit, _ = scanner.scan(next_start, stop)
-        next_start = stop
-        if hit >= 0 or time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
-            break
-        size *= 2
-    candidates = next_start if hit < 0 else hit + 1
-    return hit, candidates, candidates / max(time.perf_counter() - calibration_started, 1e-9)
+class _Search:
+    """One search's state: calibrate in this process, then hand ranges to a backend in order."""
 
+    def __init__(
+        self, job: SearchJob, scanner: Any, progress: Optional[ProgressCallback], started: float
+    ) -> None:
+        self.job = job
+        self.scanner = scanner
+        self.progress = progress
+        self.started = started
+        self.candidates = 0
+        self.backend: Optional[Backend] = None
+        self.notices: list[str] = []
+        self._fallback: Optional[Backend] = None
 
-def _search(
-    job: SearchJob,
-    scanner: Any,
-    backend: Optional[Backend],
-    slots: int,
-    report: Callable[[int], None],
-    max_expected_seconds: Optional[float],
-) -> tuple[int, int]:
-    """Calibrate, refuse hopeless targets, then scan the rest here or on a backend."""
-    layout, target = job.layout, job.target
-    capacity = layout.capacity
-    # Short searches end in calibration, without starting any worker.
-    hit, candidates, rate = _calibrate(scanner, capacity, layout.fast_size)
-    report(candidates)
-    if hit >= 0 or candidates >= capacity:
-        return hit, candidates
-    if max_expected_seconds is not None:
-        expected = target.expected_candidates / (rate * slots)
+    def report(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    self.candidates,
+                    time.perf_counter() - self.started,
+                    self.job.target.expected_candidates,
+                )
+            )
+
+    def close(self) -> None:
+        if self._fallback is not None:
+            self._fallback.close()
+
+    def run(
+        self, chosen: Optional[Backend], jobs: Optional[int], max_expected_seconds: Optional[float]
+    ) -> int:
+        """The lowest matching nonce index, or -1 when the whole nonce space has none."""
+        capacity = self.job.layout.capacity
+        # Short searches end in calibration, without starting any backend.
+        hit, rate = self._calibrate()
+        self.report()
+        if hit >= 0 or self.candidates >= capacity:
+            return hit
+        backend = self._pick_backend(chosen, jobs)
+        fast_size = self.job.layout.fast_size
+        if backend is not None:
+            backend.open(self.job)
+            total_rate = backend.expected_rate(rate)
+        else:
+            total_rate = rate
+        if max_expected_seconds is not None:
+            self._refuse_hopeless(total_rate, max_expected_seconds, backend)
+        if backend is None:
+            return self._scan_here(ProcessPoolBackend(1).chunk_size(rate, fast_size))
+        return self._run_backend(backend, lambda: backend.chunk_size(rate, fast_size))
+
+    def _pick_backend(self, chosen: Optional[Backend], jobs: Optional[int]) -> Optional[Backend]:
+        """``chosen`` if it can run this job, else local processes (or None: this process only)."""
+        if chosen is not None:
+            reason = chosen.unsupported_reason(self.job)
+            if reason is None:
+                self.backend = chosen
+                return chosen
+            self.notices.append(f"{reason}; searching on this machine's cores instead")
+        slots = jobs or available_cores()
+        if slots == 1:
+            return None
+        self.backend = self._fallback = ProcessPoolBackend(slots)
+        return self._fallback
+
+    def _calibrate(self) -> tuple[int, float]:
+        """Scan from 0 here for CALIBRATION_SECONDS: (hit or -1, candidates per second)."""
+        capacity = self.job.layout.capacity
+        next_start, hit, size = 0, -1, self.job.layout.fast_size
+        calibration_started = time.perf_counter()
+        while next_start < capacity:
+            stop = min(capacity, next_start + size)
+            hit, _ = self.scanner.scan(next_start, stop)
+            next_start = stop
+            if hit >= 0 or time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
+                break
+            size *= 2
+        self.candidates = next_start if hit < 0 else hit + 1
+        return hit, self.candidates / max(time.perf_counter() - calibration_started, 1e-9)
+
+    def _refuse_hopeless(
+        self, total_rate: float, max_expected_seconds: float, backend: Optional[Backend]
+    ) -> None:
+        target = self.job.target
+        expected = target.expected_candidates / total_rate
         if expected > max_expected_seconds:
+            where = ", ".join(backend.devices()) if backend is not None else "1 core"
             raise TooMuchWorkError(
                 f"target {target} needs about {target.expected_candidates:.3g} candidates: "
-                f"~{_duration(expected)} at {rate * slots / 1e6:.3g} M/s on {slots} core(s); "
-                f"use --force to search anyway, or a Dask cluster (--scheduler)"
+                f"~{format_duration(expected)} at {total_rate / 1e6:.3g} M/s on {where}; "
+                f"use --force to search anyway, or a GPU (--gpu) or Dask cluster (--scheduler)"
             )
-    chunk = _chunk_size(rate, layout.fast_size)
-    if backend is None and slots == 1:
-        next_start = candidates
+
+    def _scan_here(self, chunk: int) -> int:
+        """Scan the rest in this process, reporting progress after every chunk."""
+        capacity = self.job.layout.capacity
+        next_start, hit = self.candidates, -1
         while next_start < capacity:
             stop = min(capacity, next_start + chunk)
-            hit, tried = scanner.scan(next_start, stop)
-            candidates += tried
+            hit, tried = self.scanner.scan(next_start, stop)
+            self.candidates += tried
             next_start = stop
-            report(candidates)
+            self.report()
             if hit >= 0:
                 break
-        return hit, candidates
-    return _run_backend(backend or ProcessPoolBackend(slots), job, candidates, chunk, candidates, report)
+        return hit
+
+    def _run_backend(self, backend: Backend, chunk_size: Callable[[], int]) -> int:
+        def report(candidates: int) -> None:
+            self.candidates = candidates
+            self.report()
+
+        hit, self.candidates = scan_ranges(
+            backend, self.job, self.candidates, chunk_size, self.candidates, report
+        )
+        return hit
 
 
-def _run_backend(
+def scan_ranges(
     backend: Backend,
     job: SearchJob,
     next_start: int,
-    chunk: int,
+    chunk_size: Callable[[], int],
     candidates: int,
     report: Callable[[int], None],
 ) -> tuple[int, int]:
-    """Hand out ranges in order until the lowest hit is certain; returns (hit or -1, candidates)."""
+    """Hand ranges from ``next_start`` on to an opened backend in order until the lowest hit is certain.
+
+    ``chunk_size`` is asked before every range, so a backend can follow its own
+    measured speed. Returns (lowest hit or -1, candidates tried in all);
+    ``report`` gets the running count about every PROGRESS_INTERVAL.
+    """
     capacity = job.layout.capacity
     in_flight: dict[int, int] = {}
     best = -1
     last_report = 0.0
-    try:
-        backend.open(job)
-        while True:
-            while best < 0 and next_start < capacity and len(in_flight) < CHUNKS_IN_FLIGHT_PER_SLOT * backend.slots:
-                stop = min(capacity, next_start + chunk)
-                backend.submit(next_start, stop)
-                in_flight[next_start] = stop
-                next_start = stop
-            if best >= 0 and all(start > best for start in in_flight):
-                return best, candidates
-            if not in_flight:
-                return -1, candidates
-            for result in backend.wait(PROGRESS_INTERVAL):
-                if in_flight.pop(result.start, None) is None:
-                    continue
-                candidates += result.tried
-                if result.hit >= 0 and (best < 0 or result.hit < best):
-                    best = result.hit
-            now = time.perf_counter()
-            if now - last_report >= PROGRESS_INTERVAL:
-                last_report = now
-                report(candidates)
-    finally:
-        backend.close()
-
-
-def _duration(seconds: float) -> str:
-    """A human duration: 42 s, 3.5 min, 7.1 h, 12 days, 3.2e4 years."""
-    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            amount = seconds / size
-            return f"{amount:.3g} {unit}" if amount < 1e4 else f"{amount:.2g} {unit}"
-    return f"{seconds:.2g} s"
+    while True:
+        while best < 0 and next_start < capacity and len(in_flight) < CHUNKS_IN_FLIGHT_PER_SLOT * backend.slots:
+            stop = min(capacity, next_start + chunk_size())
+            backend.submit(next_start, stop)
+            in_flight[next_start] = stop
+            next_start = stop
+        if best >= 0 and all(start > best for start in in_flight):
+            return best, candidates
+        if not in_flight:
+            return -1, candidates
+        for result in backend.wait(PROGRESS_INTERVAL):
+            if in_flight.pop(result.start, None) is None:
+                continue
+            candidates += result.tried
+            if result.hit >= 0 and (best < 0 or result.hit < best):
+                best = result.hit
+        now = time.perf_counter()
+        if now - last_report >= PROGRESS_INTERVAL:
+            last_report = now
+            report(candidates)
 
 
 def measure_rate(

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from ._engine import available_engines, load_engine
 from ._version import __version__
-from .pool import available_cores
+from .cores import available_cores
 
 _SIMD_FLAGS = ("sse2", "ssse3", "sse4_1", "avx", "avx2", "bmi2", "avx512f", "avx512bw", "avx512vl", "asimd", "neon")
 

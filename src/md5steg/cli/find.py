@@ -11,7 +11,7 @@ import click
 
 from ..errors import InvalidTargetError, Md5stegError
 from ..files import writable_directory_problem, write_atomic
-from ..search import Match, find, make_target
+from ..search import Match, SearchOptions, find, make_target
 from .options import alphabet_options, resolve_alphabet_options, search_options
 from .progress import search_progress
 
@@ -41,6 +41,8 @@ def _report(match: Match, shown_name: str, output: Optional[str]) -> dict[str, o
         "seconds": round(match.seconds, 6),
         "rate": round(match.rate, 1),
         "jobs": match.jobs,
+        "backend": match.backend,
+        "devices": list(match.devices),
         "engine": match.engine,
         "simd": match.simd,
         "alphabet": match.alphabet,
@@ -71,10 +73,7 @@ def find_command(
     output: Optional[str],
     alphabet_name: Optional[str],
     alphabet_chars: Optional[str],
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     replace: bool,
     force: bool,
     as_json: bool,
@@ -116,16 +115,15 @@ def find_command(
                 data,
                 pattern=target.pattern,
                 alphabet=alphabet,
-                jobs=jobs,
-                engine=engine,
-                simd=simd,
-                scheduler=scheduler,
+                **search.find_kwargs(),
                 progress=progress,
                 max_expected_seconds=None if force else DEFAULT_MAX_EXPECTED_SECONDS,
             )
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
 
+    for notice in match.notices:
+        click.echo(f"notice: {notice}", err=True)
     result = match.apply(data)
     if destination == "-":
         sys.stdout.buffer.write(result)

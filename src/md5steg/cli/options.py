@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Optional
 
 import click
 
 from ..alphabets import NAMED_ALPHABETS, Alphabet
+from ..backends import BACKENDS, backend_classes
+from ..cores import max_jobs
 from ..errors import InvalidAlphabetError
+from ..search import SearchOptions
 
-F = Callable[..., Any]
+Command = Callable[..., Any]
+
+SIMD_CHOICES = ["avx512", "avx2", "sse2", "scalar"]
 
 
-def alphabet_options(function: F) -> F:
+def alphabet_options(function: Command) -> Command:
     """--alphabet NAME / --alphabet-chars STRING, resolved into an ``Alphabet``."""
     function = click.option(
         "--alphabet-chars",
@@ -41,28 +47,57 @@ def resolve_alphabet_options(alphabet_name: Optional[str], alphabet_chars: Optio
         raise click.BadParameter(str(exc), param_hint="--alphabet-chars") from None
 
 
-def search_options(function: F) -> F:
-    """-j/--jobs, --engine, --simd and --scheduler: where and how the search runs."""
-    function = click.option(
-        "--scheduler",
-        envvar="MD5STEG_SCHEDULER",
-        metavar="ADDRESS",
-        help="Run the search on a Dask cluster, e.g. tcp://10.0.0.5:8786 (env MD5STEG_SCHEDULER).",
-    )(function)
-    function = click.option(
+def search_options(function: Command) -> Command:
+    """-j, --engine, --simd, --backend and every registered backend's own options.
+
+    The command receives them as one keyword argument, ``search``: a
+    ``SearchOptions`` to pass on as ``find(..., **search.find_kwargs())``.
+    A new backend's options appear here by themselves (``md5steg.backends``).
+    """
+    keywords = ["jobs", "engine", "simd", "backend"]
+    backend_keywords = []
+    for cls in backend_classes():
+        for option in cls.options:
+            backend_keywords.append(option.keyword)
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        settings = {keyword: kwargs.pop(keyword) for keyword in keywords}
+        backend_options = {keyword: kwargs.pop(keyword) for keyword in backend_keywords}
+        kwargs["search"] = SearchOptions(**settings, backend_options=backend_options)
+        return function(*args, **kwargs)
+
+    decorated: Command = wrapper
+    for cls in reversed(backend_classes()):
+        for option in reversed(cls.options):
+            decorated = click.option(
+                option.flag,
+                option.keyword,
+                is_flag=option.is_flag,
+                default=None if not option.is_flag else False,
+                envvar=option.envvar,
+                metavar=option.metavar,
+                help=option.help,
+            )(decorated)
+    decorated = click.option(
+        "--backend",
+        type=click.Choice(list(BACKENDS)),
+        help="Where the search runs (default: local processes; a backend's own option selects it too).",
+    )(decorated)
+    decorated = click.option(
         "--simd",
-        type=click.Choice(["avx512", "avx2", "sse2", "neon", "scalar"]),
+        type=click.Choice(SIMD_CHOICES),
         help="Force a SIMD path of the compiled core (env MD5STEG_SIMD); default: the fastest.",
-    )(function)
-    function = click.option(
+    )(decorated)
+    decorated = click.option(
         "--engine",
         type=click.Choice(["cython", "python"]),
         help="Search engine; default: the compiled core when built, else pure Python.",
-    )(function)
-    function = click.option(
+    )(decorated)
+    decorated = click.option(
         "-j",
         "--jobs",
-        type=click.IntRange(min=1),
-        help="Worker processes (default: every core this process may use).",
-    )(function)
-    return function
+        type=click.IntRange(min=1, max=max_jobs()),
+        help=f"Worker processes (default: every core this process may use; at most {max_jobs()}).",
+    )(decorated)
+    return decorated

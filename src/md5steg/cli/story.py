@@ -13,10 +13,10 @@ from ..addresses import normalise_base_url
 from ..durations import format_duration
 from ..errors import InvalidUrlError, Md5stegError
 from ..pastebins import ADAPTERS, Pastebin, open_pastebin
+from ..search import SearchOptions
 from ..story import (
     Plan,
     PublishEvent,
-    SearchSettings,
     default_manifest_path,
     load_story,
     make_plan,
@@ -136,16 +136,16 @@ def _checked_url(value: Optional[str], option: str) -> Optional[str]:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def _expected_seconds(plan: Plan, jobs: Optional[int], engine: Optional[str], simd: Optional[str]) -> tuple[float, float, float]:
-    """(candidates/s, cores, seconds) the plan's searches should take here, measured briefly."""
+def _expected_seconds(plan: Plan, search: SearchOptions) -> tuple[float, float, float]:
+    """(candidates/s, cores, seconds) the plan's searches should take on this machine, measured briefly."""
     if not plan.searches:
         return 0.0, 0.0, 0.0
-    from ..pool import available_cores
+    from ..cores import available_cores
     from ..search import measure_rate
 
-    cores = float(jobs or available_cores())
+    cores = float(search.jobs or available_cores())
     try:
-        rate = measure_rate(engine=engine, simd=simd) * cores
+        rate = measure_rate(engine=search.engine, simd=search.simd) * cores
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
     return rate, cores, plan.expected_candidates / rate
@@ -215,10 +215,7 @@ def plan_command(
     target: TargetOptions,
     manifest_path: Optional[str],
     follow_symlinks: bool,
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     as_json: bool,
 ) -> None:
     """Show how STORY would be published, without pasting anything or touching the network.
@@ -236,15 +233,13 @@ def plan_command(
             description = pastebin.description
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    rate, cores, expected_seconds = _expected_seconds(plan, jobs, engine, simd)
+    rate, cores, expected_seconds = _expected_seconds(plan, search)
     if as_json:
         click.echo(json.dumps(_plan_report(plan, description, expected_seconds), indent=2))
         return
-    where = (
-        f"on the Dask cluster {scheduler}"
-        if scheduler
-        else f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
-    )
+    where = f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+    if search.backend or any(search.backend_options.values()):
+        where += " here (the chosen backend may be faster)"
     _print_plan(plan, description, where, expected_seconds)
 
 
@@ -262,10 +257,7 @@ def publish_command(
     target: TargetOptions,
     manifest_path: Optional[str],
     follow_symlinks: bool,
-    jobs: Optional[int],
-    engine: Optional[str],
-    simd: Optional[str],
-    scheduler: Optional[str],
+    search: SearchOptions,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -292,7 +284,6 @@ def publish_command(
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 
-    search = SearchSettings(jobs=jobs, engine=engine, simd=simd, scheduler=scheduler)
     try:
         with pastebin:
             story = load_story(story_folder, follow_symlinks=follow_symlinks)

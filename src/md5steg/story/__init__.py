@@ -7,7 +7,7 @@ the manifest (``manifest.py``); see each module's docstring.
 """
 
 from .errors import CycleError, ManifestError, PublishError, StoryError
-from .events import FindOptions, PublishEvent, PublishResult, SearchSettings
+from .events import PublishEvent, PublishResult
 from .graph import feedback_vertex_set, find_cycle
 from .loader import Link, Page, Story, load_story
 from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
@@ -16,7 +16,6 @@ from .publish import make_plan, publish
 
 __all__ = [
     "CycleError",
-    "FindOptions",
     "Link",
     "Manifest",
     "ManifestError",
@@ -27,7 +26,6 @@ __all__ = [
     "PublishError",
     "PublishEvent",
     "PublishResult",
-    "SearchSettings",
     "Story",
     "StoryError",
     "TargetRecord",

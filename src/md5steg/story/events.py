@@ -1,4 +1,4 @@
-"""What a publish reports back (events while it runs, the result at the end) and how it searches.
+"""What a publish reports back: events while it runs, the result at the end.
 
 Kept apart from ``publish.py`` so that callers (the CLI, ``md5steg paste``)
 import the vocabulary without the machinery.
@@ -7,7 +7,7 @@ import the vocabulary without the machinery.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol
+from typing import Callable
 
 DEFAULT_ALPHABET = "ws2"
 """Space and tab only: invisible in every viewer (ws5's VT and FF show as boxes in browsers)."""
@@ -43,22 +43,3 @@ class PublishResult:
     searches: int = 0
     candidates: int = 0
     seconds: float = 0.0
-
-
-class FindOptions(Protocol):
-    """Where and how ``md5steg.find`` runs: ``find(..., **options.find_kwargs())``."""
-
-    def find_kwargs(self) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """Plain search settings for library callers (the CLI passes its ``SearchOptions``)."""
-
-    jobs: Optional[int] = None
-    engine: Optional[str] = None
-    simd: Optional[str] = None
-    scheduler: Optional[str] = None
-
-    def find_kwargs(self) -> dict[str, Any]:
-        return {key: value for key, value in vars(self).items() if value is not None}

@@ -37,16 +37,9 @@ from ..pastebins.base import (
     PasteMissingError,
     PasteReceipt,
 )
-from ..search import Match, find
+from ..search import Match, SearchOptions, find
 from .errors import PublishError
-from .events import (
-    DEFAULT_ALPHABET,
-    EventCallback,
-    FindOptions,
-    PublishEvent,
-    PublishResult,
-    SearchSettings,
-)
+from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
 from .ids import candidate_id, holds_page
 from .loader import Story
 from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
@@ -129,14 +122,14 @@ class Publisher:
         story: Story,
         pastebin: Pastebin,
         manifest: Manifest,
-        search: Optional[FindOptions] = None,
+        search: Optional[SearchOptions] = None,
         on_event: Optional[EventCallback] = None,
         alphabet: str = DEFAULT_ALPHABET,
     ) -> None:
         self.story = story
         self.pastebin = pastebin
         self.manifest = manifest
-        self.search: FindOptions = search or SearchSettings()
+        self.search = search or SearchOptions()
         self.alphabet = alphabet
         self._emit = on_event or (lambda event: None)
         self.target: TargetRecord = manifest.target(pastebin.target_key, pastebin.description)
@@ -383,7 +376,7 @@ def publish(
     pastebin: Pastebin,
     manifest_path: Optional[Union[str, Path]] = None,
     *,
-    search: Optional[FindOptions] = None,
+    search: Optional[SearchOptions] = None,
     on_event: Optional[EventCallback] = None,
 ) -> PublishResult:
     """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL."""

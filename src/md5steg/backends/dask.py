@@ -1,40 +1,36 @@
 # mypy: allow-untyped-calls
-"""The Dask backend: scan the coordinator's chunks on a ``distributed`` cluster.
+"""The Dask backend: scan the coordinator's ranges as tasks on a ``distributed`` cluster.
 
 Every worker thread runs one task at a time; the compiled core releases the
 GIL while it scans, so ``dask worker --nthreads N`` (or ``--nworkers``) sets
 how many tasks a machine runs in parallel, and ``slots`` is the cluster's
 total thread count. The job (content included) is scattered to every worker
 once; tasks carry only their range. Dask reruns the tasks of a worker that
-dies, so a lost worker loses no range. Only this module imports Dask: a
-local search never pays for it.
+dies, and tasks whose job copy was lost are resubmitted, so a lost worker
+loses no range. Only this module imports Dask, and only when a search uses
+it: a local search never pays for it.
 
-A task covers several of the coordinator's chunks (about ``TASK_SECONDS`` of
-work), and the backend keeps ``TASKS_PER_THREAD`` tasks per worker thread
-running ahead of the coordinator: the coordinator's ~30 ms chunks are too
-short for Dask's per-task cost and round trips, and its two chunks in flight
-per slot too few to hide them. A chunk's result is cut out of its task's
-result exactly (a task returns the lowest hit of its range, so a chunk below
-the hit has none, the chunk holding it has it, and a chunk past it is never
-reported), so the coordinator's lowest-hit-wins logic stays exact.
+One range is one task of about ``TASK_SECONDS`` (``chunk_size``): far above
+Dask's per-task cost, short enough to stop fast. The coordinator keeps two
+ranges in flight per worker thread, one running and one queued.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import queue
 import time
 import uuid
 import weakref
-from dataclasses import dataclass
-from typing import Any, Optional
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
 
-import distributed
+from .. import _version
+from ..errors import BackendError
+from .base import Backend, BackendOption, ChunkResult, SearchJob, scan_chunk
 
-from . import _version
-from .backend import Backend, ChunkResult, SearchJob, scan_chunk
-from .errors import BackendError
+if TYPE_CHECKING:
+    import distributed
 
 NO_WORKERS_TIMEOUT = 120.0
 """Seconds a search waits for a worker to (re)join a cluster that lost all of them."""
@@ -48,9 +44,6 @@ SIZE_CHECK_INTERVAL = 2.0
 TASK_SECONDS = 0.25
 """Target duration of one Dask task: far above Dask's ~1 ms per-task cost, short enough to stop."""
 
-TASKS_PER_THREAD = 2
-"""Tasks not yet used up by the coordinator, per worker thread: one running, one queued."""
-
 CLOSE_TIMEOUT = 5.0
 
 
@@ -61,7 +54,7 @@ class WorkerMismatchError(RuntimeError):
 
 def _worker_facts() -> dict[str, Any]:
     """What a worker can run: its md5steg version, engines and SIMD paths (runs on each worker)."""
-    from ._engine import available_engines, load_engine
+    from .._engine import available_engines, load_engine
 
     engines = available_engines()
     simd_paths = list(load_engine("cython").simd_paths()) if "cython" in engines else []
@@ -81,25 +74,26 @@ def _scan_on_worker(
     return result, time.perf_counter() - started
 
 
-@dataclass
-class _Task:
-    """One Dask task scanning [start, stop); ``hit`` is known once it is done."""
-
-    start: int
-    stop: int
-    future: Any = None
-    done: bool = False
-    hit: int = -1
-
-
 class DaskBackend(Backend):
-    """Scans chunks as tasks on the Dask cluster whose scheduler listens at ``scheduler_address``.
+    """Scans ranges as tasks on the Dask cluster whose scheduler listens at ``scheduler_address``.
 
-    Connects at construction (the coordinator needs ``slots`` before
-    ``open``), so an unreachable scheduler or an empty cluster is a
-    ``BackendError`` within ``connect_timeout`` seconds. ``slots`` follows
+    Connects at construction, so an unreachable scheduler or an empty cluster
+    is a ``BackendError`` within ``connect_timeout`` seconds. Each range the
+    coordinator submits is one task; ``chunk_size`` sizes ranges to about
+    TASK_SECONDS of a worker thread's measured speed. ``slots`` follows
     workers joining and leaving during the search.
     """
+
+    name = "dask"
+    options = (
+        BackendOption(
+            flag="--scheduler",
+            keyword="scheduler",
+            metavar="ADDRESS",
+            envvar="MD5STEG_SCHEDULER",
+            help="Run the search on a Dask cluster, e.g. tcp://10.0.0.5:8786 (env MD5STEG_SCHEDULER).",
+        ),
+    )
 
     def __init__(
         self,
@@ -111,24 +105,17 @@ class DaskBackend(Backend):
         self.address = scheduler_address
         self.no_workers_timeout = no_workers_timeout
         self._search_id = uuid.uuid4().hex[:12]
-        self._job: Optional[SearchJob] = None
         self._job_future: Optional[distributed.Future[Any]] = None
-        self._tasks: list[_Task] = []  # contiguous and in order: each starts where the last stops
-        self._task_starts: list[int] = []
-        self._running: dict[str, _Task] = {}  # by Dask key, until their result is in
-        self._chunks: dict[
-            int, int
-        ] = {}  # the coordinator's chunks not reported yet: start -> stop
-        self._ready: list[ChunkResult] = []
-        self._submitted_until = 0
-        self._chunk_size = 0
-        self._chunks_per_task = 1  # until a task's duration is measured
-        self._lowest_hit = -1
+        self._running: dict[str, tuple[int, int, Any]] = {}  # Dask key -> (start, stop, future)
+        self._seconds_per_candidate = 0.0  # a worker thread's, once a task has been timed
+        self._last_chunk = 0
         self._task_count = 0
         self._rescatters = 0
         self._done: queue.SimpleQueue[distributed.Future[Any]] = queue.SimpleQueue()
         self._closed = False
         _check_address(scheduler_address)
+        import distributed
+
         try:
             self._client = distributed.Client(
                 scheduler_address, timeout=connect_timeout, set_as_default=False, name="md5steg"
@@ -151,6 +138,16 @@ class DaskBackend(Backend):
             ) from None
         self.slots = self._count_threads() or 1
         self._last_size_check = time.monotonic()
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], jobs: Optional[int]) -> DaskBackend:
+        address = settings.get("scheduler")
+        if not address:
+            raise BackendError("the dask backend needs a scheduler address: --scheduler tcp://HOST:8786")
+        return cls(str(address))
+
+    def devices(self) -> list[str]:
+        return [f"Dask cluster at {self.address} ({self.slots} worker threads)"]
 
     def _count_threads(self) -> int:
         """Worker threads on the cluster now (0 when it has no worker)."""
@@ -183,98 +180,31 @@ class DaskBackend(Backend):
     def _scatter_job(self) -> None:
         self._job_future = self._client.scatter(self._job, broadcast=True, hash=False)
 
+    def chunk_size(self, cpu_rate: float, fast_size: int) -> int:
+        """About TASK_SECONDS of one worker thread, far above Dask's per-task cost.
+
+        Starts from the rate measured in this process and follows the workers'
+        own timing once tasks finish, growing at most 8x at a time (one short
+        task's timing is noisy).
+        """
+        rate = 1 / self._seconds_per_candidate if self._seconds_per_candidate else cpu_rate
+        wanted = max(fast_size, int(rate * TASK_SECONDS) // fast_size * fast_size)
+        if self._last_chunk:
+            wanted = min(wanted, 8 * self._last_chunk)
+        self._last_chunk = wanted
+        return wanted
+
     def submit(self, start: int, stop: int) -> None:
-        """Take the chunk [start, stop): covered by a task already, or by new ones from here."""
-        if not self._chunk_size:
-            self._chunk_size = stop - start
-        self._chunks[start] = stop
-        self._submitted_until = max(self._submitted_until, stop)
-        frontier = self._tasks[-1].stop if self._tasks else start
-        if not self._tasks or start > frontier:
-            # Only the first chunk starts a coverage: the coordinator leaves no gap.
-            frontier = start
-        while frontier < stop:
-            frontier = self._add_task(frontier, stop)
-        self._run_ahead()
-        self._resolve([start])
-
-    def _add_task(self, start: int, at_least_until: int) -> int:
-        """Start a task at ``start`` of the current size (reaching ``at_least_until``); its stop."""
-        assert self._job is not None
-        stop = max(at_least_until, start + self._chunks_per_task * self._chunk_size)
-        stop = min(stop, self._job.layout.capacity)
-        if self._tasks and self._tasks[-1].stop != start:  # a gap: coverage restarts here
-            self._tasks, self._task_starts = [], []
-        task = _Task(start, stop)
-        self._tasks.append(task)
-        self._task_starts.append(start)
-        self._launch(task)
-        return stop
-
-    def _launch(self, task: _Task) -> None:
         self._task_count += 1
         key = f"md5steg-scan-{self._search_id}-{self._task_count}"
-        task.future = self._client.submit(
-            _scan_on_worker,
-            self._job_future,
-            task.start,
-            task.stop,
-            _version.__version__,
-            key=key,
-            pure=False,
+        future = self._client.submit(
+            _scan_on_worker, self._job_future, start, stop, _version.__version__, key=key, pure=False
         )
-        self._running[key] = task
-        task.future.add_done_callback(self._done.put)
-
-    def _run_ahead(self) -> None:
-        """Keep TASKS_PER_THREAD tasks per thread that the coordinator has not used up."""
-        assert self._job is not None
-        ahead = sum(1 for task in self._tasks if task.stop > self._submitted_until)
-        while ahead < TASKS_PER_THREAD * self.slots and self._tasks:
-            frontier = self._tasks[-1].stop
-            if frontier >= self._job.layout.capacity or 0 <= self._lowest_hit < frontier:
-                break  # nothing left to scan, or nothing past a known hit matters
-            self._add_task(frontier, frontier)
-            ahead += 1
-
-    def _resolve(self, starts: list[int]) -> None:
-        """Move the chunks at ``starts`` whose tasks are done to the results ``wait`` returns."""
-        for start in starts:
-            stop = self._chunks.get(start)
-            if stop is None:
-                continue
-            result = self._chunk_result(start, stop)
-            if result is not None:
-                del self._chunks[start]
-                self._ready.append(result)
-
-    def _chunk_result(self, start: int, stop: int) -> Optional[ChunkResult]:
-        """The chunk's result from the tasks covering it, once they are done; None until then.
-
-        A task reports the lowest hit of its range: the part of it below the hit
-        was scanned without a match, the part past the hit was not scanned at all.
-        """
-        index = bisect.bisect_right(self._task_starts, start) - 1
-        position = start
-        while position < stop:
-            if index < 0 or index >= len(self._tasks) or self._tasks[index].stop <= position:
-                return None  # not covered (cannot happen with the coordinator's ranges)
-            task = self._tasks[index]
-            if not task.done:
-                return None
-            if task.hit >= 0:
-                if task.hit < position:
-                    return None  # past the task's hit: never scanned, and never needed
-                if task.hit < stop:
-                    return ChunkResult(start, stop, task.hit, task.hit - start + 1)
-            position = task.stop
-            index += 1
-        return ChunkResult(start, stop, -1, stop - start)
+        self._running[key] = (start, stop, future)
+        future.add_done_callback(self._done.put)
 
     def wait(self, timeout: float) -> list[ChunkResult]:
         self._follow_cluster_size()
-        if self._ready:
-            timeout = 0
         done = []
         try:
             done.append(self._done.get(timeout=timeout) if timeout > 0 else self._done.get_nowait())
@@ -288,51 +218,22 @@ class DaskBackend(Backend):
             if task is None:
                 continue
             if future.status == "finished":
-                finished.append((task, future))
+                finished.append(future)
             elif future.status == "error":
                 raise BackendError(_task_failure(future.exception(), self.address)) from None
             else:
-                dropped.append(task)
+                dropped.append(task[:2])
         if dropped:
             self._relaunch(dropped)
-        if finished:
-            outcomes: list[tuple[ChunkResult, float]] = self._client.gather(
-                [future for _, future in finished]
-            )
-            for (task, _), (result, seconds) in zip(finished, outcomes):
-                self._task_done(task, result, seconds)
-            self._prune()
-            self._run_ahead()
-            self._resolve(list(self._chunks))
-        ready, self._ready = self._ready, []
-        return ready
+        if not finished:
+            return []
+        outcomes: list[tuple[ChunkResult, float]] = self._client.gather(finished)
+        for result, seconds in outcomes:
+            if result.hit < 0 and seconds > 0:
+                self._seconds_per_candidate = seconds / max(1, result.tried)
+        return [result for result, _ in outcomes]
 
-    def _task_done(self, task: _Task, result: ChunkResult, seconds: float) -> None:
-        task.done, task.hit = True, result.hit
-        task.future = None  # releases its result on the cluster
-        if result.hit >= 0 and (self._lowest_hit < 0 or result.hit < self._lowest_hit):
-            self._lowest_hit = result.hit
-        if result.hit < 0 and seconds > 0 and self._chunk_size:
-            # Size later tasks to about TASK_SECONDS of work, whatever the chunks last; grow at
-            # most 8x per measurement, as one short task's timing is noisy.
-            chunk_seconds = seconds * self._chunk_size / (result.stop - result.start)
-            wanted = round(TASK_SECONDS / chunk_seconds)
-            self._chunks_per_task = max(1, min(wanted, 8 * self._chunks_per_task))
-
-    def _prune(self) -> None:
-        """Forget done tasks the coordinator has used up (they only grow the lists)."""
-        lowest_pending = min(self._chunks, default=self._submitted_until)
-        keep = 0
-        while (
-            keep < len(self._tasks) - 1
-            and self._tasks[keep].done
-            and self._tasks[keep].stop <= min(lowest_pending, self._submitted_until)
-        ):
-            keep += 1
-        if keep:
-            del self._tasks[:keep], self._task_starts[:keep]
-
-    def _relaunch(self, tasks: list[_Task]) -> None:
+    def _relaunch(self, ranges: list[tuple[int, int]]) -> None:
         """Run again tasks Dask dropped (the job's last copy died, or the scheduler restarted)."""
         if self._client.status != "running":
             raise BackendError(
@@ -354,8 +255,8 @@ class DaskBackend(Backend):
                     f"{self.no_workers_timeout:g} s; start some with `dask worker {self.address}`"
                 ) from None
             self._scatter_job()
-        for task in tasks:
-            self._launch(task)
+        for start, stop in ranges:
+            self.submit(start, stop)
 
     def _follow_cluster_size(self) -> None:
         """Keep ``slots`` at the cluster's thread count as workers join and leave (never 0)."""
@@ -370,15 +271,13 @@ class DaskBackend(Backend):
             return
         self._closed = True
         try:
-            outstanding = [task.future for task in self._running.values()]
+            outstanding = [future for _, _, future in self._running.values()]
             if self._job_future is not None:
                 outstanding.append(self._job_future)
             if outstanding and self._client.status == "running":
                 self._client.cancel(outstanding, force=True)
         finally:
             self._running.clear()
-            self._tasks.clear()
-            self._task_starts.clear()
             self._job_future = None
             self._finalizer()
 
@@ -450,6 +349,8 @@ def _task_failure(exc: Optional[BaseException], address: str) -> str:
             f"a worker of {address} joined with another md5steg version ({exc}); "
             f"install one version everywhere"
         )
+    import distributed
+
     if isinstance(exc, distributed.KilledWorker):
         return (
             f"a search task kept killing the workers of {address} ({_first_line(exc)}); "

@@ -9,14 +9,15 @@ of their pipe closes, so no worker outlives the search.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import sys
+from collections.abc import Mapping
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Optional
 
-from .backend import Backend, ChunkResult, SearchJob, scan_chunk
-from .errors import BackendError
+from ..cores import available_cores
+from ..errors import BackendError
+from .base import Backend, ChunkResult, SearchJob, scan_chunk
 
 TERMINATE_GRACE_SECONDS = 1.0
 
@@ -47,21 +48,23 @@ def _worker_main(job: SearchJob, connection: Connection, parent_ends: list[Conne
             return
 
 
-def available_cores() -> int:
-    """Cores this process may run on (affinity-aware where the OS tells)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
 class ProcessPoolBackend(Backend):
     """Scans chunks in ``jobs`` local worker processes."""
 
-    def __init__(self, jobs: int) -> None:
-        self.slots = jobs
+    name = "pool"
+
+    def __init__(self, jobs: Optional[int] = None) -> None:
+        self.slots = jobs or available_cores()
         self._workers: list[Any] = []
         self._connections: list[Connection] = []
         self._outstanding: dict[Connection, int] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], jobs: Optional[int]) -> ProcessPoolBackend:
+        return cls(jobs)
+
+    def devices(self) -> list[str]:
+        return [f"{self.slots} local process{'es' if self.slots > 1 else ''}"]
 
     def open(self, job: SearchJob) -> None:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
