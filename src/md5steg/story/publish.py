@@ -222,7 +222,13 @@ class Publisher:
         return match
 
     def _search_and_paste(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
-        """Search the suffix that gives ``paste_id`` and paste; ``PasteConflictError`` if taken."""
+        """The page at ``paste_id``: found there already, or searched and pasted.
+
+        Raises ``PasteConflictError`` when other content holds the id.
+        """
+        found = self._already_there(paste_id, rendered, searched=True)
+        if found is not None:
+            return found
         match = self._search(name, rendered, paste_id)
         content = match.apply(rendered)
         return _Outcome(self._paste(name, content), content, match)
@@ -305,9 +311,6 @@ class Publisher:
         self.result.urls = urls
 
     def _publish_preassigned(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
-        found = self._already_there(paste_id, rendered, searched=True)
-        if found is not None:
-            return found
         try:
             return self._search_and_paste(name, rendered, paste_id)
         except PasteConflictError:
@@ -332,9 +335,6 @@ class Publisher:
         # run after a crash) finds the page's earlier copy at one of them instead of pasting again.
         for attempt in range(1, MAX_MOVE_ATTEMPTS + 1):
             paste_id = candidate_id(name, rendered, "", id_length, attempt)
-            found = self._already_there(paste_id, rendered, searched=True)
-            if found is not None:
-                return found
             try:
                 return self._search_and_paste(name, rendered, paste_id)
             except PasteConflictError:
