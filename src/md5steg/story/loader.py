@@ -106,7 +106,8 @@ class Story:
         return seen
 
 
-def _line_of(source: bytes, offset: int) -> int:
+def line_of(source: bytes, offset: int) -> int:
+    """The 1-based line number of byte ``offset`` (for messages that name file and line)."""
     return source.count(b"\n", 0, offset) + 1
 
 
@@ -116,7 +117,7 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StoryError(
-            f"{path}:{_line_of(source, exc.start)}: page {name!r} is not valid UTF-8 "
+            f"{path}:{line_of(source, exc.start)}: page {name!r} is not valid UTF-8 "
             f"(byte {exc.start}); save it as UTF-8"
         ) from None
     if not text.strip():
@@ -126,7 +127,7 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
     links = []
     for match in LINK_RE.finditer(source):
         target = match.group(1).decode("utf-8").strip()
-        line = _line_of(source, match.start())
+        line = line_of(source, match.start())
         if not NAME_RE.fullmatch(target):
             raise StoryError(
                 f"{path}:{line}: link [[{match.group(1).decode('utf-8')}]] is not a valid page name; "
@@ -174,7 +175,7 @@ def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
         config = tomllib.loads(source.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise StoryError(
-            f"{path}:{_line_of(source, exc.start)}: not valid UTF-8 (byte {exc.start}); "
+            f"{path}:{line_of(source, exc.start)}: not valid UTF-8 (byte {exc.start}); "
             f"save {CONFIG_NAME} as UTF-8"
         ) from None
     except tomllib.TOMLDecodeError as exc:

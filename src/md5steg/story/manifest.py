@@ -138,10 +138,16 @@ def _as_json(targets: dict[str, TargetRecord]) -> dict[str, Any]:
 
 
 class Manifest:
-    """The manifest file, loaded and checked; change its records and persist with ``save``."""
+    """The manifest file, loaded and checked; change its records and persist with ``save``.
 
-    def __init__(self, path: Union[str, Path], targets: Optional[dict[str, TargetRecord]] = None):
-        self.path = Path(path)
+    With ``path`` None it lives in memory only (``md5steg paste``: one page,
+    nothing to resume).
+    """
+
+    def __init__(
+        self, path: Optional[Union[str, Path]], targets: Optional[dict[str, TargetRecord]] = None
+    ) -> None:
+        self.path = Path(path) if path is not None else None
         self.targets: dict[str, TargetRecord] = targets if targets is not None else {}
 
     @classmethod
@@ -196,7 +202,9 @@ class Manifest:
         return self.target(key).pages
 
     def save(self) -> None:
-        """Write the manifest atomically."""
+        """Write the manifest atomically (an in-memory manifest: nothing to do)."""
+        if self.path is None:
+            return
         text = json.dumps(_as_json(self.targets), indent=2, sort_keys=True) + "\n"
         try:
             _write_atomic(self.path, text.encode("utf-8"))

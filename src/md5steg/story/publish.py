@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..addresses import content_id, md5_hex
+from ..alphabets import Alphabet
 from ..pastebins.base import (
     Pastebin,
     PastebinError,
@@ -55,7 +56,7 @@ class _Replan(Exception):
         self.paste_id = paste_id
 
 
-def server_check(pastebin: Pastebin, alphabet: str = DEFAULT_ALPHABET) -> IdCheck:
+def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET) -> IdCheck:
     """An ``IdCheck`` that asks the pastebin what a candidate id holds."""
 
     def check(name: str, paste_id: str, rendered: bytes) -> IdState:
@@ -75,7 +76,7 @@ def make_plan(
     *,
     online: bool = False,
     burned: frozenset[str] = frozenset(),
-    alphabet: str = DEFAULT_ALPHABET,
+    alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
 ) -> Plan:
     """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold."""
     predictable = pastebin.predictable_ids
@@ -124,13 +125,15 @@ class Publisher:
         manifest: Manifest,
         search: Optional[SearchOptions] = None,
         on_event: Optional[EventCallback] = None,
-        alphabet: str = DEFAULT_ALPHABET,
+        alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
+        max_expected_seconds: Optional[float] = None,
     ) -> None:
         self.story = story
         self.pastebin = pastebin
         self.manifest = manifest
         self.search = search or SearchOptions()
         self.alphabet = alphabet
+        self.max_expected_seconds = max_expected_seconds
         self._emit = on_event or (lambda event: None)
         self.target: TargetRecord = manifest.target(pastebin.target_key, pastebin.description)
         self.records = self.target.pages
@@ -215,7 +218,11 @@ class Publisher:
     def _search(self, name: str, rendered: bytes, paste_id: str) -> Match:
         self._emit(PublishEvent("search", page=name, paste_id=paste_id))
         match = find(
-            rendered, prefix=paste_id, alphabet=self.alphabet, **self.search.find_kwargs()
+            rendered,
+            prefix=paste_id,
+            alphabet=self.alphabet,
+            max_expected_seconds=self.max_expected_seconds,
+            **self.search.find_kwargs(),
         )
         self.result.searches += 1
         self.result.candidates += match.candidates
