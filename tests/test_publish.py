@@ -131,6 +131,26 @@ def test_plan_prints_the_urls_publish_then_uses(tmp_path: Path) -> None:
     }
 
 
+def test_plan_text_shows_searches_then_what_is_already_published(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from md5steg.cli import cli
+
+    folder = graph_story(tmp_path / "story", {"start": ["cave"], "cave": ["start"]}, "start")
+    args = ["--db", str(tmp_path / "db"), "--id-length", "4"]
+    before = CliRunner().invoke(cli, ["plan", str(folder), *args, "-j", "1"])
+    assert before.exit_code == 0, before.output
+    assert "1 page(s) need a search: ~0.0655 M candidates each" in before.output
+    assert "[search 4 hex (cycle)]" in before.output
+    published = CliRunner().invoke(cli, ["publish", str(folder), *args, "-j", "1", "-q"])
+    assert published.exit_code == 0, published.output
+    after = CliRunner().invoke(cli, ["plan", str(folder), *args])
+    assert after.exit_code == 0, after.output
+    lines = after.output.splitlines()
+    assert sum("already published" in line for line in lines) == 2
+    assert "no search needed" in lines and lines[-1] == published.output.splitlines()[-1]
+
+
 def test_nothing_is_pasted_again_when_nothing_changed(tmp_path: Path) -> None:
     story = load_story(copy_example(tmp_path / "story"))
     with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:

@@ -266,3 +266,30 @@ def test_pages_whose_pastes_vanished_are_pasted_again(
     second = publish(load_story(folder), fake_md5bin, on_event=lambda e: notices.append(e.message))
     assert sorted(second.pasted) == ["end", "start"] and second.urls == first.urls
     assert sum("is gone" in notice for notice in notices) == 2
+
+
+def test_a_pastebin_that_fails_to_say_what_an_id_holds_stops_the_run(
+    fake_md5bin: FakeMd5bin, tmp_path: Path
+) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello.\n"})
+    fake_md5bin.unreadable.add(content_id(b"Hello.\n", 4))
+    with pytest.raises(PublishError, match="cannot read http://fake.test/.*HTTP 500"):
+        publish(load_story(folder), fake_md5bin)
+    assert fake_md5bin.posts == []
+
+
+def test_the_offline_plan_marks_what_the_manifest_shows_published(
+    fake_md5bin: FakeMd5bin, tmp_path: Path, engine: str
+) -> None:
+    from md5steg.story import Manifest
+
+    folder = graph_story(tmp_path / "story", LOOPS, "start")
+    publish(load_story(folder), fake_md5bin, tmp_path / "m.json", search=_search(engine))
+    records = Manifest.load(tmp_path / "m.json").pages(fake_md5bin.target_key)
+    plan = make_plan(load_story(folder), fake_md5bin, records)
+    assert all(page.up_to_date for page in plan.pages) and plan.searches == []
+    # An edit to a pre-assigned page: its recorded id now holds other bytes, so it moves.
+    (folder / "cave.txt").write_bytes(b"page cave, edited\ngo to [[start]] now\ngo to [[cave]] now\n")
+    edited = make_plan(load_story(folder), fake_md5bin, records)
+    assert {page.name for page in edited.pages if not page.up_to_date} >= {"cave"}
+    assert edited.preassigned["cave"] != plan.preassigned["cave"]

@@ -124,8 +124,7 @@ def plan_story(
     previous = previous or {}
     if not predictable:
         return _plan_random(story, previous)
-    if id_length is None:
-        raise StoryError("internal error: a content-addressed pastebin without an id length")
+    assert id_length is not None, "a content-addressed pastebin always has an id length"
     vanity = story.vanity
     graph = story.graph
     without_vanity = {node: set(t) - set(vanity) for node, t in graph.items() if node not in vanity}
