@@ -17,9 +17,10 @@ from typing import Callable, Optional
 import pytest
 
 from md5steg.addresses import content_id
-from md5steg.pastebins.base import (
+from md5steg.pastebins import (
     Pastebin,
     PastebinError,
+    PastebinOptions,
     PasteConflictError,
     PasteMissingError,
     PasteReceipt,
@@ -48,6 +49,11 @@ class FakePastebin(Pastebin):
         self.unreadable: set[str] = set()
         self._max_size = max_size
         self.closed = False
+
+    @classmethod
+    def from_options(cls, options: PastebinOptions) -> FakePastebin:
+        """A fresh, empty fake (the options name no real place)."""
+        return cls()
 
     @property
     def target_key(self) -> str:

@@ -17,7 +17,6 @@ MAX_FUNCTION_LINES = 80
 MAX_FILE_LINES = 450
 
 KNOWN_OFFENDERS = {
-    "cycle md5steg.pastebins.base + md5steg.pastebins.http",
     "md5steg.md5bin.app.create_app",
 }
 """Being split up now; a ratchet: it may only shrink (a fixed offender must leave the list)."""

@@ -461,7 +461,7 @@ def test_an_unparseable_url_is_a_usage_error_of_one_line(tmp_path: Path, option:
     result = run_cli("publish", str(folder), option, "http://[::1", check=False)
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert f"{option} 'http://[::1' is not a valid URL" in result.stderr
+    assert f"({option}) 'http://[::1' is not a valid URL" in result.stderr
 
 
 @pytest.mark.parametrize(

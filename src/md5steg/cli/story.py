@@ -9,10 +9,9 @@ from typing import Any, Callable, Optional
 
 import click
 
-from ..addresses import normalise_base_url
 from ..durations import format_duration
-from ..errors import InvalidUrlError, Md5stegError
-from ..pastebins import ADAPTERS, Pastebin, open_pastebin
+from ..errors import Md5stegError
+from ..pastebins import PASTEBINS, Pastebin, PastebinOptions, open_pastebin
 from ..search import SearchOptions
 from ..story import (
     Plan,
@@ -27,7 +26,7 @@ from .options import search_options
 
 CommandFunction = Callable[..., Any]
 
-TARGET_KINDS = sorted(ADAPTERS)
+TARGET_KINDS = sorted(PASTEBINS)
 """``--target`` choices: every registered pastebin adapter."""
 
 
@@ -44,21 +43,19 @@ class TargetOptions:
     def open(self, *, offline: bool = False) -> Pastebin:
         """The pastebin adapter; bad combinations and unusable URLs are usage errors (exit 2).
 
-        ``offline``: for ``plan``, which must not touch the network, so a
-        remote md5bin's id length is assumed (6) unless given.
+        ``offline``: for ``plan``, which must not touch the network.
         """
-        if self.url is not None and self.db_path is not None:
-            raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
-        if self.kind != "md5bin" and self.url is None:
-            raise click.UsageError(f"--target {self.kind} needs --to URL")
-        id_length = self.id_length
-        if offline and self.kind == "md5bin" and self.url is not None and id_length is None:
-            id_length = 6
-        url, base_url = _checked_url(self.url, "--to"), _checked_url(self.base_url, "--base-url")
+        options = PastebinOptions(
+            url=self.url,
+            db_path=self.db_path,
+            base_url=self.base_url,
+            id_length=self.id_length,
+            offline=offline,
+        )
         try:
-            return open_pastebin(self.kind, url, db_path=self.db_path, base_url=base_url, id_length=id_length)
+            return open_pastebin(self.kind, options)
         except Md5stegError as exc:
-            raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+            raise click.UsageError(str(exc)) from None
 
 
 _TARGET_KEYWORDS = ("kind", "url", "db_path", "base_url", "id_length")
@@ -124,16 +121,6 @@ def story_options(function: CommandFunction) -> CommandFunction:
         type=click.Path(dir_okay=False),
         help="Publish record (default STORY/.md5steg-manifest.json).",
     )(function)
-
-
-def _checked_url(value: Optional[str], option: str) -> Optional[str]:
-    """``value`` as a base URL, or a usage error (exit 2) naming ``option``."""
-    if value is None:
-        return None
-    try:
-        return normalise_base_url(value, what=option)
-    except InvalidUrlError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _expected_seconds(plan: Plan, search: SearchOptions) -> tuple[float, float, float]:

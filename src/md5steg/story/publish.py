@@ -31,13 +31,8 @@ from typing import Optional, Union
 
 from ..addresses import content_id, md5_hex
 from ..alphabets import Alphabet
-from ..pastebins.base import (
-    Pastebin,
-    PastebinError,
-    PasteConflictError,
-    PasteMissingError,
-    PasteReceipt,
-)
+from ..pastebins.base import Pastebin, PasteReceipt
+from ..pastebins.errors import PastebinError, PasteConflictError, PasteMissingError
 from ..search import Match, SearchOptions, find
 from .errors import PublishError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
