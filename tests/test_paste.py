@@ -168,3 +168,9 @@ def test_a_file_mistaken_for_the_self_token_is_a_usage_error(tmp_path: Path) -> 
     result = paste("--self", str(script), "--db", str(tmp_path / "db"), check=False)
     assert result.returncode == 2
     assert f"write: md5steg paste {script} --self" in result.stderr.decode()
+
+
+def test_a_paste_into_pinnwand_round_trips_under_its_random_id(pinnwand_url: str) -> None:
+    data = b"piped into pinnwand\r\n  with trailing spaces   \n"
+    url = url_of(paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=data))
+    assert url.startswith(f"{pinnwand_url}/") and raw(url) == data
