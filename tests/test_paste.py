@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,10 @@ def stored(database: Path, paste_id: str) -> bytes:
         found = store.get(paste_id)
         assert found is not None, paste_id
         return bytes(found.content)
+
+
+def raw_from_store(database: Path, url: str) -> bytes:
+    return stored(database, url.rsplit("/", 1)[1])
 
 
 def rows(database: Path) -> int:
@@ -102,8 +107,6 @@ def test_pasting_again_prints_the_same_url_and_adds_no_row(tmp_path: Path, engin
     first = paste("-", *args, data=SCRIPT)
     count = rows(database)
     again = paste("-", *args, "--json", data=SCRIPT)
-    import json
-
     report = json.loads(again.stdout)
     assert report["url"] == url_of(first) and report["already_pasted"] is True
     assert report["searches"] == 0 and rows(database) == count == 1
@@ -153,6 +156,12 @@ def test_an_input_over_a_servers_limit_is_refused_before_sending(
     assert result.returncode == 1
     assert "the input is 101 bytes; md5bin at" in result.stderr.decode()
     assert rows(process.md5bin_db_path) == 0
+
+
+def test_self_without_the_token_in_the_input_says_so(tmp_path: Path) -> None:
+    result = paste("-", "--db", str(tmp_path / "db"), "--self", data=b"no token here\n")
+    assert "warning: the input holds no {{url}}; it is pasted as it is" in result.stderr.decode()
+    assert raw_from_store(tmp_path / "db", url_of(result)) == b"no token here\n"
 
 
 def test_an_unreachable_pastebin_is_one_line() -> None:

@@ -20,7 +20,7 @@ from ..alphabets import Alphabet
 from ..pastebins.base import Pastebin
 from ..search import SearchOptions
 from .errors import StoryError
-from .events import DEFAULT_ALPHABET, EventCallback
+from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent
 from .loader import HEX_RE, Link, Page, Story, line_of
 from .manifest import Manifest
 from .publish import Publisher
@@ -114,6 +114,9 @@ def paste_content(
     vanity = (vanity or "").lower()
     _check(content, pastebin, vanity, self_token)
     story = _one_page_story(content, Path(source), self_token, vanity)
+    if self_token and on_event is not None and not story.pages[PAGE_NAME].links:
+        message = f"the input holds no {self_token}; it is pasted as it is"
+        on_event(PublishEvent("notice", message=message))
     manifest = Manifest(None)  # one paste: nothing to resume, the pastebin itself is the record
     publisher = Publisher(
         story,
