@@ -186,3 +186,12 @@ def test_a_story_toml_that_is_not_utf8_is_one_error_with_its_line(tmp_path: Path
     (folder / "story.toml").write_bytes(b'start = "start"\n# caf\xe9\n')
     with pytest.raises(StoryError, match=r"story\.toml:2: not valid UTF-8 \(byte 21\); save story\.toml as UTF-8"):
         load_story(folder)
+
+
+def test_a_symlink_loop_followed_on_purpose_is_one_error(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    with pytest.raises(StoryError, match="page 'loop' is a symbolic link"):
+        load_story(folder)
+    # Followed, a link to itself is no file at all: skipped like any other non-page.
+    assert sorted(load_story(folder, follow_symlinks=True).pages) == ["start"]

@@ -3,7 +3,8 @@
 ``load_story`` reads and checks a folder (``loader.py``), ``plan_story``
 works out the order and ids (``planner.py``, over ``graph.py`` and
 ``ids.py``), ``publish`` pastes (``publish.py``) and records what it did in
-the manifest (``manifest.py``); see each module's docstring.
+the manifest (``manifest.py``); ``paste_content`` publishes one page
+(``paste.py``, behind ``md5steg paste``). See each module's docstring.
 """
 
 from .errors import CycleError, ManifestError, PublishError, StoryError
@@ -11,6 +12,7 @@ from .events import PublishEvent, PublishResult
 from .graph import feedback_vertex_set, find_cycle
 from .loader import Link, Page, Story, load_story
 from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
+from .paste import PasteInputError, PasteResult, paste_content
 from .planner import Plan, PlannedPage, plan_story
 from .publish import make_plan, publish
 
@@ -21,6 +23,8 @@ __all__ = [
     "ManifestError",
     "Page",
     "PageRecord",
+    "PasteInputError",
+    "PasteResult",
     "Plan",
     "PlannedPage",
     "PublishError",
@@ -34,6 +38,7 @@ __all__ = [
     "find_cycle",
     "load_story",
     "make_plan",
+    "paste_content",
     "plan_story",
     "publish",
 ]

@@ -154,7 +154,7 @@ def read_story_file(path: Path, follow_symlinks: bool, what: str) -> bytes:
     try:
         descriptor = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
             raise StoryError(
                 f"{path}: {what} became a symbolic link while being read; pass --follow-symlinks "
                 f"to read it"
