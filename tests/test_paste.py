@@ -183,3 +183,14 @@ def test_a_paste_into_pinnwand_round_trips_under_its_random_id(pinnwand_url: str
     data = b"piped into pinnwand\r\n  with trailing spaces   \n"
     url = url_of(paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=data))
     assert url.startswith(f"{pinnwand_url}/") and raw(url) == data
+
+
+def test_a_full_length_vanity_id_holding_other_text_is_one_clear_error(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    args = ["--db", str(database), "--id-length", "4", "--vanity", "c0de"]
+    first = paste("-", *args, data=b"version one\n")
+    assert url_of(first).endswith("/c0de")
+    again = paste("-", *args, data=b"version two\n", check=False)
+    assert again.returncode == 1
+    assert "no free 4-hex id starting with 'c0de'" in again.stderr.decode()
+    assert "paste's --vanity" in again.stderr.decode() and rows(database) == 1

@@ -176,7 +176,7 @@ class _IdChooser:
         raise StoryError(
             f"no free {self.id_length}-hex id starting with {prefix!r} for page {name!r}: pastes "
             f"never change, so each version of a page needs an id of its own; shorten its prefix "
-            f"in story.toml (or give the pages distinct prefixes)"
+            f"(story.toml's [prefix], or paste's --vanity), or give the pages distinct prefixes"
         )
 
     def _state(self, name: str, paste_id: str, rendered: bytes) -> IdState:
