@@ -97,12 +97,6 @@ def test_a_manifest_that_cannot_be_read_or_written_is_one_error(tmp_path: Path) 
         Manifest(tmp_path / "file" / "m.json").save()
 
 
-def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
-
-
 def test_a_temp_file_left_by_a_killed_writer_is_removed_on_the_next_load(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     # A real writer killed with SIGKILL between writing its temp file and renaming it.
@@ -125,12 +119,10 @@ def test_a_temp_file_left_by_a_killed_writer_is_removed_on_the_next_load(tmp_pat
     assert writer.stdout is not None and writer.stdout.readline() == "written\n"
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=30)
-    left = tmp_path / f".m.json.{writer.pid}.tmp"
-    assert left.exists()
-    alive = tmp_path / f".m.json.{os.getppid()}.tmp"  # a writer that is still running
+    (left,) = tmp_path.glob(f".md5steg-{writer.pid}-*.tmp")
+    assert left.read_bytes().startswith(b"{")
+    alive = tmp_path / f".md5steg-{os.getppid()}-stillwriting.tmp"  # its writer still runs
     alive.write_bytes(b"{}")
-    unrelated = tmp_path / f".other.json.{_dead_pid()}.tmp"
-    unrelated.write_bytes(b"{}")
     Manifest.load(path)
-    assert not left.exists()
-    assert alive.exists() and unrelated.exists()
+    assert not left.exists() and alive.exists()
+    assert not path.exists(), "the killed run's manifest was never renamed into place"

@@ -19,13 +19,13 @@ nothing on md5bin, where a fresh copy of the story finds its pages again.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from ..files import remove_stale_temp_files, write_atomic
 from .errors import ManifestError
 
 MANIFEST_NAME = ".md5steg-manifest.json"
@@ -154,10 +154,11 @@ class Manifest:
     def load(cls, path: Union[str, Path]) -> Manifest:
         """Read and check the manifest at ``path``; a missing file is an empty manifest.
 
-        Temp files that a killed run left beside it are removed first.
+        Temp files that a killed run left beside it are removed first
+        (``md5steg.files.remove_stale_temp_files``).
         """
         path = Path(path)
-        remove_stale_temp_files(path)
+        remove_stale_temp_files(os.path.dirname(os.path.realpath(path)) or ".")
         try:
             text = path.read_bytes().decode("utf-8")
         except FileNotFoundError:
@@ -207,74 +208,9 @@ class Manifest:
             return
         text = json.dumps(_as_json(self.targets), indent=2, sort_keys=True) + "\n"
         try:
-            _write_atomic(self.path, text.encode("utf-8"))
+            write_atomic(self.path, text.encode("utf-8"))
         except OSError as exc:
             raise ManifestError(
                 f"cannot write the manifest {self.path}: {exc.strerror or exc}; "
                 f"choose another place with --manifest"
             ) from None
-
-
-# --- atomic writes with temp files a later run can clean up -------------------------------------
-# md5steg.files.write_atomic names its temp files at random, so nobody can tell whether one is
-# still being written. Until files.py names them by process id, the manifest uses its own
-# writer: ``.<manifest name>.<pid>.tmp``, removed by the next run once that process is gone.
-
-
-def _temp_path(path: Path, pid: int) -> Path:
-    return path.with_name(f".{path.name}.{pid}.tmp")
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
-def remove_stale_temp_files(path: Path) -> list[Path]:
-    """Remove temp files of ``path`` whose writing process is gone (killed mid-write); returns them."""
-    removed = []
-    path = Path(os.path.realpath(path))
-    prefix, suffix = f".{path.name}.", ".tmp"
-    with contextlib.suppress(OSError):
-        for candidate in path.parent.iterdir():
-            name = candidate.name
-            pid_text = name[len(prefix) : -len(suffix)]
-            if not (name.startswith(prefix) and name.endswith(suffix) and pid_text.isdigit()):
-                continue
-            if int(pid_text) != os.getpid() and not _process_exists(int(pid_text)):
-                with contextlib.suppress(FileNotFoundError):
-                    candidate.unlink()
-                    removed.append(candidate)
-    return removed
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a pid-named temp file beside ``path``, fsync, rename over ``path``."""
-    target = Path(os.path.realpath(path))
-    temp = _temp_path(target, os.getpid())
-    try:
-        mode = target.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o666  # less the umask, as for any new file
-    try:
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    with contextlib.suppress(OSError):
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
