@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import httpx
 import pytest
 
 from md5steg.md5bin.store import Md5binStore
+from story_helpers import http_fetch
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]
 SCRIPT = b'#!/bin/sh\n# This script lives at {{url}}\necho "fetch me again: curl -s {{url}}"\n'
@@ -23,13 +23,6 @@ def paste(*args: str, data: bytes = b"", check: bool = True) -> subprocess.Compl
     if check:
         assert result.returncode == 0, result.stderr.decode()
     return result
-
-
-def raw(url: str) -> bytes:
-    base, paste_id = url.rsplit("/", 1)
-    response = httpx.get(f"{base}/raw/{paste_id}", timeout=10)
-    assert response.status_code == 200, url
-    return response.content
 
 
 def stored(database: Path, paste_id: str) -> bytes:
@@ -63,7 +56,7 @@ def test_stdin_round_trips_byte_for_byte_under_its_md5_prefix(server: tuple[str,
     base_url, _ = server
     data = b"binary \x00\xff\xfe and text\r\n  trailing spaces   \n"
     url = url_of(paste("--to", base_url, data=data))
-    assert raw(url) == data
+    assert http_fetch(url) == data
     assert url == f"{base_url}/{hashlib.md5(data).hexdigest()[:4]}"
 
 
@@ -81,7 +74,7 @@ def test_vanity_gives_an_id_that_starts_with_it(server: tuple[str, Path], engine
     data = b"hello, vanity\n"
     url = url_of(paste("--to", base_url, "--vanity", "c0de", "--engine", engine, data=data))
     paste_id = url.rsplit("/", 1)[1]
-    served = raw(url)
+    served = http_fetch(url)
     assert paste_id.startswith("c0de") and hashlib.md5(served).hexdigest().startswith(paste_id)
     assert served.startswith(data) and not served[len(data) :].strip(b" \t")
 
@@ -94,7 +87,7 @@ def test_self_puts_the_paste_url_wherever_the_token_was(
     script = SCRIPT if token is None else SCRIPT.replace(b"{{url}}", token.encode())
     option = ["--self"] if token is None else ["--self", token]
     url = url_of(paste("-", "--to", base_url, *option, "--engine", engine, data=script))
-    served = raw(url)
+    served = http_fetch(url)
     expected = script.replace((token or "{{url}}").encode(), url.encode())
     assert served.startswith(expected) and not served[len(expected) :].strip(b" \t")
     assert served.count(url.encode()) == 2
@@ -182,7 +175,7 @@ def test_a_file_mistaken_for_the_self_token_is_a_usage_error(tmp_path: Path) -> 
 def test_a_paste_into_pinnwand_round_trips_under_its_random_id(pinnwand_url: str) -> None:
     data = b"piped into pinnwand\r\n  with trailing spaces   \n"
     url = url_of(paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=data))
-    assert url.startswith(f"{pinnwand_url}/") and raw(url) == data
+    assert url.startswith(f"{pinnwand_url}/") and http_fetch(url) == data
 
 
 def test_a_full_length_vanity_id_holding_other_text_is_one_clear_error(tmp_path: Path) -> None:

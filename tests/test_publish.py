@@ -23,7 +23,14 @@ from md5steg.md5bin.store import Md5binStore
 from md5steg.pastebins.http import AmbiguousRequestError, HttpSession
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.story import StoryError, load_story, make_plan, publish
-from story_helpers import EXAMPLE_STORY, check_published, copy_example, graph_story, write_story
+from story_helpers import (
+    EXAMPLE_STORY,
+    check_published,
+    copy_example,
+    graph_story,
+    http_fetch,
+    write_story,
+)
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]
 
@@ -33,13 +40,6 @@ def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if check:
         assert result.returncode == 0, result.stderr
     return result
-
-
-def http_fetch(url: str) -> bytes:
-    base, paste_id = url.rsplit("/", 1)
-    response = httpx.get(f"{base}/raw/{paste_id}", timeout=10)
-    assert response.status_code == 200, url
-    return response.content
 
 
 def pasted_pages(stdout: str) -> list[str]:
