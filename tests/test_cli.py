@@ -225,3 +225,13 @@ def test_info_reports_engine_and_simd_path(runner: CliRunner) -> None:
     facts = json.loads(result.stdout)
     assert facts["engine"] in ("cython", "python")
     assert facts["simd"] in facts["simd_paths"]
+
+
+def test_info_lists_opencl_devices_or_says_what_to_install(tmp_path: Path) -> None:
+    env = {**os.environ, "OCL_ICD_VENDORS": str(tmp_path)}  # an empty vendors folder: no platform
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("md5steg")), "info", "--json"], capture_output=True, env=env, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    (line,) = json.loads(completed.stdout)["opencl_devices"]
+    assert line.startswith("none: ") and "pocl" in line
