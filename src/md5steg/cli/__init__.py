@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "info": "md5steg.cli.info:info_command",
     "alphabets": "md5steg.cli.info:alphabets_command",
     "plan": "md5steg.cli.story:plan_command",
+    "paste": "md5steg.cli.paste:paste_command",
     "publish": "md5steg.cli.story:publish_command",
     "serve": "md5steg.cli.serve:serve_command",
 }
