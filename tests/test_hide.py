@@ -201,12 +201,30 @@ def test_sealed_digits_are_uniform_at_every_position_class(name: str) -> None:
 
 @pytest.mark.parametrize("base", [2, 3, 5, 62, 94])
 def test_the_top_digit_of_an_encoded_body_is_uniform(base: int) -> None:
-    """Random bytes in base-b digits: the SLACK_BITS of random headroom keep even the top digit unbiased."""
+    """Random bytes in base-b digits: the SLACK_BITS of key-derived headroom keep even the top digit unbiased."""
     counts = [0] * base
     for _ in range(3000):
-        counts[stego._encode_body(os.urandom(21), base)[0]] += 1
+        counts[stego._encode_body(os.urandom(21), base, os.urandom(32))[0]] += 1
     limit = base - 1 + 6 * math.sqrt(2 * (base - 1)) + 20  # far beyond the 1e-6 quantile of chi-square(base - 1)
     assert chi_square(counts) < limit, counts
+
+
+def test_a_changed_digit_in_the_bodys_spare_room_is_refused_even_when_the_md5_target_is_forced_again(
+    engine: str,
+) -> None:
+    """The top body digits only fill room above the ciphertext: the key fixes them, reveal checks them."""
+    for name in ("ws2", "ws5"):
+        alphabet = Alphabet.named(name)
+        base, cover = alphabet.base, b"cover text \n"
+        match = md5steg.hide(cover, b"", passphrase=PASSPHRASE, prefix="b7", alphabet=name, engine=engine, jobs=1)
+        sealed = cover + match.suffix[: match.sealed_length]
+        body = stego.body_digits(base, stego.HEADER_BYTES + len("b7") + stego.TAG_BYTES)
+        tail = -match.nonce_length % stego.anchor_step(base)
+        lead = match.sealed_length - body - stego.salt_digits(base) - tail
+        for offset in range(len(cover) + lead, len(cover) + lead + 6):  # the body's top digits
+            other = alphabet.symbols[(alphabet.symbols.index(sealed[offset : offset + 1]) + 1) % base]
+            edited = sealed[:offset] + other + sealed[offset + 1 :]
+            assert_refused(edited + md5steg.find(edited, "b7", alphabet=name, engine=engine, jobs=1).suffix, name)
 
 
 def test_a_changed_pad_is_refused_even_when_the_md5_target_is_forced_again(engine: str) -> None:

@@ -17,9 +17,11 @@ Layout of the suffix, in alphabet digits, left to right (format v1)::
 * ``sealed body``: ChaCha20-Poly1305 over ``header + message``, the ciphertext
   read as a big-endian integer ``v < 256**n`` and written as ``m`` digits with
   ``base**m >= 256**n * 2**SLACK_BITS``; the spare room above ``256**n`` is
-  filled with a random multiple of ``256**n``. The body is then uniform on a
-  subset holding all but a fraction < 2**-64 of the ``base**m`` strings:
-  statistical distance < 2**-64 from uniform digits.
+  filled with a multiple of ``256**n`` that the key derives (HKDF), and
+  ``reveal`` checks it: a digit changed in that room would leave the
+  ciphertext as it was. To anyone without the key the multiple is uniform, so
+  the body is uniform on a subset holding all but a fraction < 2**-64 of the
+  ``base**m`` strings: statistical distance < 2**-64 from uniform digits.
 * ``header`` (inside the ciphertext, so nothing is visible in the clear):
   version, q, p, and the target pattern. ``reveal`` decrypts, then checks that
   the pads equal the digits the key derives for them, that the file's MD5
@@ -178,12 +180,23 @@ def _to_digits(value: int, base: int, count: int) -> list[int]:
     return _to_digits(high, base, count - half) + _to_digits(low, base, half)
 
 
-def _encode_body(ciphertext: bytes, base: int) -> list[int]:
+def _headroom_multiple(pad_key: bytes, base: int, length: int) -> int:
+    """The multiple of ``256**length`` that fills the body's spare room, derived from the key.
+
+    Uniform below ``headroom = floor(base**m / 256**n) >= 2**SLACK_BITS`` to
+    within 2**-64 (64 more bits than needed, reduced modulo ``headroom``).
+    """
+    headroom = base ** body_digits(base, length) >> (8 * length)
+    size = (headroom.bit_length() + 64 + 7) // 8
+    stream = HKDFExpand(hashes.SHA256(), size, FORMAT_LABEL + b" headroom").derive(pad_key)
+    multiple: int = int.from_bytes(stream, "big") % headroom
+    return multiple
+
+
+def _encode_body(ciphertext: bytes, base: int, pad_key: bytes) -> list[int]:
     length = len(ciphertext)
-    digits = body_digits(base, length)
-    headroom = base**digits >> (8 * length)  # floor(base**m / 256**n) >= 2**SLACK_BITS
-    value = int.from_bytes(ciphertext, "big") + (secrets.randbelow(headroom) << (8 * length))
-    return _to_digits(value, base, digits)
+    value = int.from_bytes(ciphertext, "big") + (_headroom_multiple(pad_key, base, length) << (8 * length))
+    return _to_digits(value, base, body_digits(base, length))
 
 
 def _placement(cover_bytes: int, inner_digits: int, alphabet: Alphabet, target: Target) -> tuple[int, int, int]:
@@ -239,7 +252,7 @@ def hide(
     # Fixed-width alphabets: byte lengths follow from digit counts, so the pads come first.
     lead, tail, nonce_width = _placement(len(data), inner, chosen, target)
     header = bytes([VERSION, lead, tail, len(target.pattern)]) + target.pattern.encode("ascii")
-    body = _encode_body(aead.encrypt(_AEAD_NONCE, header + message, FORMAT_LABEL), base)
+    body = _encode_body(aead.encrypt(_AEAD_NONCE, header + message, FORMAT_LABEL), base, pad_key)
     pads = _pad_digits(pad_key, base, lead + tail)
     digits = pads[:lead] + body + salt + pads[lead:]
     blob = b"".join(chosen.symbols[digit] for digit in digits)
@@ -332,7 +345,7 @@ def find_hidden(
         if body_end < body_digits(base, HEADER_BYTES + 1 + TAG_BYTES):
             break
         aead, pad_key = _keys(passphrase, run[body_end : body_end + salt_length])
-        opened = _open_body(aead, run, body_end, base)
+        opened = _open_body(aead, pad_key, run, body_end, base)
         if opened is not None:
             used, plaintext = opened
             return _checked_message(data, chosen, run, body_end - used, anchor, plaintext, pad_key)
@@ -358,8 +371,13 @@ def without_hidden_message(data: bytes, *, passphrase: Union[str, bytes], alphab
     return data[: found.cover_length], True
 
 
-def _open_body(aead: ChaCha20Poly1305, run: list[int], body_end: int, base: int) -> Optional[tuple[int, bytes]]:
+def _open_body(
+    aead: ChaCha20Poly1305, pad_key: bytes, run: list[int], body_end: int, base: int
+) -> Optional[tuple[int, bytes]]:
     """Try every body length ending at ``body_end``: (digits used, plaintext) for the one that opens.
+
+    A body opens when its ciphertext passes the AEAD and its spare room holds
+    exactly the multiple the key derives (so no digit there can change).
 
     ``value`` is the number the last ``used`` digits spell; each longer body
     adds its new top digits in one step, so a try costs a few big-integer
@@ -378,9 +396,12 @@ def _open_body(aead: ChaCha20Poly1305, run: list[int], body_end: int, base: int)
         used = needed
         ciphertext = value.to_bytes(length + SLACK_BITS // 8 + 2, "big")[-length:]
         try:
-            return used, aead.decrypt(_AEAD_NONCE, ciphertext, FORMAT_LABEL)
+            plaintext = aead.decrypt(_AEAD_NONCE, ciphertext, FORMAT_LABEL)
         except InvalidTag:
             continue
+        if value >> (8 * length) != _headroom_multiple(pad_key, base, length):
+            return None
+        return used, plaintext
     return None
 
 
