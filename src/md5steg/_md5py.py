@@ -107,15 +107,21 @@ def compress(state: State, block: bytes) -> State:
     return _compress_words(state, _BLOCK.unpack(block))
 
 
-def midstate(data: bytes) -> tuple[State, int]:
-    """MD5 state after the whole 64-byte blocks of ``data``, and how many bytes those hold."""
-    state = IV
-    consumed = len(data) - len(data) % 64
+def compress_blocks(state: State, data: bytes) -> State:
+    """The MD5 state after compressing ``data`` (whole 64-byte blocks) into ``state``."""
+    if len(data) % 64:
+        raise ValueError(f"compress_blocks needs whole 64-byte blocks, not {len(data)} bytes")
     words = _compress_words
     unpack = _BLOCK.unpack_from
-    for offset in range(0, consumed, 64):
+    for offset in range(0, len(data), 64):
         state = words(state, unpack(data, offset))
-    return state, consumed
+    return state
+
+
+def midstate(data: bytes) -> tuple[State, int]:
+    """MD5 state after the whole 64-byte blocks of ``data``, and how many bytes those hold."""
+    consumed = len(data) - len(data) % 64
+    return compress_blocks(IV, data[:consumed]), consumed
 
 
 def block_words(data: bytes, offset: int = 0) -> tuple[int, ...]:
@@ -139,6 +145,37 @@ def md5_digest(data: bytes) -> bytes:
     message = data + padding(len(data))
     state, _ = midstate(message)
     return state_digest(state)
+
+
+class Md5:
+    """An MD5 object resumed from a chaining state, which ``hashlib`` cannot do.
+
+    Used for content that arrived pickled (its ``hashlib`` object stayed
+    behind); same ``update``/``copy``/``digest`` as ``hashlib.md5()``.
+    """
+
+    __slots__ = ("_state", "_pending", "_length")
+
+    def __init__(self, state: State = IV, pending: bytes = b"", length: int = 0) -> None:
+        self._state = state
+        self._pending = pending  # the bytes after the whole blocks seen so far (< 64)
+        self._length = length
+
+    def update(self, data: bytes, /) -> None:
+        pending = self._pending + data
+        whole = len(pending) - len(pending) % 64
+        self._state = compress_blocks(self._state, pending[:whole])
+        self._pending = pending[whole:]
+        self._length += len(data)
+
+    def copy(self) -> Md5:
+        return Md5(self._state, self._pending, self._length)
+
+    def digest(self) -> bytes:
+        return state_digest(compress_blocks(self._state, self._pending + padding(self._length)))
+
+    def hexdigest(self) -> str:
+        return self.digest().hex()
 
 
 def _fast_word_kernel_source(word_index: int, mask: Sequence[int], value: Sequence[int]) -> str:
