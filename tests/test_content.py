@@ -27,6 +27,11 @@ def data_of(length: int) -> bytes:
     return bytes((31 * i + length) % 251 for i in range(length))
 
 
+def resumed_digest(content: Content) -> str:
+    """MD5 finished from the content's state words alone: equals hashlib's only if they are right."""
+    return _md5py.Md5(content.state, content.tail, content.length).hexdigest()
+
+
 @pytest.mark.parametrize("chunk_size", CHUNK_SIZES)
 @pytest.mark.parametrize("length", LENGTHS)
 def test_from_stream_matches_hashlib_at_every_block_boundary(length: int, chunk_size: int) -> None:
@@ -37,7 +42,7 @@ def test_from_stream_matches_hashlib_at_every_block_boundary(length: int, chunk_
     assert content.length == len(content) == length
     assert content.head_length == length - length % 64
     assert content.tail == data[content.head_length :]
-    assert content.state == _md5py.midstate(data)[0]
+    assert resumed_digest(content) == hashlib.md5(data).hexdigest()
     assert content.md5_with(b"") == hashlib.md5(data).hexdigest()
     assert content.md5_with(SUFFIX) == hashlib.md5(data + SUFFIX).hexdigest()
 
@@ -62,7 +67,8 @@ def test_pickled_streamed_content_rebuilds_its_hasher_from_the_state_words(lengt
     data = data_of(length)
     copy = pickle.loads(pickle.dumps(Content.from_stream(io.BytesIO(data), chunk_size=5)))
     assert isinstance(copy.hasher(), _md5py.Md5)
-    assert (copy.length, copy.tail, copy.state) == (length, data[length - length % 64 :], _md5py.midstate(data)[0])
+    assert (copy.length, copy.tail) == (length, data[length - length % 64 :])
+    assert resumed_digest(copy) == hashlib.md5(data).hexdigest()
     for suffix in (b"", SUFFIX, SUFFIX * 20):
         assert copy.md5_with(suffix) == hashlib.md5(data + suffix).hexdigest()
 

@@ -5,7 +5,8 @@ tables) and compiled once with ``exec``: a loop over step tables costs PyPy
 guards and list reads on every step, written-out steps cost only the
 arithmetic. Two shapes are generated:
 
-* ``compress``: one full compression, for the content's midstate;
+* ``compress``: one full compression (``compress_blocks`` for many; ``Md5``
+  resumes a hash from a chaining state);
 * ``fast_word_kernel(word_index, mask, value)``: the search kernel. From a
   saved state and a final block whose words are all fixed except one, it
   varies that word over a table and returns the lowest table index whose
@@ -118,12 +119,6 @@ def compress_blocks(state: State, data: bytes) -> State:
     return state
 
 
-def midstate(data: bytes) -> tuple[State, int]:
-    """MD5 state after the whole 64-byte blocks of ``data``, and how many bytes those hold."""
-    consumed = len(data) - len(data) % 64
-    return compress_blocks(IV, data[:consumed]), consumed
-
-
 def block_words(data: bytes, offset: int = 0) -> tuple[int, ...]:
     """The 16 little-endian message words of the 64-byte block at ``offset``."""
     return _BLOCK.unpack_from(data, offset)
@@ -138,13 +133,6 @@ def padding(message_length: int) -> bytes:
 def state_digest(state: State) -> bytes:
     """The 16 digest bytes of a final MD5 state."""
     return struct.pack("<4I", *state)
-
-
-def md5_digest(data: bytes) -> bytes:
-    """MD5 of ``data`` computed entirely here (for tests against hashlib)."""
-    message = data + padding(len(data))
-    state, _ = midstate(message)
-    return state_digest(state)
 
 
 class Md5:
