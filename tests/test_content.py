@@ -12,6 +12,7 @@ import time
 import pytest
 
 from md5steg import _md5py
+from md5steg import content as content_module
 from md5steg._engine import load_engine
 from md5steg.alphabets import Alphabet
 from md5steg.content import Content
@@ -32,9 +33,20 @@ def resumed_digest(content: Content) -> str:
     return _md5py.Md5(content.state, content.tail, content.length).hexdigest()
 
 
+@pytest.fixture(params=["compiled-or-pure", "pure-keeps-100-bytes"])
+def compressor(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How ``from_stream`` hashes: as this install does, or pure and keeping up to 100 bytes."""
+    if request.param == "pure-keeps-100-bytes":
+        monkeypatch.setenv("MD5STEG_NO_EXTENSIONS", "1")
+        monkeypatch.setattr(content_module, "PURE_KEEP_BYTES", 100)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("chunk_size", CHUNK_SIZES)
 @pytest.mark.parametrize("length", LENGTHS)
-def test_from_stream_matches_hashlib_at_every_block_boundary(length: int, chunk_size: int) -> None:
+def test_from_stream_matches_hashlib_at_every_block_boundary(
+    length: int, chunk_size: int, compressor: str
+) -> None:
     data = data_of(length)
     chunks: list[bytes] = []
     content = Content.from_stream(io.BytesIO(data), sink=chunks.append, chunk_size=chunk_size)
@@ -63,7 +75,10 @@ def test_md5_with_does_not_disturb_the_next_call() -> None:
 
 
 @pytest.mark.parametrize("length", [0, 63, 64, 65, 200])
-def test_pickled_streamed_content_rebuilds_its_hasher_from_the_state_words(length: int) -> None:
+def test_pickled_streamed_content_rebuilds_its_hasher_from_the_state_words(
+    length: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(content_module, "PURE_KEEP_BYTES", 0)  # even a pure install keeps nothing
     data = data_of(length)
     copy = pickle.loads(pickle.dumps(Content.from_stream(io.BytesIO(data), chunk_size=5)))
     assert isinstance(copy.hasher(), _md5py.Md5)
@@ -127,6 +142,8 @@ def huge_content(tmp_path_factory: pytest.TempPathFactory) -> Content:
     About 5-15 s on a loaded 2-core machine; memory is the process's peak RSS,
     so the bound covers everything the test run did, not only the read.
     """
+    if content_module._block_compressor() is _md5py.compress_blocks:
+        pytest.skip("without the compiled core, 2 GiB of pure-Python MD5 takes minutes to hours")
     path = tmp_path_factory.mktemp("huge") / "huge.bin"
     with path.open("wb") as file:
         file.truncate(HUGE - 1)

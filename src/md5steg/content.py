@@ -30,6 +30,8 @@ from . import _md5py
 from ._md5py import State
 
 BLOCK = 64
+PURE_KEEP_BYTES = 64 << 20
+"""Without the compiled core, ``from_stream`` keeps streams up to this long in memory (see there)."""
 
 
 def extensions_disabled() -> bool:
@@ -117,25 +119,36 @@ class Content:
     ) -> Content:
         """Read ``stream`` to EOF in chunks of ``chunk_size``, passing each to ``sink`` too.
 
-        Memory stays O(chunk_size) whatever the stream's length.
+        Memory stays O(chunk_size) whatever the stream's length. Without the
+        compiled core, the state words cost ``_md5py`` time (slow on CPython),
+        so up to ``PURE_KEEP_BYTES`` are kept in memory instead and hashed only
+        when needed, as for ``from_bytes``; longer streams are hashed as read.
         """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, not {chunk_size}")
         compress = _block_compressor()
+        keep = PURE_KEEP_BYTES if compress is _md5py.compress_blocks else 0
+        kept: list[bytes] = []
         hasher = _new_md5()
-        state = _md5py.IV
-        length = 0
-        carry = b""
+        state, length, carry = _md5py.IV, 0, b""
         while chunk := stream.read(chunk_size):
             if sink is not None:
                 sink(chunk)
             hasher.update(chunk)
             length += len(chunk)
+            if length <= keep:
+                kept.append(chunk)
+                continue
+            if keep:  # past the limit: hash what was kept, then stream as with the compiled core
+                chunk, kept, keep = b"".join(kept) + chunk, [], 0
             pending = carry + chunk if carry else chunk
             whole = len(pending) - len(pending) % BLOCK
             if whole:
                 state = compress(state, pending[:whole])
             carry = pending[whole:]
+        if keep:
+            data = b"".join(kept)
+            return cls(length, data[length - length % BLOCK :], None, data, hasher)
         return cls(length, carry, state, None, hasher)
 
     @property
