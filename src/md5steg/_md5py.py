@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import Callable
+from typing import Callable, Union
 
 State = tuple[int, int, int, int]
 FastScan = Callable[[State, Sequence[int], Sequence[int], int, int], int]
@@ -108,7 +108,7 @@ def compress(state: State, block: bytes) -> State:
     return _compress_words(state, _BLOCK.unpack(block))
 
 
-def compress_blocks(state: State, data: bytes) -> State:
+def compress_blocks(state: State, data: Union[bytes, memoryview]) -> State:
     """The MD5 state after compressing ``data`` (whole 64-byte blocks) into ``state``."""
     if len(data) % 64:
         raise ValueError(f"compress_blocks needs whole 64-byte blocks, not {len(data)} bytes")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-from typing import BinaryIO, Callable, Optional, Protocol
+from typing import BinaryIO, Callable, Optional, Protocol, Union
 
 from . import _md5py
 from ._md5py import State
@@ -39,7 +39,7 @@ def extensions_disabled() -> bool:
     return os.environ.get("MD5STEG_NO_EXTENSIONS", "").strip() not in ("", "0")
 
 
-def _block_compressor() -> Callable[[State, bytes], State]:
+def _block_compressor() -> Callable[[State, Union[bytes, memoryview]], State]:
     """Compresses whole 64-byte blocks into a state: the compiled core's, else ``_md5py``'s."""
     if not extensions_disabled():
         try:
@@ -157,7 +157,7 @@ class Content:
         if self._state is None:
             assert self._data is not None  # __init__ refuses a Content with neither
             whole = self.length - len(self.tail)
-            self._state = _block_compressor()(_md5py.IV, self._data[:whole])
+            self._state = _block_compressor()(_md5py.IV, memoryview(self._data)[:whole])  # no copy
         return self._state
 
     @property
