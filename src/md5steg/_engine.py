@@ -15,7 +15,7 @@ import os
 from typing import Optional, Protocol
 
 from . import _engine_py
-from .content import Content
+from .content import Content, extensions_disabled
 from .errors import EngineError
 from .layout import Layout
 from .target import Target
@@ -60,10 +60,6 @@ class Engine(Protocol):
     def default_simd_path(self) -> str:
         """The path a search uses when none is forced."""
         ...
-
-
-def extensions_disabled() -> bool:
-    return os.environ.get("MD5STEG_NO_EXTENSIONS", "").strip() not in ("", "0")
 
 
 def _import_compiled() -> tuple[Optional[Engine], str]:
