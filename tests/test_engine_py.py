@@ -82,7 +82,9 @@ def test_blocks_then_padding_gives_the_digest() -> None:
 def test_md5py_tables_are_md5s_and_the_c_cores_schedule() -> None:
     """_md5py's step tables against RFC 1321's formula and md5steg_core.h's X-macro, step by step."""
     assert [int(abs(math.sin(i + 1)) * 2**32) for i in range(64)] == _md5py._K
-    header = Path(__file__).resolve().parent.parent / "src" / "md5steg" / "md5steg_core.h"
+    header = Path(_md5py.__file__).with_name("md5steg_core.h")  # in src/ or installed beside it
+    if not header.exists():
+        pytest.skip(f"{header} is not installed here")
     text = header.read_text(encoding="utf-8")
     step = r"STEP\((\d+), (F|G|H1|H2|I), ([abcd]), ([abcd]), ([abcd]), ([abcd]), (\d+), (\d+)\)"
     steps = re.findall(step, text)
