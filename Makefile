@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml setup.py src/md5steg/_core.pyx $(wildcard src/md5steg/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip "setuptools>=77" wheel "Cython>=3.0"
-	MD5STEG_REQUIRE_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[test,serve,dask,bench]"
+	MD5STEG_REQUIRE_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[test,serve,dask,bench,gpu,hide]"
 	touch $(STAMP)
 
 install: $(STAMP) ## venv + editable build with every extra

@@ -28,6 +28,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
+import opencl_rate
 import report
 
 PER_CORE_TARGETS = {
@@ -67,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--pypy", default=shutil.which("pypy3"), help="PyPy executable (default: pypy3 on PATH)"
     )
-    parser.add_argument("--skip", action="append", default=[], choices=["pypy", "scaling", "e2e", "plot"],
+    parser.add_argument("--skip", action="append", default=[], choices=["pypy", "opencl", "scaling", "e2e", "plot"],
                         help="leave a section out (repeatable)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results",
                         help="directory for results.md, results.json and throughput.png")  # fmt: skip
@@ -161,6 +162,8 @@ def per_core(
             f"Cython core, {path}",
             harness.compiled_measure(inputs, path, offset * 2**40),
         )
+    for name, label, measure in opencl_rate.device_measures() if "opencl" not in args.skip else []:
+        add(name, label, measure)  # one row per OpenCL device present; none without pyopencl
     notes: list[str] = []
     if not machine["compiled_simd_paths"]:
         notes.append("compiled core not built: no Cython rows (build with `pip install -e .`)")

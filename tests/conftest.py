@@ -12,7 +12,7 @@ settings.register_profile(
 )
 settings.load_profile("md5steg")
 
-pytest_plugins = ("md5bin_server", "pinnwand_server")
+pytest_plugins = ("md5bin_server", "pinnwand_server", "fake_pastebin")
 """Fixtures that start real servers: ``start_md5bin_server`` and ``pinnwand_url``."""
 
 ENGINES = ["cython", "python"]

@@ -17,6 +17,7 @@ import itertools
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,10 +45,13 @@ def launch_md5bin_server(
     *,
     db_path: Optional[Path] = None,
     extra_args: Sequence[str] = (),
+    file_size_limit: Optional[int] = None,
 ) -> tuple[str, subprocess.Popen]:  # type: ignore[type-arg]
     """Start ``md5steg serve`` and wait until it answers; returns (base URL, process).
 
     The process has ``md5bin_db_path`` and ``md5bin_log_path`` attributes.
+    ``file_size_limit`` caps every file the server writes (RLIMIT_FSIZE, with
+    SIGXFSZ ignored, so a write past it fails with EFBIG as on a full quota).
     """
     number = next(_server_numbers)
     db_path = db_path or directory / f"md5bin-{number}.sqlite3"
@@ -63,6 +67,7 @@ def launch_md5bin_server(
             stderr=log,
             stdin=subprocess.DEVNULL,
             env=environment,
+            preexec_fn=_limit_file_size(file_size_limit) if file_size_limit else None,
         )
     process.md5bin_db_path = db_path  # type: ignore[attr-defined]
     process.md5bin_log_path = log_path  # type: ignore[attr-defined]
@@ -72,6 +77,16 @@ def launch_md5bin_server(
         stop_md5bin_server(process)
         raise
     return base_url, process
+
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def limit_in_child() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_in_child
 
 
 def _wait_until_answering(process: subprocess.Popen) -> str:  # type: ignore[type-arg]
@@ -108,6 +123,47 @@ def stop_md5bin_server(process: subprocess.Popen) -> Optional[int]:  # type: ign
             process.kill()
             process.wait(timeout=15)
     return process.returncode
+
+
+def corrupt_table_pages(path: Path) -> None:
+    """Overwrite the b-tree root pages of ``pastes`` (and its key index) with junk."""
+    with sqlite3.connect(path) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        roots = [
+            row[0]
+            for row in connection.execute(
+                "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'pastes'"
+            )
+        ]
+    assert roots
+    with open(path, "r+b") as handle:
+        for root in roots:
+            handle.seek((root - 1) * page_size)
+            handle.write(b"\xa5" * page_size)
+
+
+SMALL_FILESYSTEM_BYTES = 256 * 1024
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 256 KiB tmpfs (mounted as root), so a database there fills the disk for real.
+
+    Skips where mounting is not allowed (not root, or no CAP_SYS_ADMIN).
+    """
+    mount_point = tmp_path / "small-filesystem"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SMALL_FILESYSTEM_BYTES}", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
 
 
 @pytest.fixture

@@ -11,6 +11,16 @@ URL_RE = re.compile(rb"https?://[^\s<>\"']+")
 EXAMPLE_STORY = Path(__file__).resolve().parent.parent / "examples" / "story"
 
 
+def http_fetch(url: str) -> bytes:
+    """The raw bytes of the paste at an md5bin or pinnwand page URL (``<base>/raw/<id>``)."""
+    import httpx  # only where a server runs: plain core test runs lack it
+
+    base, paste_id = url.rsplit("/", 1)
+    response = httpx.get(f"{base}/raw/{paste_id}", timeout=10)
+    assert response.status_code == 200, url
+    return response.content
+
+
 def write_story(folder: Path, pages: Mapping[str, str], config: str = "") -> Path:
     """A story folder with one ``name.txt`` per page (text written as bytes, no newline translation)."""
     folder.mkdir(parents=True, exist_ok=True)

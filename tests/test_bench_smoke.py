@@ -20,7 +20,7 @@ run = pytest.importorskip("run")
 @pytest.fixture(scope="module")
 def tiny_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A whole run in miniature: every per-core row, the pool on 1..N processes, one CLI call."""
-    args = run.parse_args(["--quick", "--seconds", "0.01", "--repeats", "2", "--skip", "pypy"])
+    args = run.parse_args(["--quick", "--seconds", "0.01", "--repeats", "2", "--skip", "pypy", "--skip", "opencl"])
     args.scaling_seconds, args.scaling_repeats = 0.02, 1
     args.e2e_runs, args.e2e_budget = (
         {6: 1, 8: 1},

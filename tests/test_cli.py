@@ -68,50 +68,54 @@ def test_json_output_has_every_field(runner: CliRunner, story_file: Path, engine
     assert report["engine"] == engine
 
 
-def test_output_option_leaves_the_input_alone(runner: CliRunner, story_file: Path, tmp_path: Path) -> None:
+def test_output_option_leaves_the_input_alone(
+    runner: CliRunner, story_file: Path, tmp_path: Path, engine: str
+) -> None:
     before = story_file.read_bytes()
     out = tmp_path / "out.txt"
-    result = runner.invoke(cli, ["find", "--pattern", "a_b", "-o", str(out), str(story_file)])
+    result = runner.invoke(cli, ["find", "--pattern", "a_b", "--engine", engine, "-o", str(out), str(story_file)])
     assert result.exit_code == 0, result.output
     assert story_file.read_bytes() == before
     digest = md5_of(out)
     assert digest[0] == "a" and digest[2] == "b"
 
 
-def test_stdin_to_stdout_puts_the_report_on_stderr(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["find", "--prefix", "00", "--json", "-"], input=b"from a pipe\n")
+def test_stdin_to_stdout_puts_the_report_on_stderr(runner: CliRunner, engine: str) -> None:
+    result = runner.invoke(cli, ["find", "--prefix", "00", "--engine", engine, "--json", "-"], input=b"from a pipe\n")
     assert result.exit_code == 0, result.output
     assert hashlib.md5(result.stdout_bytes).hexdigest().startswith("00")
     assert result.stdout_bytes.startswith(b"from a pipe\n")
     assert json.loads(result.stderr)["md5"] == hashlib.md5(result.stdout_bytes).hexdigest()
 
 
-def test_file_to_stdout_with_dash_output(runner: CliRunner, story_file: Path) -> None:
+def test_file_to_stdout_with_dash_output(runner: CliRunner, story_file: Path, engine: str) -> None:
     before = story_file.read_bytes()
-    result = runner.invoke(cli, ["find", "--prefix", "11", "-o", "-", str(story_file)])
+    result = runner.invoke(cli, ["find", "--prefix", "11", "--engine", engine, "-o", "-", str(story_file)])
     assert result.exit_code == 0
     assert hashlib.md5(result.stdout_bytes).hexdigest().startswith("11")
     assert story_file.read_bytes() == before
     assert "<stdout>" in result.stderr
 
 
-def test_replace_keeps_the_file_from_growing(runner: CliRunner, story_file: Path) -> None:
+def test_replace_keeps_the_file_from_growing(runner: CliRunner, story_file: Path, engine: str) -> None:
     sizes = []
     for prefix in ("aa", "bb", "cc", "dd"):
-        result = runner.invoke(cli, ["find", "--prefix", prefix, "--replace", str(story_file)])
+        result = runner.invoke(cli, ["find", "--prefix", prefix, "--engine", engine, "--replace", str(story_file)])
         assert result.exit_code == 0, result.output
         assert md5_of(story_file).startswith(prefix)
         sizes.append(story_file.stat().st_size)
     assert max(sizes) - min(sizes) <= 8
 
 
-def test_custom_and_named_alphabets(runner: CliRunner, story_file: Path) -> None:
+def test_custom_and_named_alphabets(runner: CliRunner, story_file: Path, engine: str) -> None:
     original = story_file.read_bytes()
-    result = runner.invoke(cli, ["find", "--prefix", "12", "--alphabet", "zw", str(story_file)])
+    result = runner.invoke(cli, ["find", "--prefix", "12", "--engine", engine, "--alphabet", "zw", str(story_file)])
     assert result.exit_code == 0, result.output
     suffix = story_file.read_bytes()[len(original) :].decode("utf-8")
     assert set(suffix) <= set("\u200b\u200c\u200d\u2060\ufeff")
-    result = runner.invoke(cli, ["find", "--prefix", "34", "--alphabet-chars", "AB", "--json", str(story_file)])
+    result = runner.invoke(
+        cli, ["find", "--prefix", "34", "--engine", engine, "--alphabet-chars", "AB", "--json", str(story_file)]
+    )
     assert result.exit_code == 0, result.output
     assert set(json.loads(result.stdout)["suffix"]) <= {"A", "B"}
 
@@ -154,9 +158,9 @@ def test_missing_file_and_directory_are_usage_errors(runner: CliRunner, tmp_path
         assert "Error" in result.stderr
 
 
-def test_too_much_work_exits_1_with_the_estimate(runner: CliRunner, story_file: Path) -> None:
+def test_too_much_work_exits_1_with_the_estimate(runner: CliRunner, story_file: Path, engine: str) -> None:
     before = story_file.read_bytes()
-    result = runner.invoke(cli, ["find", "--prefix", "0" * 16, str(story_file)])
+    result = runner.invoke(cli, ["find", "--prefix", "0" * 16, "--engine", engine, str(story_file)])
     assert result.exit_code == 1
     assert "--force" in result.stderr and "years" in result.stderr
     assert story_file.read_bytes() == before
@@ -221,3 +225,25 @@ def test_info_reports_engine_and_simd_path(runner: CliRunner) -> None:
     facts = json.loads(result.stdout)
     assert facts["engine"] in ("cython", "python")
     assert facts["simd"] in facts["simd_paths"]
+
+
+def test_info_lists_opencl_devices_or_says_what_to_install(tmp_path: Path) -> None:
+    env = {**os.environ, "OCL_ICD_VENDORS": str(tmp_path)}  # an empty vendors folder: no platform
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("md5steg")), "info", "--json"], capture_output=True, env=env, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    (line,) = json.loads(completed.stdout)["opencl_devices"]
+    assert line.startswith("none: ") and "pocl" in line
+
+
+@pytest.mark.parametrize(
+    "module, extra", [("uvicorn", "serve"), ("distributed", "dask"), ("pyopencl", "gpu"), ("cryptography", "hide")]
+)
+def test_a_command_missing_its_extra_names_that_extra(runner: CliRunner, module: str, extra: str) -> None:
+    from md5steg.cli import _unavailable_command
+
+    command = _unavailable_command("demo", ImportError(f"No module named {module!r}", name=module))
+    result = runner.invoke(command, [])
+    assert result.exit_code == 1
+    assert f"needs {module}, which is not installed; install the extra with: pip install 'md5steg[{extra}]'" in result.output

@@ -77,3 +77,45 @@ def test_interrupt_exits_130_and_leaves_no_worker(tmp_path: Path, to_group: bool
     assert not [pid for pid in workers if alive(pid)], "a worker process survived"
     assert page.read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["page.txt"]
+
+
+INTERRUPT_DURING_IMPORT = """
+import signal, sys
+
+class InterruptOnImport:
+    '''Press Ctrl-C the moment {module!r} starts being imported.'''
+
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            sys.meta_path.remove(self)
+            signal.raise_signal(signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, InterruptOnImport())
+"""
+
+ENTRY_MODULE = Path(__file__).parent.parent / "src" / "md5steg" / "__main__.py"
+
+
+@pytest.mark.xfail(
+    not ENTRY_MODULE.exists(),
+    reason="needs the start-up patch (md5steg/__main__.py as console entry, lazy md5steg/__init__.py)",
+    strict=True,
+)
+@pytest.mark.parametrize("module", ["click", "md5steg.search", "md5steg.cli.find", "md5steg.rewrite"])
+def test_ctrl_c_while_starting_up_exits_130_without_a_traceback(tmp_path: Path, module: str) -> None:
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPT_DURING_IMPORT.format(module=module))
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"interrupted before the search\n")
+    paths = [str(tmp_path), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+    completed = subprocess.run(
+        # What the console script runs (pip's generated `md5steg` script).
+        [sys.executable, "-c", "import sys; from md5steg.__main__ import main; sys.exit(main())",
+         "find", "-q", "--prefix", "00", str(page)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert completed.returncode == 130, completed.stderr
+    assert completed.stderr.strip() == b"md5steg: interrupted"
+    assert page.read_bytes() == b"interrupted before the search\n"

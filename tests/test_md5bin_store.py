@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from md5bin_server import corrupt_table_pages
 from md5steg.errors import Md5stegError
 from md5steg.md5bin import (
     DEFAULT_MAX_SIZE,
@@ -21,6 +22,10 @@ from md5steg.md5bin import (
     Md5binError,
     Md5binStore,
     PasteTooLargeError,
+    StorageError,
+    StorageFullError,
+    StorageLostError,
+    StoreBusyError,
     default_db_path,
 )
 
@@ -51,7 +56,6 @@ def row_count(path: Path) -> int:
 def test_paste_id_is_the_md5_prefix_of_the_exact_bytes(store: Md5binStore) -> None:
     content = b"Once upon a time \t\x0b\x0c\n"
     assert store.id_length == 6
-    assert store.paste_id(content) == hashlib.md5(content).hexdigest()[:6]
     result = store.put(content)
     assert result.paste_id == hashlib.md5(content).hexdigest()[:6]
     assert result.md5 == hashlib.md5(content).hexdigest()
@@ -250,3 +254,88 @@ def test_concurrent_puts_from_processes_leave_one_row(tmp_path: Path) -> None:
         assert process.exitcode == 0
     assert sorted(created) == [False] * 5 + [True]
     assert row_count(path) == 1
+
+
+# --- storage that fails: one clear error, and nothing acknowledged that is not on disk -------
+
+
+def test_a_locked_store_is_a_busy_error_not_a_hang(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    with Md5binStore(path, busy_timeout=0.2) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(StoreBusyError, match="locked by another process"):
+                store.put(b"waits for the lock\n")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert store.put(b"waits for the lock\n").created
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["deleted", "replaced"])
+def test_a_deleted_or_replaced_database_refuses_puts(tmp_path: Path, replace: bool) -> None:
+    path = tmp_path / "gone.sqlite3"
+    with Md5binStore(path) as store:
+        store.put(b"stored before\n")
+        for leftover in tmp_path.glob("gone.sqlite3*"):
+            leftover.unlink()
+        if replace:
+            Md5binStore(path).close()
+        with pytest.raises(StorageLostError, match="deleted or replaced"):
+            store.put(b"would be lost\n")
+        with pytest.raises(StorageLostError):
+            store.put(b"stored before\n")  # not "already here": that copy is gone too
+
+
+def test_corrupted_pages_are_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.sqlite3"
+    with Md5binStore(path) as store:
+        for number in range(50):
+            store.put(f"filler paste {number}\n".encode() * 20)
+    corrupt_table_pages(path)
+    with Md5binStore(path) as store:
+        with pytest.raises(StorageError, match="malformed"):
+            store.put(b"into a broken table\n")
+        with pytest.raises(StorageError, match="malformed"):
+            store.get(hashlib.md5(b"filler paste 0\n" * 20).hexdigest()[:6])
+
+
+def test_a_full_disk_is_a_storage_full_error(small_filesystem: Path) -> None:
+    with Md5binStore(small_filesystem / "full.sqlite3") as store:
+        stored = []
+        with pytest.raises(StorageFullError, match="disk is full"):
+            for number in range(10_000):
+                content = f"{number} ".encode() + bytes(range(256)) * 8
+                store.put(content)
+                stored.append(content)
+        assert stored, "the disk filled before the first paste"
+    with Md5binStore(small_filesystem / "full.sqlite3") as reopened:
+        for content in stored:
+            assert reopened.get(hashlib.md5(content).hexdigest()[:6]) is not None
+
+
+@pytest.mark.parametrize("max_size", [0, -1, True, 1.5])
+def test_max_size_must_be_a_positive_integer(tmp_path: Path, max_size: object) -> None:
+    with pytest.raises(Md5binError, match="max_size must be a positive number of bytes"):
+        Md5binStore(tmp_path / "db.sqlite3", max_size=max_size)  # type: ignore[arg-type]
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("in the way\n")
+    with pytest.raises(Md5binError, match="cannot create the folder .*a-file"):
+        Md5binStore(tmp_path / "a-file" / "db.sqlite3")
+
+
+def test_a_database_path_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "folder.sqlite3").mkdir()
+    with pytest.raises(Md5binError, match="cannot open the md5bin database .*folder.sqlite3"):
+        Md5binStore(tmp_path / "folder.sqlite3")
+
+
+def test_an_in_memory_store_reads_what_it_wrote() -> None:
+    with Md5binStore(":memory:") as store:
+        result = store.put(b"kept in memory\n")
+        assert store.get(result.paste_id).content == b"kept in memory\n"
+        assert store.is_taken(result.paste_id)

@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from fault_server import Answer, FaultServer, refused_port
+from md5steg.pastebins import (
+    AmbiguousRequestError,
+    PastebinError,
+    PastebinUnreachableError,
+    PasteMissingError,
+)
+from md5steg.pastebins.http import HttpSession
 from md5steg.pastebins.pinnwand import Pinnwand
 from md5steg.story import load_story, publish
 from story_helpers import check_published, graph_story, write_story
@@ -100,3 +109,58 @@ def test_a_cyclic_story_gives_a_clear_error_before_pasting(
     assert result.returncode == 1
     assert "cycle (start -> cave -> start)" in result.stderr
     assert result.stdout == ""
+
+
+# --- the adapter's error paths: a real pinnwand where it can refuse, else tests/fault_server.py ---
+
+
+def test_pinnwand_refusing_a_paste_is_one_line_with_its_reason(pinnwand_url: str) -> None:
+    pastebin = Pinnwand(pinnwand_url, expiry="forever")
+    with pastebin, pytest.raises(PastebinError, match="refused the paste: HTTP 400") as caught:
+        pastebin.paste(b"a page\n")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_paste_pinnwand_does_not_have_is_missing(pinnwand_url: str) -> None:
+    with Pinnwand(pinnwand_url) as pastebin, pytest.raises(PasteMissingError):
+        pastebin.fetch("NOSUCHPASTE")
+
+
+def test_pinnwand_refuses_bytes_that_are_not_utf8_before_sending() -> None:
+    with FaultServer() as server, Pinnwand(server.url) as pastebin:
+        with pytest.raises(PastebinError, match="not valid UTF-8"):
+            pastebin.paste(b"caf\xe9\n")
+        assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (Answer(200, b"<html>welcome</html>"), "did not answer pinnwand's JSON"),
+        (Answer.json({"removal": "http://x/remove/abc"}), "did not answer pinnwand's JSON"),
+        (Answer.json({"link": "http://127.0.0.1/"}), "answered a link without a paste id"),
+    ],
+    ids=["html", "json-without-link", "link-without-id"],
+)
+def test_answers_no_pinnwand_gives_are_errors_and_the_paste_is_sent_once(
+    answer: Answer, message: str
+) -> None:
+    with FaultServer(answer) as server, Pinnwand(server.url) as pastebin:
+        with pytest.raises(PastebinError, match=message):
+            pastebin.paste(b"a page\n")
+        assert [request.path for request in server.requests] == ["/api/v1/paste"]
+
+
+def test_a_pinnwand_nothing_listens_on_is_unreachable_after_retries() -> None:
+    waits: list[float] = []
+    session = HttpSession(max_retries=2, backoff_seconds=0.5, sleep=waits.append)
+    with refused_port() as url, pytest.raises(PastebinUnreachableError, match="is running"):
+        Pinnwand(url, session=session).paste(b"a page\n")
+    assert waits == [0.5, 1.0]
+
+
+def test_a_pinnwand_paste_that_may_have_arrived_is_not_sent_twice() -> None:
+    with FaultServer(Answer(action="drop"), Answer.json({"link": "http://x/ABC"})) as server:
+        with Pinnwand(server.url) as pastebin, pytest.raises(AmbiguousRequestError):
+            pastebin.paste(b"a page\n")
+        assert len(server.requests) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,8 +22,15 @@ from md5steg import find
 from md5steg.md5bin.store import Md5binStore
 from md5steg.pastebins.http import AmbiguousRequestError, HttpSession
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
-from md5steg.story import load_story, make_plan, publish
-from story_helpers import EXAMPLE_STORY, check_published, copy_example, graph_story, write_story
+from md5steg.story import StoryError, load_story, make_plan, publish
+from story_helpers import (
+    EXAMPLE_STORY,
+    check_published,
+    copy_example,
+    graph_story,
+    http_fetch,
+    write_story,
+)
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]
 
@@ -32,13 +40,6 @@ def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if check:
         assert result.returncode == 0, result.stderr
     return result
-
-
-def http_fetch(url: str) -> bytes:
-    base, paste_id = url.rsplit("/", 1)
-    response = httpx.get(f"{base}/raw/{paste_id}", timeout=10)
-    assert response.status_code == 200, url
-    return response.content
 
 
 def pasted_pages(stdout: str) -> list[str]:
@@ -130,23 +131,34 @@ def test_plan_prints_the_urls_publish_then_uses(tmp_path: Path) -> None:
     }
 
 
+def test_plan_text_shows_searches_then_what_is_already_published(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from md5steg.cli import cli
+
+    folder = graph_story(tmp_path / "story", {"start": ["cave"], "cave": ["start"]}, "start")
+    args = ["--db", str(tmp_path / "db"), "--id-length", "4"]
+    before = CliRunner().invoke(cli, ["plan", str(folder), *args, "-j", "1"])
+    assert before.exit_code == 0, before.output
+    assert "1 page(s) need a search: ~0.0655 M candidates each" in before.output
+    assert "[search 4 hex (cycle)]" in before.output
+    published = CliRunner().invoke(cli, ["publish", str(folder), *args, "-j", "1", "-q"])
+    assert published.exit_code == 0, published.output
+    after = CliRunner().invoke(cli, ["plan", str(folder), *args])
+    assert after.exit_code == 0, after.output
+    lines = after.output.splitlines()
+    assert sum("already published" in line for line in lines) == 2
+    assert "no search needed" in lines and lines[-1] == published.output.splitlines()[-1]
+
+
 def test_nothing_is_pasted_again_when_nothing_changed(tmp_path: Path) -> None:
-    args = [
-        "publish",
-        str(copy_example(tmp_path / "story")),
-        "--db",
-        str(tmp_path / "db"),
-        "--id-length",
-        "4",
-        "--manifest",
-        str(tmp_path / "m.json"),
-    ]
-    first = run_cli(*args)
-    second = run_cli(*args)
-    assert len(pasted_pages(first.stdout)) == 15
-    assert pasted_pages(second.stdout) == []
-    assert "nothing to paste" in second.stderr
-    assert second.stdout.strip().splitlines()[-1] == first.stdout.strip().splitlines()[-1]
+    story = load_story(copy_example(tmp_path / "story"))
+    with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:
+        first = publish(story, pastebin, tmp_path / "m.json")
+        second = publish(story, pastebin, tmp_path / "m.json")
+    assert len(first.pasted) == 15
+    assert second.pasted == [] and second.found == [] and second.searches == 0
+    assert second.start_url == first.start_url
 
 
 def _ancestors(graph: dict[str, frozenset[str]], page: str) -> set[str]:
@@ -222,15 +234,19 @@ def test_publish_resumes_after_kill_9_without_pasting_any_page_twice(tmp_path: P
             break
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
-    assert len(first_run) == 7
+    # Lines printed before the kill that the loop above had not read yet.
+    first_run += pasted_pages(process.stdout.read())
+    assert len(first_run) >= 7
 
-    second = run_cli(*args[len(CLI) :])
-    second_run = pasted_pages(second.stdout)
+    second = run_cli(*args[len(CLI) :], "--json")
+    report = json.loads(second.stdout)
+    second_run = report["pasted"]
     assert not set(first_run) & set(second_run), "a page was pasted by both runs"
-    assert sorted(first_run + second_run) == sorted(graph)
+    # A page pasted just before the kill, but not yet recorded, is found again, not pasted.
+    assert sorted(first_run + second_run + report["found"]) == sorted(graph)
     with Md5binStore(db_path) as store:
         assert store.count() == len(graph)
-        start_url = second.stdout.strip().splitlines()[-1].removeprefix("start: ")
+        start_url = report["start_url"]
         check_published(
             folder, start_url, lambda url: store.get(url.rsplit("/", 1)[-1]).content, len(graph)
         )
@@ -381,28 +397,11 @@ def test_a_full_length_vanity_id_that_is_taken_is_a_clear_error_not_a_hang(tmp_p
         {"start": "Front door. [[cave]]\n", "cave": "Back to [[start]]\n"},
         '[prefix]\nstart = "c0ff"\n',
     )
-    args = ["publish", str(folder), "--db", str(tmp_path / "db"), "--id-length", "4",
-            "--manifest", str(tmp_path / "m.json")]
-    run_cli(*args)
-    (folder / "start.txt").write_text("The front door, repainted. [[cave]]\n")
-    again = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
-    assert again.returncode == 1, again.stderr
-    assert "c0ff" in again.stderr and "shorten its prefix" in again.stderr
-    assert "Traceback" not in again.stderr
-
-
-def test_pages_whose_pastes_vanished_are_pasted_again(tmp_path: Path) -> None:
-    folder = graph_story(tmp_path / "story", {"start": ["end"], "end": []}, "start")
-    database = tmp_path / "db"
-    args = ["publish", str(folder), "--db", str(database), "--manifest", str(tmp_path / "m.json")]
-    first = run_cli(*args)
-    for leftover in tmp_path.glob("db*"):
-        leftover.unlink()
-    second = run_cli(*args)
-    assert sorted(pasted_pages(second.stdout)) == sorted(pasted_pages(first.stdout)) == ["end", "start"]
-    assert "is gone" in second.stderr
-    with Md5binStore(database) as store:
-        assert store.count() == 2
+    with EmbeddedMd5bin(tmp_path / "db", id_length=4) as pastebin:
+        publish(load_story(folder), pastebin, tmp_path / "m.json")
+        (folder / "start.txt").write_text("The front door, repainted. [[cave]]\n")
+        with pytest.raises(StoryError, match="no free 4-hex id starting with 'c0ff'.*shorten its prefix"):
+            publish(load_story(folder), pastebin, tmp_path / "m.json")
 
 
 def test_plan_with_an_unavailable_engine_is_one_line_exit_1(tmp_path: Path) -> None:
@@ -434,3 +433,107 @@ def test_a_wrong_id_length_for_a_remote_md5bin_is_refused_before_pasting(
     assert "uses 6-hex ids" in completed.stderr and "Traceback" not in completed.stderr
     assert httpx.get(f"{base_url}/api/info").json()["id_length"] == 6
     assert pasted_pages(completed.stdout) == []
+
+
+# --- only the story, and the same story twice is fine ---------------------------------------------
+
+
+def test_a_page_linked_to_a_private_file_is_refused_before_anything_is_pasted(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    folder = write_story(tmp_path / "story", {"start": "Users: [[users]]\n", "end": "Bye\n"})
+    (folder / "users.txt").symlink_to(secret)
+    database = tmp_path / "db.sqlite3"
+    refused = run_cli("publish", str(folder), "--db", str(database), check=False)
+    assert refused.returncode == 1
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "users.txt: page 'users' is a symbolic link" in refused.stderr
+    assert not database.exists(), "the store was opened: something may have been pasted"
+    followed = run_cli("publish", str(folder), "--db", str(database), "--follow-symlinks", "--json")
+    assert sorted(json.loads(followed.stdout)["pages"]) == ["end", "start", "users"]
+
+
+@pytest.mark.parametrize("option", ["--to", "--base-url"])
+def test_an_unparseable_url_is_a_usage_error_of_one_line(tmp_path: Path, option: str) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    result = run_cli("publish", str(folder), option, "http://[::1", check=False)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert f"({option}) 'http://[::1' is not a valid URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("manifest", "complaint"),
+    [
+        (b"\xff{}", "is not UTF-8 text"),
+        (b'{"version": 1, "targets": {"k": []}}', "targets.k is list, not dict"),
+        (b'{"version": 1, "targets": {"k": {"pages": []}}}', "targets.k.pages is list"),
+        (b'{"version": 1, "targets": {"k": {"pages": null}}}', "targets.k.pages is NoneType"),
+    ],
+    ids=["not-utf8", "target-is-a-list", "pages-is-a-list", "pages-is-null"],
+)
+def test_a_damaged_manifest_is_one_line_exit_1(
+    tmp_path: Path, manifest: bytes, complaint: str
+) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    (folder / ".md5steg-manifest.json").write_bytes(manifest)
+    result = run_cli("publish", str(folder), "--db", str(tmp_path / "db"), check=False)
+    assert result.returncode == 1, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and complaint in result.stderr
+
+
+def test_a_story_toml_that_is_not_utf8_is_one_line_exit_1(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    (folder / "story.toml").write_bytes(b'start = "st\xe4rt"\n')
+    result = run_cli("plan", str(folder), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("story.toml:1: not valid UTF-8 (byte 11); save story.toml as UTF-8")
+
+
+def test_make_demo_twice_from_fresh_clones_gives_the_same_start_url_and_pastes_nothing(
+    tmp_path: Path,
+) -> None:
+    # `make demo` publishes examples/story (start page: vanity c0ffee) into the default store.
+    environment = {**os.environ, "MD5STEG_DB": str(tmp_path / "md5bin.sqlite3")}
+    runs = []
+    for clone in ("first", "second"):
+        folder = tmp_path / clone / "examples" / "story"
+        shutil.copytree(EXAMPLE_STORY, folder, ignore=shutil.ignore_patterns(".*"))
+        runs.append(
+            subprocess.run(
+                [*CLI, "publish", str(folder)], capture_output=True, text=True, timeout=240, env=environment
+            )
+        )
+    first, second = runs
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1] == "start: http://127.0.0.1:8000/c0ffee"
+    assert len(pasted_pages(first.stdout)) == 15 and pasted_pages(second.stdout) == []
+    assert "nothing to paste" in second.stderr
+    with Md5binStore(tmp_path / "md5bin.sqlite3") as store:
+        assert store.count() == 15
+
+
+def test_two_people_publishing_one_story_to_one_md5bin_at_once_get_the_same_urls(
+    start_md5bin_server: Any, tmp_path: Path
+) -> None:
+    base_url, server = start_md5bin_server(tmp_path, id_length=4)
+    processes = [
+        subprocess.Popen(
+            [*CLI, "publish", str(copy_example(tmp_path / person)), "--to", base_url, "--json", "-j", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for person in ("alice", "bob")
+    ]
+    outputs = [process.communicate(timeout=240) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    alice, bob = (json.loads(stdout) for stdout, _ in outputs)
+    assert alice["pages"] == bob["pages"]
+    with Md5binStore(server.md5bin_db_path) as store:
+        assert store.count() == 15
+    check_published(
+        tmp_path / "alice", alice["start_url"], http_fetch, expected_pages=15
+    )

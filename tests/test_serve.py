@@ -1,15 +1,13 @@
-"""``md5steg serve``: the md5bin HTTP API, driven against real server processes."""
+"""``md5steg serve``: posting and the command itself, driven against real server processes."""
 
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import itertools
 import json
-import re
+import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,75 +16,27 @@ from pathlib import Path
 import httpx
 import pytest
 
-from md5bin_server import (
-    SERVE_COMMAND,
-    launch_md5bin_server,
-    server_log,
-    stop_md5bin_server,
+from md5bin_server import SERVE_COMMAND, launch_md5bin_server, server_log
+from serve_helpers import (
+    SMALL_MAX_SIZE,
+    Server,
+    assert_security_headers,
+    md5_prefix,
+    serve_for_module,
+    unique,
 )
-from md5steg.md5bin.app import CONTENT_SECURITY_POLICY, linkify
-
-SMALL_MAX_SIZE = 1000
-
-
-class Server:
-    """A running server: its base URL, process and database file."""
-
-    def __init__(self, base_url: str, process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-        self.base_url = base_url
-        self.process = process
-        self.db_path: Path = process.md5bin_db_path  # type: ignore[attr-defined]
-        # One client for all requests: building one per request costs far more than the request.
-        self.client = httpx.Client(timeout=30)
-
-    def post(self, content: bytes, **kwargs: object) -> httpx.Response:
-        return self.client.post(f"{self.base_url}/", content=content, **kwargs)  # type: ignore[arg-type]
-
-    def post_form(self, **kwargs: object) -> httpx.Response:
-        return self.client.post(f"{self.base_url}/", **kwargs)  # type: ignore[arg-type]
-
-    def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return self.client.get(f"{self.base_url}{path}", **kwargs)  # type: ignore[arg-type]
-
-    def stop(self) -> None:
-        self.client.close()
-        stop_md5bin_server(self.process)
-
-    def row_count(self) -> int:
-        with sqlite3.connect(self.db_path) as connection:
-            return int(connection.execute("SELECT COUNT(*) FROM pastes").fetchone()[0])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One default server (6-character ids, small max size) shared by this module's tests."""
-    base_url, process = launch_md5bin_server(
-        tmp_path_factory.mktemp("md5bin"), 6, extra_args=["--max-size", str(SMALL_MAX_SIZE)]
-    )
-    running = Server(base_url, process)
-    yield running
-    running.stop()
+    yield from serve_for_module(tmp_path_factory, 6, "--max-size", str(SMALL_MAX_SIZE))
 
 
 @pytest.fixture(scope="module")
 def short_id_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with 4-character ids, where collisions are easy to find."""
-    base_url, process = launch_md5bin_server(tmp_path_factory.mktemp("md5bin4"), 4)
-    running = Server(base_url, process)
-    yield running
-    running.stop()
-
-
-def md5_prefix(content: bytes, length: int = 6) -> str:
-    return hashlib.md5(content).hexdigest()[:length]
-
-
-def unique(label: str) -> bytes:
-    """Content no other test posts, so module-scoped servers do not mix tests up."""
-    return f"{label} {next(_unique_numbers)} {id(label)}\n".encode()
-
-
-_unique_numbers = itertools.count()
+    yield from serve_for_module(tmp_path_factory, 4)
 
 
 def colliding_contents(id_length: int) -> tuple[bytes, bytes]:
@@ -99,12 +49,6 @@ def colliding_contents(id_length: int) -> tuple[bytes, bytes]:
             return seen[prefix], content
         seen[prefix] = content
     raise AssertionError("unreachable")
-
-
-def assert_security_headers(response: httpx.Response) -> None:
-    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    assert "default-src 'none'" in response.headers["content-security-policy"]
-    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def run_serve(*arguments: str, timeout: float = 60) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
@@ -183,6 +127,20 @@ def test_multipart_without_content_field_is_400(server: Server) -> None:
     assert "content" in response.text
 
 
+def test_multipart_without_a_boundary_is_400(server: Server) -> None:
+    response = server.post(b"content=x", headers={"Content-Type": "multipart/form-data"})
+    assert response.status_code == 400
+    assert "boundary" in response.text
+    assert_security_headers(response)
+
+
+def test_urlencoded_body_without_a_content_field_is_stored_raw(server: Server) -> None:
+    content = b"name=value&other=" + unique("no-content-field").strip().replace(b" ", b"+")
+    response = server.post(content, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
 def test_curl_style_body_with_form_content_type_is_stored_raw(server: Server) -> None:
     # `curl --data-binary @file` labels the raw file application/x-www-form-urlencoded.
     content = b"content=this is a story, not a form\nwith lines & ampersands\n" + unique("curl")
@@ -236,136 +194,25 @@ def test_concurrent_posts_of_the_same_content_leave_one_row(server: Server) -> N
     assert server.row_count() == rows_before + 1
 
 
-# --- reading ---------------------------------------------------------------------------------
-
-TRICKY_CONTENTS = {
-    "trailing-whitespace": b"the end   \t \n\n",
-    "crlf": b"line one\r\nline two\r\n",
-    "vertical-tab-form-feed": b"page\x0b\x0c\x0b\x0c",
-    "zero-width": "zero\u200bwidth\u200c\u200d\u2060\ufeff\n".encode(),
-    "no-final-newline": b"no newline at all",
-    "not-utf8": b"latin-1 caf\xe9 \xff\xfe\n",
-}
+CURL = shutil.which("curl")
 
 
-@pytest.mark.parametrize("content", TRICKY_CONTENTS.values(), ids=TRICKY_CONTENTS.keys())
-def test_raw_returns_the_exact_bytes(server: Server, content: bytes) -> None:
-    server.post(content)
-    response = server.get(f"/raw/{md5_prefix(content)}")
-    assert response.status_code == 200
-    assert response.content == content
-    assert response.headers["content-type"] == "text/plain; charset=utf-8"
-    assert_security_headers(response)
-
-
-def test_page_escapes_html_and_script(server: Server) -> None:
-    content = b'<script>alert("x")</script><img src=x onerror=alert(1)> & done\n' + unique("xss")
-    server.post(content)
-    response = server.get(f"/{md5_prefix(content)}")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert_security_headers(response)
-    page = response.text
-    assert "<script>" not in page
-    assert "<img" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
-    assert "&amp; done" in page
-    assert f'href="raw/{md5_prefix(content)}"' in page
-
-
-def test_page_links_http_urls_only(server: Server) -> None:
-    content = (
-        b"Go left: https://example.org/abc123.\n"
-        b"Go right: http://example.org/q?a=1&b=2\t\x0b\n"
-        b"Not this: javascript:alert(1) nor ftp://example.org/x\n" + unique("links")
-    )
-    server.post(content)
-    page = server.get(f"/{md5_prefix(content)}").text
-    assert '<a href="https://example.org/abc123" rel="nofollow noopener noreferrer">' in page
-    assert '<a href="http://example.org/q?a=1&amp;b=2" rel="nofollow noopener noreferrer">' in page
-    assert 'href="javascript' not in page
-    assert 'href="ftp' not in page
-
-
-def test_linkify_cannot_break_out_of_the_attribute() -> None:
-    html_text = linkify('see https://e.com/"onmouseover="alert(1) and https://e.com/<b>x</b>')
-    assert html_text.count("<a ") == 2
-    assert '"onmouseover' not in html_text
-    assert "<b>" not in html_text
-    assert 'href="https://e.com/"' in html_text
-
-
-def test_linkify_stops_urls_at_invisible_suffix_characters() -> None:
-    html_text = linkify("https://e.com/next\u200b\u200c\n")
-    assert 'href="https://e.com/next"' in html_text
-
-
-def test_json_metadata(server: Server) -> None:
-    content = unique("metadata")
-    server.post(content)
-    paste_id = md5_prefix(content)
-    response = server.get(f"/{paste_id}.json")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
-    assert_security_headers(response)
-    metadata = response.json()
-    assert metadata == {
-        "id": paste_id,
-        "md5": hashlib.md5(content).hexdigest(),
-        "size": len(content),
-        "created": metadata["created"],
-        "url": f"{server.base_url}/{paste_id}",
-        "raw_url": f"{server.base_url}/raw/{paste_id}",
-    }
-    assert isinstance(metadata["created"], float)
-
-
-def test_index_explains_posting_with_curl(server: Server) -> None:
-    response = server.get("/")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "text/html; charset=utf-8"
-    assert f"curl --data-binary @file.txt {server.base_url}/" in response.text
-    assert_security_headers(response)
-
-
-def test_api_info(server: Server) -> None:
-    response = server.get("/api/info")
-    assert response.status_code == 200
-    assert_security_headers(response)
-    info = response.json()
-    assert info["id_length"] == 6
-    assert info["max_size"] == SMALL_MAX_SIZE
-    assert info["base_url"] == server.base_url
-    assert re.fullmatch(r"\d+\.\d+\.\d+.*", info["version"])
-
-
+@pytest.mark.skipif(CURL is None, reason="curl is not installed")
 @pytest.mark.parametrize(
-    "path",
-    [
-        "/000000",
-        "/ABCDEF",
-        "/abcde",
-        "/abcdef0",
-        "/zzzzzz",
-        "/raw/zzzzzz",
-        "/raw/abc",
-        "/raw/ABCDEF",
-        "/000000.json",
-        "/abc.json",
-        "/raw/..%2Fetc",
-        "/nothing/here",
-    ],
+    "how", [["--data-binary", "@{file}"], ["-F", "content=@{file}"]], ids=["raw", "form-file"]
 )
-def test_unknown_or_malformed_ids_are_404(server: Server, path: str) -> None:
-    response = server.get(path)
-    assert response.status_code == 404
-    assert_security_headers(response)
-
-
-def test_wrong_method_is_405_with_security_headers(server: Server) -> None:
-    response = server.client.post(f"{server.base_url}/api/info", content=b"x")
-    assert response.status_code == 405
-    assert_security_headers(response)
+def test_curl_posts_as_the_readme_says_are_stored_byte_exact(
+    server: Server, tmp_path: Path, how: list[str]
+) -> None:
+    content = b"a story=with & signs %41\r\nand\ttabs \x0b\n" + unique("curl") + b"  \n\n"
+    story = tmp_path / "story.txt"
+    story.write_bytes(content)
+    arguments = [argument.format(file=story) for argument in how]
+    posted = subprocess.run(
+        [CURL, "-sS", *arguments, f"{server.base_url}/"], capture_output=True, timeout=60
+    )
+    assert posted.stdout.decode() == f"{server.base_url}/{md5_prefix(content)}\n"
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
 
 
 def test_a_browser_post_gets_a_clickable_link(server: Server) -> None:

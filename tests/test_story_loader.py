@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,69 @@ def test_unreachable_pages_give_a_warning_not_an_error(tmp_path: Path) -> None:
     write_story(tmp_path, {"start": "s\n", "lost": "l [[start]]\n"})
     story = load_story(tmp_path)
     assert story.warnings == ("page(s) not reachable from 'start': lost (published anyway)",)
+
+
+# --- only the story's own files ------------------------------------------------------------------
+
+
+def test_a_page_that_is_a_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"root:x:0:0\n")
+    folder = write_story(tmp_path / "story", {"start": "Hello [[passwd]]\n"})
+    (folder / "passwd.txt").symlink_to(secret)
+    with pytest.raises(StoryError, match=r"passwd\.txt: page 'passwd' is a symbolic link .*--follow-symlinks"):
+        load_story(folder)
+    story = load_story(folder, follow_symlinks=True)
+    assert story.pages["passwd"].source == b"root:x:0:0\n"
+
+
+def test_a_symlink_to_another_page_of_the_folder_is_refused_too(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "index.txt").symlink_to(folder / "start.txt")
+    with pytest.raises(StoryError, match="page 'index' is a symbolic link"):
+        load_story(folder)
+
+
+def test_a_dangling_page_link_is_refused_not_skipped(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    with pytest.raises(StoryError, match="page 'gone' is a symbolic link"):
+        load_story(folder)
+
+
+def test_a_symlinked_story_toml_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('start = "end"\n')
+    folder = write_story(tmp_path / "story", {"start": "Hello [[end]]\n", "end": "Bye\n"})
+    (folder / "story.toml").symlink_to(elsewhere)
+    with pytest.raises(StoryError, match="story.toml is a symbolic link"):
+        load_story(folder)
+    assert load_story(folder, follow_symlinks=True).start == "end"
+
+
+def test_a_story_folder_reached_through_a_symlink_is_fine(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"}, 'start = "start"\n')
+    (tmp_path / "link").symlink_to(folder, target_is_directory=True)
+    assert sorted(load_story(tmp_path / "link").pages) == ["start"]
+
+
+def test_a_fifo_named_like_a_page_is_skipped_without_blocking(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    os.mkfifo(folder / "pipe.txt")
+    assert sorted(load_story(folder).pages) == ["start"]
+
+
+def test_a_story_toml_that_is_not_utf8_is_one_error_with_its_line(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "story.toml").write_bytes(b'start = "start"\n# caf\xe9\n')
+    with pytest.raises(StoryError, match=r"story\.toml:2: not valid UTF-8 \(byte 21\); save story\.toml as UTF-8"):
+        load_story(folder)
+
+
+def test_a_symlink_loop_followed_on_purpose_is_one_error(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    with pytest.raises(StoryError, match="page 'loop' is a symbolic link"):
+        load_story(folder)
+    # Followed, a link to itself is no file at all: skipped like any other non-page.
+    assert sorted(load_story(folder, follow_symlinks=True).pages) == ["start"]

@@ -7,18 +7,55 @@ True
 """
 
 from ._version import __version__
-from .alphabets import NAMED_ALPHABETS, Alphabet
-from .errors import (
-    BackendError,
-    EngineError,
-    InvalidAlphabetError,
-    InvalidTargetError,
-    Md5stegError,
-    SearchExhaustedError,
-    TooMuchWorkError,
-)
-from .search import Match, Progress, find
-from .target import Target
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~30 ms at start-up)
+
+if TYPE_CHECKING:
+    from .alphabets import NAMED_ALPHABETS, Alphabet
+    from .errors import (
+        BackendError,
+        EngineError,
+        InvalidAlphabetError,
+        InvalidTargetError,
+        Md5stegError,
+        SearchExhaustedError,
+        TooMuchWorkError,
+    )
+    from .search import Match, Progress, find
+    from .stego import hide, reveal
+    from .target import Target
+
+# Imported on first use (PEP 562), so `import md5steg` costs nothing until the
+# library is used: the console script can catch Ctrl-C from its first milliseconds.
+_LAZY_EXPORTS = {
+    "NAMED_ALPHABETS": "alphabets",
+    "Alphabet": "alphabets",
+    "BackendError": "errors",
+    "EngineError": "errors",
+    "InvalidAlphabetError": "errors",
+    "InvalidTargetError": "errors",
+    "Md5stegError": "errors",
+    "SearchExhaustedError": "errors",
+    "TooMuchWorkError": "errors",
+    "Match": "search",
+    "Progress": "search",
+    "find": "search",
+    "hide": "stego",  # needs the optional cryptography package (the [hide] extra)
+    "reveal": "stego",
+    "Target": "target",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module on first use (PEP 562)."""
+    if name not in _LAZY_EXPORTS:
+        raise AttributeError(f"module 'md5steg' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NAMED_ALPHABETS",
@@ -35,4 +72,6 @@ __all__ = [
     "TooMuchWorkError",
     "__version__",
     "find",
+    "hide",
+    "reveal",
 ]

@@ -90,10 +90,6 @@ class Alphabet:
         widths = {len(symbol) for symbol in self.symbols}
         return widths.pop() if len(widths) == 1 else None
 
-    @property
-    def chars(self) -> str:
-        return "".join(symbol.decode("utf-8") for symbol in self.symbols)
-
     def strip_suffix(self, data: bytes) -> bytes:
         """Drop every trailing run of this alphabet's symbols (what ``--replace`` removes)."""
         end = len(data)

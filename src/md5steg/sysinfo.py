@@ -60,4 +60,15 @@ def describe() -> dict[str, Any]:
         "cpu": model,
         "cpu_flags": flags,
         "cores": available_cores(),
+        "opencl_devices": _opencl_devices(),
     }
+
+
+def _opencl_devices() -> list[str]:
+    """OpenCL devices as ``md5steg find --opencl-device`` indexes them, or why there are none."""
+    from .backends.opencl_devices import inventory
+
+    devices, reason = inventory()
+    if not devices:
+        return [f"none: {reason}"]
+    return [f"{device.index}: {device.label} [{device.kind}]" for device in devices]

@@ -18,6 +18,7 @@ from .base import Backend, BackendOption, ChunkResult, SearchJob
 BACKENDS: dict[str, str] = {
     "pool": "md5steg.backends.pool:ProcessPoolBackend",
     "dask": "md5steg.backends.dask:DaskBackend",
+    "opencl": "md5steg.backends.opencl:OpenCLBackend",
 }
 """Backend name -> ``module:Class``; the CLI's ``--backend`` choices and options come from here."""
 

@@ -17,9 +17,12 @@ from .._version import __version__
 
 LAZY_COMMANDS = {
     "find": "md5steg.cli.find:find_command",
+    "hide": "md5steg.cli.hide:hide_command",
+    "reveal": "md5steg.cli.hide:reveal_command",
     "info": "md5steg.cli.info:info_command",
     "alphabets": "md5steg.cli.info:alphabets_command",
     "plan": "md5steg.cli.story:plan_command",
+    "paste": "md5steg.cli.paste:paste_command",
     "publish": "md5steg.cli.story:publish_command",
     "serve": "md5steg.cli.serve:serve_command",
 }
@@ -43,20 +46,36 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
+EXTRA_FOR_MODULE = {
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "httpx": "serve",
+    "multipart": "serve",
+    "python_multipart": "serve",
+    "tenacity": "serve",
+    "distributed": "dask",
+    "dask": "dask",
+    "pyopencl": "gpu",
+    "cryptography": "hide",
+}
+"""Which extra (``pip install 'md5steg[EXTRA]'``) brings each optional top-level module."""
+
+
 def _unavailable_command(name: str, error: ImportError) -> click.Command:
     """Stands in for a subcommand whose optional dependencies are not installed."""
     missing = error.name or str(error)
+    extra = EXTRA_FOR_MODULE.get(missing.split(".")[0], "serve")
+    install = f"pip install 'md5steg[{extra}]'"
 
     def explain() -> None:
         raise click.ClickException(
-            f"`md5steg {name}` needs {missing}, which is not installed; "
-            f"install the extra with: pip install 'md5steg[serve]'"
+            f"`md5steg {name}` needs {missing}, which is not installed; install the extra with: {install}"
         )
 
     return click.Command(
         name,
         callback=explain,
-        help=f"(unavailable: {missing} is not installed; pip install 'md5steg[serve]')",
+        help=f"(unavailable: {missing} is not installed; {install})",
         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
     )
 

@@ -2,30 +2,89 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import sys
-from typing import Optional
+from typing import IO, Any, BinaryIO, Optional, Union
 
 import click
 
+from ..alphabets import Alphabet
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import writable_directory_problem, write_atomic
+from ..files import writable_directory_problem
+from ..rewrite import FileRewrite, NotRegularFileError
 from ..search import Match, SearchOptions, find, make_target
+from ..target import Target
 from .options import alphabet_options, resolve_alphabet_options, search_options
 from .progress import search_progress
 
 DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
 
 
-def _read_input(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
+class _QuietExit(click.ClickException):
+    """Exit 1 without a message: stderr itself cannot be written."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def show(self, file: Optional[IO[Any]] = None) -> None:
+        pass
+
+
+def _stdout_failed(error: OSError, done: str = "") -> click.ClickException:
+    """One line for a stdout that takes no more bytes (closed pipe, /dev/full), exit 1.
+
+    A closed pipe is reported too, as coreutils do when SIGPIPE is ignored (it
+    is in every Python program): stdout carries a whole file, or the only
+    record of the MD5 a rewritten file now has. Fd 1 is then pointed at
+    /dev/null, so Python's own flush at exit cannot fail again with a traceback.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    reason = "its reader has gone (broken pipe)" if error.errno == errno.EPIPE else error.strerror or str(error)
+    return click.ClickException(f"{done}cannot write to stdout: {reason}")
+
+
+def _emit(text: str, to_stderr: bool, done: str) -> None:
+    """Print the result line and flush now, so a write error is ours to report."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        click.echo(text, err=to_stderr)
+        (sys.stderr if to_stderr else sys.stdout).flush()
     except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+        if to_stderr:
+            raise _QuietExit() from None
+        raise _stdout_failed(exc, done) from None
+
+
+def _search_and_write(
+    rewrite: FileRewrite,
+    target: Target,
+    alphabet: Alphabet,
+    replace: bool,
+    quiet: bool,
+    search: SearchOptions,
+    max_expected_seconds: Optional[float],
+) -> tuple[Match, str]:
+    """Read, search, write: the match and the MD5 of what was really written."""
+    data = rewrite.read()
+    kept = alphabet.strip_suffix(data) if replace else data
+    with search_progress(not quiet, f"md5 {target.pattern}") as progress:
+        match = find(
+            kept,
+            pattern=target.pattern,
+            alphabet=alphabet,
+            progress=progress,
+            max_expected_seconds=max_expected_seconds,
+            **search.find_kwargs(),
+        )
+    try:
+        return match, rewrite.commit(match.suffix, keep_bytes=len(kept), expected_md5=match.md5)
+    except OSError as exc:  # only a stream (stdout) raises OSError; files raise Md5stegError
+        raise _stdout_failed(exc) from None
 
 
 def _report(match: Match, shown_name: str, output: Optional[str]) -> dict[str, object]:
@@ -81,17 +140,17 @@ def find_command(
 ) -> None:
     """Make FILE's MD5 match --prefix or --pattern by appending invisible characters.
 
-    FILE is rewritten atomically (its mode kept) unless -o is given; `-` reads
-    stdin and then writes stdout. The suffix is the lowest matching nonce, so
+    FILE must be a regular file; it is rewritten atomically (owner, group and
+    mode kept; a symlink's target is rewritten) unless -o is given, and a run
+    fails rather than overwrite a change made meanwhile. `-` reads stdin and
+    then writes stdout; with -o, FILE may also be a FIFO such as <(cmd). The suffix is the lowest matching nonce, so
     the same input always gives the same result.
     """
-    if prefix is not None and pattern is not None:
-        raise click.UsageError("use either --prefix or --pattern, not both")
-    if prefix is None and pattern is None:
-        raise click.UsageError("give a target: --prefix HEX or --pattern PATTERN")
     try:
         target = make_target(prefix, pattern)
     except InvalidTargetError as exc:
+        if (prefix is None) == (pattern is None):
+            raise click.UsageError(f"{exc}: --prefix HEX or --pattern PATTERN") from None
         hint = "--prefix" if prefix is not None else "--pattern"
         raise click.BadParameter(str(exc), param_hint=hint) from None
     alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
@@ -105,42 +164,32 @@ def find_command(
                 raise click.BadParameter(f"cannot write {destination}: {problem}", param_hint="-o/--output")
             raise click.ClickException(f"cannot rewrite {destination}: {problem}")
 
-    data = _read_input(file)
-    if replace:
-        data = alphabet.strip_suffix(data)
-    shown_name = "<stdin>" if file == "-" else file
+    source: Union[str, BinaryIO] = sys.stdin.buffer if file == "-" else file
+    written_to: Union[str, BinaryIO, None] = sys.stdout.buffer if destination == "-" else output
+    limit = None if force else DEFAULT_MAX_EXPECTED_SECONDS
     try:
-        with search_progress(not quiet, f"md5 {target.pattern}") as progress:
-            match = find(
-                data,
-                pattern=target.pattern,
-                alphabet=alphabet,
-                **search.find_kwargs(),
-                progress=progress,
-                max_expected_seconds=None if force else DEFAULT_MAX_EXPECTED_SECONDS,
+        with FileRewrite(source, written_to) as rewrite:
+            match, written_md5 = _search_and_write(
+                rewrite, target, alphabet, replace, quiet, search, limit,
             )
+    except NotRegularFileError as exc:
+        raise click.ClickException(f"{exc} with -o OUT" if output is None else str(exc)) from None
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
 
     for notice in match.notices:
-        click.echo(f"notice: {notice}", err=True)
-    result = match.apply(data)
-    if destination == "-":
-        sys.stdout.buffer.write(result)
-        sys.stdout.buffer.flush()
-    else:
-        try:
-            write_atomic(destination, result)
-        except OSError as exc:
-            raise click.ClickException(f"cannot write {destination}: {exc.strerror or exc}") from None
-
+        _emit(f"notice: {notice}", True, "")
+    shown_name = "<stdin>" if file == "-" else file
     report = _report(match, shown_name, None if destination == "-" else os.fspath(destination))
-    report_to_stderr = destination == "-"
+    report["md5"] = written_md5
+    done = "" if destination == "-" else f"{destination} was written (MD5 {written_md5}), but "
     if as_json:
-        click.echo(json.dumps(report), err=report_to_stderr)
+        _emit(json.dumps(report), destination == "-", done)
     else:
-        click.echo(
-            f"{match.md5}  {destination if destination != '-' else '<stdout>'}  +{len(match.suffix)} bytes  "
+        shown_destination = destination if destination != "-" else "<stdout>"
+        _emit(
+            f"{written_md5}  {shown_destination}  +{len(match.suffix)} bytes  "
             f"{match.candidates:,} candidates  {match.seconds:.3f} s  {match.rate / 1e6:.2f} M/s",
-            err=report_to_stderr,
+            destination == "-",
+            done,
         )

@@ -13,12 +13,15 @@ from ..sysinfo import describe
 @click.command("info")
 @click.option("--json", "as_json", is_flag=True, help="Print as one JSON object.")
 def info_command(as_json: bool) -> None:
-    """Show versions, the engine and SIMD path in use, CPU flags and compiler."""
+    """Show versions, the engine and SIMD path in use, CPU flags, compiler and OpenCL devices."""
     facts = describe()
     if as_json:
         click.echo(json.dumps(facts))
         return
     for key, value in facts.items():
+        if key == "opencl_devices":
+            click.echo(f"{key:15} " + f"\n{'':16}".join(value))
+            continue
         if isinstance(value, list):
             value = " ".join(value) or "-"
         click.echo(f"{key:15} {value if value is not None else '-'}")

@@ -7,22 +7,12 @@ search gets no callback at all.
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 from collections.abc import Iterator
 from typing import Optional
 
+from ..durations import format_duration
 from ..search import Progress, ProgressCallback
-
-
-def _seconds(value: float) -> str:
-    if math.isinf(value):
-        return "?"
-    if value < 60:
-        return f"{value:.1f}s"
-    if value < 3600:
-        return f"{value / 60:.1f}min"
-    return f"{value / 3600:.1f}h"
 
 
 @contextlib.contextmanager
@@ -48,7 +38,7 @@ def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCall
     def update(progress: Progress) -> None:
         status = (
             f"{progress.candidates:,} tried  {progress.rate / 1e6:.1f} M/s  "
-            f"P(hit so far) {progress.probability:.0%}  expected {_seconds(progress.expected_seconds_left)} more"
+            f"P(hit so far) {progress.probability:.0%}  expected {format_duration(progress.expected_seconds_left)} more"
         )
         bar.update(task, completed=progress.probability, status=status)
         bar.refresh()

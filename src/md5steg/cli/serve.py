@@ -2,21 +2,30 @@
 
 The listening socket is bound here, before uvicorn starts, so a port already in
 use is a one-line error (exit 1) and ``--port 0`` picks a free port whose URL is
-printed. Ctrl-C stops the server gracefully and exits 130 with the one line
-``md5steg: interrupted``, as every md5steg command does; SIGTERM also shuts down
-gracefully.
+printed. Ctrl-C stops the server and exits 130 with the one line
+``md5steg: interrupted``, as every md5steg command does; SIGTERM also stops it.
+Either waits at most ``--shutdown-timeout`` seconds for responses in progress.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import socket
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
+from ..addresses import normalise_base_url
 from ..errors import Md5stegError
-from ..md5bin.store import DEFAULT_MAX_SIZE, MAX_ID_LENGTH, MIN_ID_LENGTH, default_db_path
+from ..md5bin.options import DEFAULT_REQUEST_TIMEOUT, EVENT_LOOPS, HTTP_PARSERS, ServeOptions
+from ..md5bin.store import (
+    DEFAULT_MAX_SIZE,
+    MAX_ID_LENGTH,
+    MIN_ID_LENGTH,
+    Md5binStore,
+    default_db_path,
+)
 
 
 def _url_host(host: str) -> str:
@@ -86,6 +95,59 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     help="Largest paste accepted, in bytes.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port and the database (SQLite WAL).",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=DEFAULT_REQUEST_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="A request must arrive in full within this time of the connection opening or of "
+    "the previous response: a late body gets 408, a late head a closed connection.",
+)
+@click.option(
+    "--keep-alive-timeout",
+    type=click.IntRange(1, 600),
+    default=5,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection idle this long between requests.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=512,
+    show_default=True,
+    help="Open connections per worker; more are answered 503 and closed.",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.IntRange(1, 60),
+    default=3,
+    show_default=True,
+    metavar="SECONDS",
+    help="On Ctrl-C or SIGTERM, wait at most this long for responses in progress.",
+)
+@click.option(
+    "--http",
+    type=click.Choice(HTTP_PARSERS),
+    default="auto",
+    show_default=True,
+    help="HTTP parser: httptools (uvicorn[standard]) or h11; auto takes httptools if installed.",
+)
+@click.option(
+    "--loop",
+    type=click.Choice(EVENT_LOOPS),
+    default="auto",
+    show_default=True,
+    help="Event loop: uvloop (uvicorn[standard]) or asyncio; auto takes uvloop if installed.",
+)
 def serve_command(
     db_path: Optional[str],
     host: str,
@@ -94,37 +156,32 @@ def serve_command(
     base_url: Optional[str],
     max_size: int,
     access_log: bool,
+    **limits: Any,
 ) -> None:
     """Serve md5bin, a pastebin whose paste ids are MD5 prefixes, until Ctrl-C."""
-    import uvicorn
-
     from ..md5bin.app import create_app
+    from ..md5bin.server import run
 
     database = db_path if db_path else str(default_db_path())
     listener = bind_listening_socket(host, port)
     try:
         bound_port = listener.getsockname()[1]
         listen_url = f"http://{_url_host(host)}:{bound_port}"
+        options = ServeOptions(access_log=access_log, **limits)
         try:
-            app = create_app(
-                database, id_length=id_length, base_url=base_url or listen_url, max_size=max_size
-            )
+            options.check()
+            public_url = normalise_base_url(base_url or listen_url)
+            # Opened once here so that a bad file is a one-line error before serving.
+            Md5binStore(database, id_length, max_size=max_size).close()
         except Md5stegError as exc:
             raise click.ClickException(str(exc)) from None
-        public_url = app.state.base_url
+        app_factory = functools.partial(
+            create_app, database, id_length=id_length, base_url=public_url, max_size=max_size
+        )
         shown = (
             listen_url if public_url == listen_url else f"{listen_url} (paste URLs {public_url}/ID)"
         )
         click.echo(f"md5bin: serving {shown} from {database}; Ctrl-C stops", err=True)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=bound_port,
-            log_level="warning",
-            access_log=access_log,
-            server_header=False,
-            lifespan="on",
-        )
-        uvicorn.Server(config).run(sockets=[listener])
+        run(app_factory, listener, options)
     finally:
         listener.close()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import click
 
+from ..durations import format_duration
 from ..errors import Md5stegError
-from ..pastebins import Pastebin, open_pastebin
+from ..pastebins import PASTEBINS, Pastebin, PastebinOptions, open_pastebin
 from ..search import SearchOptions
 from ..story import (
+    Plan,
     PublishEvent,
-    SearchSettings,
     default_manifest_path,
     load_story,
     make_plan,
@@ -21,11 +24,51 @@ from ..story import (
 from ..story.manifest import Manifest
 from .options import search_options
 
-F = Callable[..., Any]
+CommandFunction = Callable[..., Any]
+
+TARGET_KINDS = sorted(PASTEBINS)
+"""``--target`` choices: every registered pastebin adapter."""
 
 
-def target_options(function: F) -> F:
-    """--to, --target, --db, --base-url, --id-length, --manifest: where the story goes."""
+@dataclass(frozen=True)
+class TargetOptions:
+    """Where pastes go, as the command line said: ``--target``, ``--to``, ``--db``, ``--base-url``, ``--id-length``."""
+
+    kind: str
+    url: Optional[str]
+    db_path: Optional[str]
+    base_url: Optional[str]
+    id_length: Optional[int]
+
+    def open(self, *, offline: bool = False) -> Pastebin:
+        """The pastebin adapter; bad combinations and unusable URLs are usage errors (exit 2).
+
+        ``offline``: for ``plan``, which must not touch the network.
+        """
+        options = PastebinOptions(
+            url=self.url,
+            db_path=self.db_path,
+            base_url=self.base_url,
+            id_length=self.id_length,
+            offline=offline,
+        )
+        try:
+            return open_pastebin(self.kind, options)
+        except Md5stegError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
+_TARGET_KEYWORDS = ("kind", "url", "db_path", "base_url", "id_length")
+
+
+def target_options(function: CommandFunction) -> CommandFunction:
+    """--to, --target, --db, --base-url, --id-length, handed to the command as one ``target: TargetOptions``."""
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        kwargs["target"] = TargetOptions(*(kwargs.pop(keyword) for keyword in _TARGET_KEYWORDS))
+        return function(*args, **kwargs)
+
     for decorator in reversed(
         [
             click.option(
@@ -37,7 +80,7 @@ def target_options(function: F) -> F:
             click.option(
                 "--target",
                 "kind",
-                type=click.Choice(["md5bin", "pinnwand"]),
+                type=click.Choice(TARGET_KINDS),
                 default="md5bin",
                 show_default=True,
                 help="What kind of pastebin --to is.",
@@ -58,59 +101,107 @@ def target_options(function: F) -> F:
                 type=click.IntRange(4, 32),
                 help="md5bin id length: for a new local store, or for `plan --to` (offline; default 6).",
             ),
-            click.option(
-                "--manifest",
-                "manifest_path",
-                type=click.Path(dir_okay=False),
-                help="Publish record (default STORY/.md5steg-manifest.json).",
-            ),
         ]
     ):
-        function = decorator(function)
-    return function
+        command = decorator(command)
+    return command
 
 
-def _open_target(
-    kind: str,
-    url: Optional[str],
-    db_path: Optional[str],
-    base_url: Optional[str],
-    id_length: Optional[int],
-    offline: bool,
-) -> Pastebin:
-    if url is not None and db_path is not None:
-        raise click.UsageError("--db is for the local md5bin store; leave it out with --to")
-    if kind != "md5bin" and url is None:
-        raise click.UsageError(f"--target {kind} needs --to URL")
-    if offline and kind == "md5bin" and url is not None and id_length is None:
-        id_length = 6
+def story_options(function: CommandFunction) -> CommandFunction:
+    """--manifest and --follow-symlinks: the options of commands that read a story folder."""
+    function = click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        help="Read pages and story.toml that are symbolic links (refused by default, so a link "
+        "to a private file is never pasted).",
+    )(function)
+    return click.option(
+        "--manifest",
+        "manifest_path",
+        type=click.Path(dir_okay=False),
+        help="Publish record (default STORY/.md5steg-manifest.json).",
+    )(function)
+
+
+def _expected_seconds(plan: Plan, search: SearchOptions) -> tuple[float, float, float]:
+    """(candidates/s, cores, seconds) the plan's searches should take on this machine, measured briefly."""
+    if not plan.searches:
+        return 0.0, 0.0, 0.0
+    from ..cores import available_cores
+    from ..search import measure_rate
+
+    cores = float(search.jobs or available_cores())
     try:
-        return open_pastebin(kind, url, db_path=db_path, base_url=base_url, id_length=id_length)
+        rate = measure_rate(engine=search.engine, simd=search.simd) * cores
     except Md5stegError as exc:
-        raise click.BadParameter(str(exc), param_hint="--to/--base-url") from None
+        raise click.ClickException(str(exc)) from None
+    return rate, cores, plan.expected_candidates / rate
 
 
-def _seconds(value: float) -> str:
-    if value < 60:
-        return f"{value:.1f} s"
-    if value < 3600:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:.1f} h"
+def _plan_report(plan: Plan, description: str, expected_seconds: float) -> dict[str, Any]:
+    """``plan --json``: one object."""
+    return {
+        "target": description,
+        "start": plan.story.start,
+        "start_url": plan.start_url,
+        "order": [
+            {
+                "page": page.name,
+                "url": page.url,
+                "id": page.paste_id,
+                "search": page.needs_search and not page.up_to_date,
+                "reason": page.reason,
+                "up_to_date": page.up_to_date,
+            }
+            for page in plan.pages
+        ],
+        "searches": len(plan.searches),
+        "expected_candidates": plan.expected_candidates,
+        "expected_seconds": round(expected_seconds, 3),
+        "warnings": list(plan.story.warnings),
+    }
+
+
+def _print_plan(plan: Plan, description: str, where: str, expected_seconds: float) -> None:
+    for warning in plan.story.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"target: {description}")
+    click.echo(f"start page: {plan.story.start}")
+    width = max(len(page.name) for page in plan.pages)
+    for number, page in enumerate(plan.pages, 1):
+        notes = []
+        if page.needs_search:
+            notes.append(f"search {plan.id_length} hex ({page.reason})")
+        if page.up_to_date:
+            notes.append("already published")
+        url_text = page.url or "(random id, known once pasted)"
+        click.echo(
+            f"{number:3}. {page.name:<{width}}  {url_text}"
+            + (f"  [{'; '.join(notes)}]" if notes else "")
+        )
+    if plan.searches:
+        per_search = plan.expected_candidates_per_search
+        click.echo(
+            f"{len(plan.searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
+            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {format_duration(expected_seconds)} {where}"
+        )
+    else:
+        click.echo("no search needed")
+    if plan.start_url:
+        click.echo(f"start: {plan.start_url}")
 
 
 @click.command("plan")
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
+@story_options
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def plan_command(
     story_folder: str,
-    url: Optional[str],
-    kind: str,
-    db_path: Optional[str],
-    base_url: Optional[str],
-    id_length: Optional[int],
+    target: TargetOptions,
     manifest_path: Optional[str],
+    follow_symlinks: bool,
     search: SearchOptions,
     as_json: bool,
 ) -> None:
@@ -120,84 +211,29 @@ def plan_command(
     and vanity prefixes) with the expected work and time, and for md5bin every
     page's URL. Pages the manifest shows as already published are marked.
     """
-    pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=True)
+    pastebin = target.open(offline=True)
     try:
         with pastebin:
-            story = load_story(story_folder)
+            story = load_story(story_folder, follow_symlinks=follow_symlinks)
             manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
             plan = make_plan(story, pastebin, manifest.pages(pastebin.target_key))
             description = pastebin.description
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    from ..cores import available_cores
-    from ..search import measure_rate
-
-    searches = plan.searches
-    rate = cores = 0.0
-    if searches:
-        cores = float(search.jobs or available_cores())
-        try:
-            rate = measure_rate(engine=search.engine, simd=search.simd) * cores
-        except Md5stegError as exc:
-            raise click.ClickException(str(exc)) from None
-    expected_seconds = plan.expected_candidates / rate if rate else 0.0
+    rate, cores, expected_seconds = _expected_seconds(plan, search)
     if as_json:
-        report = {
-            "target": description,
-            "start": story.start,
-            "start_url": plan.start_url,
-            "order": [
-                {
-                    "page": page.name,
-                    "url": page.url,
-                    "id": page.paste_id,
-                    "search": page.searched and not page.up_to_date,
-                    "reason": page.reason,
-                    "up_to_date": page.up_to_date,
-                }
-                for page in plan.pages
-            ],
-            "searches": len(searches),
-            "expected_candidates": plan.expected_candidates,
-            "expected_seconds": round(expected_seconds, 3),
-            "warnings": list(story.warnings),
-        }
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(_plan_report(plan, description, expected_seconds), indent=2))
         return
-    for warning in story.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"target: {description}")
-    click.echo(f"start page: {story.start}")
-    width = max(len(page.name) for page in plan.pages)
-    for number, page in enumerate(plan.pages, 1):
-        notes = []
-        if page.searched:
-            notes.append(f"search {plan.id_length} hex ({page.reason})")
-        if page.up_to_date:
-            notes.append("already published")
-        url_text = page.url or "(random id, known once pasted)"
-        click.echo(
-            f"{number:3}. {page.name:<{width}}  {url_text}"
-            + (f"  [{'; '.join(notes)}]" if notes else "")
-        )
-    if searches:
-        per_search = plan.expected_candidates_per_search
-        where = f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
-        if search.backend or any(search.backend_options.values()):
-            where += " here (the chosen backend may be faster)"
-        click.echo(
-            f"{len(searches)} page(s) need a search: ~{per_search / 1e6:.3g} M candidates each, "
-            f"~{plan.expected_candidates / 1e6:.3g} M in all; about {_seconds(expected_seconds)} {where}"
-        )
-    else:
-        click.echo("no search needed")
-    if plan.start_url:
-        click.echo(f"start: {plan.start_url}")
+    where = f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
+    if search.backend or any(search.backend_options.values()):
+        where += " here (the chosen backend may be faster)"
+    _print_plan(plan, description, where, expected_seconds)
 
 
 @click.command("publish")
 @click.argument("story_folder", metavar="STORY", type=click.Path(exists=True, file_okay=False))
 @target_options
+@story_options
 @search_options
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON."
@@ -205,12 +241,9 @@ def plan_command(
 @click.option("-q", "--quiet", is_flag=True, help="No search notices on stderr.")
 def publish_command(
     story_folder: str,
-    url: Optional[str],
-    kind: str,
-    db_path: Optional[str],
-    base_url: Optional[str],
-    id_length: Optional[int],
+    target: TargetOptions,
     manifest_path: Optional[str],
+    follow_symlinks: bool,
     search: SearchOptions,
     as_json: bool,
     quiet: bool,
@@ -219,10 +252,12 @@ def publish_command(
 
     Without --to the pages go into the local md5bin store, which `md5steg serve`
     serves. Re-running continues an interrupted publish and re-pastes only
-    pages that changed (or link to pages that changed). Prints one line per
-    page pasted, then the start URL.
+    pages that changed (or link to pages that changed); on md5bin the same
+    story published again, even from a fresh copy, pastes nothing and gets
+    the same URLs. Pages that are symbolic links are refused unless
+    --follow-symlinks. Prints one line per page pasted, then the start URL.
     """
-    pastebin = _open_target(kind, url, db_path, base_url, id_length, offline=False)
+    pastebin = target.open()
 
     def report(event: PublishEvent) -> None:
         if event.kind == "pasted":
@@ -236,11 +271,10 @@ def publish_command(
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 
-    settings = SearchSettings(search=search)
     try:
         with pastebin:
-            story = load_story(story_folder)
-            result = publish(story, pastebin, manifest_path, settings=settings, on_event=report)
+            story = load_story(story_folder, follow_symlinks=follow_symlinks)
+            result = publish(story, pastebin, manifest_path, search=search, on_event=report)
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -251,6 +285,7 @@ def publish_command(
                     "start_url": result.start_url,
                     "pages": result.urls,
                     "pasted": result.pasted,
+                    "found": result.found,
                     "searches": result.searches,
                     "seconds": round(result.seconds, 3),
                 },

@@ -5,6 +5,7 @@ The store (``Md5binStore``) needs only the standard library; the HTTP server
 so ``import md5steg.md5bin`` stays cheap.
 """
 
+from ..addresses import md5_hex
 from .errors import (
     EmptyPasteError,
     IdLengthMismatchError,
@@ -12,6 +13,10 @@ from .errors import (
     InvalidIdLengthError,
     Md5binError,
     PasteTooLargeError,
+    StorageError,
+    StorageFullError,
+    StorageLostError,
+    StoreBusyError,
 )
 from .store import (
     DEFAULT_ID_LENGTH,
@@ -22,7 +27,6 @@ from .store import (
     Paste,
     PutResult,
     default_db_path,
-    md5_hex,
 )
 
 __all__ = [
@@ -39,6 +43,10 @@ __all__ = [
     "Paste",
     "PasteTooLargeError",
     "PutResult",
+    "StorageError",
+    "StorageFullError",
+    "StorageLostError",
+    "StoreBusyError",
     "default_db_path",
     "md5_hex",
 ]

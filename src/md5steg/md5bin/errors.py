@@ -43,3 +43,27 @@ class IdTakenError(Md5binError):
             f"(same first {len(paste_id)} MD5 hex digits); change the text slightly, "
             f"e.g. re-run `md5steg find` for another prefix, and post again"
         )
+
+
+class StorageError(Md5binError):
+    """The database could not store or read a paste; nothing was acknowledged.
+
+    The server answers ``http_status`` (503, or 507 for a full disk) and logs
+    the one-line message instead of a traceback.
+    """
+
+    http_status = 503
+
+
+class StoreBusyError(StorageError):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+
+class StorageFullError(StorageError):
+    """The disk (or the file size limit) has no room for the paste."""
+
+    http_status = 507
+
+
+class StorageLostError(StorageError):
+    """The database file was deleted or replaced while the store had it open."""

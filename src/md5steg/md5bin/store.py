@@ -8,12 +8,17 @@ URL ever handed out) and recorded in a ``meta`` table.
 Concurrency: SQLite in WAL mode with a busy timeout; ``put`` is a single
 ``INSERT OR IGNORE`` on the primary key, so any number of threads or processes
 posting the same text leave exactly one row. Rows are never changed or deleted.
+
+Durability: every commit is synced (``synchronous = FULL``), and ``put``
+checks that the file it writes is still the one at ``path`` (not deleted or
+replaced) before and after writing, so a paste is acknowledged only once it
+is on disk where a restarted server will find it. SQLite failures become
+``StorageError`` subclasses with one-line messages.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sqlite3
 import threading
@@ -24,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Optional, Union
 
+from ..addresses import md5_hex
 from .errors import (
     EmptyPasteError,
     IdLengthMismatchError,
@@ -31,6 +37,10 @@ from .errors import (
     InvalidIdLengthError,
     Md5binError,
     PasteTooLargeError,
+    StorageError,
+    StorageFullError,
+    StorageLostError,
+    StoreBusyError,
 )
 
 DEFAULT_ID_LENGTH = 6
@@ -101,11 +111,6 @@ def validate_id_length(id_length: int) -> int:
     return id_length
 
 
-def md5_hex(content: bytes) -> str:
-    """The MD5 of ``content`` as 32 lowercase hex digits (an address, not a security hash)."""
-    return hashlib.md5(content, usedforsecurity=False).hexdigest()
-
-
 def is_blank(content: bytes) -> bool:
     """True when ``content`` would show nothing: empty, whitespace or zero-width characters."""
     try:
@@ -124,6 +129,7 @@ class Md5binStore:
         id_length: Optional[int] = None,
         *,
         max_size: int = DEFAULT_MAX_SIZE,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
         if id_length is not None:
             validate_id_length(id_length)
@@ -135,10 +141,17 @@ class Md5binStore:
             if os.fspath(path) != ":memory:"
             else Path(":memory:")
         )
+        self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._connection = self._connect()
+        # Reads get their own connection: in WAL mode they never wait for a writer's
+        # lock or fsync, so the server can run them on its event loop.
+        self._read_lock, self._reader = self._lock, self._connection
         try:
             self._id_length = self._initialise(id_length)
+            self._identity = self._file_identity()
+            if self._identity is not None:
+                self._read_lock, self._reader = threading.Lock(), self._connect()
         except BaseException:
             self._connection.close()
             raise
@@ -155,13 +168,14 @@ class Md5binStore:
         try:
             connection = sqlite3.connect(
                 str(self.path),
-                timeout=BUSY_TIMEOUT_SECONDS,
+                timeout=self._busy_timeout,
                 isolation_level=None,  # autocommit; transactions are explicit
                 check_same_thread=False,  # shared by threads, serialised by self._lock
             )
-            connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            # FULL syncs the WAL at every commit: an acknowledged paste survives power loss.
+            connection.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
             raise Md5binError(
                 f"cannot open the md5bin database {self.path}: {exc}; "
@@ -207,9 +221,26 @@ class Md5binStore:
         """How many MD5 hex digits make an id; fixed when the store was created."""
         return self._id_length
 
-    def paste_id(self, content: bytes) -> str:
-        """The id ``content`` gets here: the first ``id_length`` hex digits of its MD5."""
-        return md5_hex(content)[: self._id_length]
+    def _file_identity(self) -> Optional[tuple[int, int]]:
+        """(device, inode) of the database file, or None for an in-memory store."""
+        if str(self.path) == ":memory:":
+            return None
+        status = os.stat(self.path)
+        return (status.st_dev, status.st_ino)
+
+    def _check_file(self) -> None:
+        """Raise ``StorageLostError`` unless ``path`` is still the file this store opened."""
+        if self._identity is None:
+            return
+        try:
+            current: Optional[tuple[int, int]] = self._file_identity()
+        except OSError:
+            current = None
+        if current != self._identity:
+            raise StorageLostError(
+                f"the md5bin database {self.path} was deleted or replaced while in use, "
+                f"so nothing can be stored durably; restore the file and restart the server"
+            )
 
     def is_valid_id(self, paste_id: str) -> bool:
         """True when ``paste_id`` is lowercase hex of exactly this store's id length."""
@@ -229,17 +260,13 @@ class Md5binStore:
             )
 
     @contextlib.contextmanager
-    def _guarded(self) -> Iterator[None]:
-        """Hold the connection lock; SQLite failures become one clear ``Md5binError``."""
-        with self._lock:
+    def _guarded(self, lock: threading.Lock) -> Iterator[None]:
+        """Hold a connection's lock; SQLite failures become one clear ``StorageError``."""
+        with lock:
             try:
                 yield
             except sqlite3.Error as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    raise Md5binError(
-                        f"the md5bin database {self.path} is locked by another process; try again"
-                    ) from None
-                raise Md5binError(f"the md5bin database {self.path} failed: {exc}") from None
+                raise storage_error(self.path, exc) from None
 
     def put(self, content: bytes) -> PutResult:
         """Store ``content`` under its MD5-prefix id; the same bytes again add no row."""
@@ -247,12 +274,14 @@ class Md5binStore:
         self.check(content)
         digest = md5_hex(content)
         paste_id = digest[: self._id_length]
-        with self._guarded():
+        with self._guarded(self._lock):
+            self._check_file()
             cursor = self._connection.execute(
                 "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (paste_id, digest, sqlite3.Binary(content), len(content), time.time()),
             )
+            self._check_file()
             if cursor.rowcount == 1:
                 return PutResult(paste_id=paste_id, created=True, md5=digest)
             row = self._connection.execute(
@@ -266,8 +295,8 @@ class Md5binStore:
         """The paste filed under ``paste_id``, or None (also for a malformed id)."""
         if not self.is_valid_id(paste_id):
             return None
-        with self._guarded():
-            row = self._connection.execute(
+        with self._guarded(self._read_lock):
+            row = self._reader.execute(
                 "SELECT id, content, md5, size, created FROM pastes WHERE id = ?", (paste_id,)
             ).fetchone()
         if row is None:
@@ -280,27 +309,27 @@ class Md5binStore:
         """True when some paste already holds ``paste_id``."""
         if not self.is_valid_id(paste_id):
             return False
-        with self._guarded():
-            row = self._connection.execute(
-                "SELECT 1 FROM pastes WHERE id = ?", (paste_id,)
-            ).fetchone()
+        with self._guarded(self._read_lock):
+            row = self._reader.execute("SELECT 1 FROM pastes WHERE id = ?", (paste_id,)).fetchone()
         return row is not None
 
     def count(self) -> int:
         """How many pastes the store holds."""
-        with self._guarded():
+        with self._guarded(self._lock):
             (total,) = self._connection.execute("SELECT COUNT(*) FROM pastes").fetchone()
         return int(total)
 
     def journal_mode(self) -> str:
         """SQLite's journal mode for this file (``wal`` unless the filesystem refuses it)."""
-        with self._guarded():
+        with self._guarded(self._lock):
             (mode,) = self._connection.execute("PRAGMA journal_mode").fetchone()
         return str(mode).lower()
 
     def close(self) -> None:
-        """Close the database connection; the store is unusable afterwards."""
-        with self._guarded():
+        """Close the database connections; the store is unusable afterwards."""
+        with self._read_lock:
+            self._reader.close()
+        with self._lock:
             self._connection.close()
 
     def __enter__(self) -> Md5binStore:
@@ -316,3 +345,19 @@ class Md5binStore:
 
     def __repr__(self) -> str:
         return f"Md5binStore({str(self.path)!r}, id_length={self._id_length})"
+
+
+def storage_error(path: Path, exc: sqlite3.Error) -> StorageError:
+    """The ``StorageError`` for an SQLite failure on ``path``: busy, full, or broken."""
+    name = getattr(exc, "sqlite_errorname", "")  # Python 3.11+; the message otherwise
+    message = str(exc)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in message:
+        return StoreBusyError(f"the md5bin database {path} is locked by another process; try again")
+    if name == "SQLITE_FULL" or "disk is full" in message:
+        return StorageFullError(
+            f"the md5bin database {path} cannot grow: the disk is full ({message}); free some space"
+        )
+    return StorageError(
+        f"the md5bin database {path} failed ({message}); "
+        f"check the disk and the file, e.g. sqlite3 {path} 'PRAGMA integrity_check'"
+    )

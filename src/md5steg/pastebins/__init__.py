@@ -1,67 +1,56 @@
 """Pastebin adapters: where a story can be published.
 
-``ADAPTERS`` maps a ``--target`` name to a factory; add a pastebin by writing
-one ``Pastebin`` subclass (contract in ``base.py``) and one entry here.
+``PASTEBINS`` maps a ``--target`` name to its adapter class. Add a pastebin by
+writing one ``Pastebin`` subclass (contract in ``base.py``) and one line
+there; ``open_pastebin`` and the CLI's ``--target`` choices follow. Importing
+this package needs no optional dependency: httpx and tenacity are imported
+when a network adapter first talks to its server.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
-from .base import Pastebin, PastebinError, PasteConflictError, PasteReceipt
+from .base import Pastebin, PastebinOptions, PasteReceipt
+from .errors import (
+    AmbiguousRequestError,
+    PastebinError,
+    PastebinOptionsError,
+    PastebinUnreachableError,
+    PasteConflictError,
+    PasteMissingError,
+)
+from .md5bin import Md5bin
+from .pinnwand import Pinnwand
 
-
-def _md5bin(
-    url: Optional[str], *, db_path: Optional[str], base_url: Optional[str], id_length: Optional[int]
-) -> Pastebin:
-    from .md5bin import DEFAULT_BASE_URL, EmbeddedMd5bin, HttpMd5bin
-
-    if url is None:
-        if db_path is None:
-            from ..md5bin.store import default_db_path
-
-            db_path = str(default_db_path())
-        return EmbeddedMd5bin(db_path, base_url or DEFAULT_BASE_URL, id_length)
-    return HttpMd5bin(url, base_url, id_length)
-
-
-def _pinnwand(
-    url: Optional[str], *, db_path: Optional[str], base_url: Optional[str], id_length: Optional[int]
-) -> Pastebin:
-    from .pinnwand import Pinnwand
-
-    if url is None:
-        raise PastebinError("--target pinnwand needs --to URL, the pinnwand server's address")
-    return Pinnwand(url)
+PASTEBINS: dict[str, type[Pastebin]] = {
+    # Abstract on purpose: Md5bin.from_options picks the local store or the HTTP form.
+    Md5bin.kind: Md5bin,  # type: ignore[type-abstract]
+    Pinnwand.kind: Pinnwand,
+}
 
 
-AdapterFactory = Callable[..., Pastebin]
-ADAPTERS: dict[str, AdapterFactory] = {"md5bin": _md5bin, "pinnwand": _pinnwand}
-
-
-def open_pastebin(
-    kind: str,
-    url: Optional[str] = None,
-    *,
-    db_path: Optional[str] = None,
-    base_url: Optional[str] = None,
-    id_length: Optional[int] = None,
-) -> Pastebin:
-    """The adapter for ``kind`` at ``url`` (md5bin without a URL: the local store at ``db_path``)."""
+def open_pastebin(name: str, options: Optional[PastebinOptions] = None) -> Pastebin:
+    """The adapter registered as ``name``, built from ``options`` (nothing is contacted yet)."""
     try:
-        factory = ADAPTERS[kind]
+        adapter_class = PASTEBINS[name]
     except KeyError:
-        raise PastebinError(
-            f"unknown pastebin kind {kind!r}; choose one of {', '.join(ADAPTERS)}"
+        raise PastebinOptionsError(
+            f"unknown pastebin {name!r}; choose one of {', '.join(sorted(PASTEBINS))}"
         ) from None
-    return factory(url, db_path=db_path, base_url=base_url, id_length=id_length)
+    return adapter_class.from_options(options or PastebinOptions())
 
 
 __all__ = [
-    "ADAPTERS",
+    "PASTEBINS",
+    "AmbiguousRequestError",
     "PasteConflictError",
+    "PasteMissingError",
     "PasteReceipt",
     "Pastebin",
     "PastebinError",
+    "PastebinOptions",
+    "PastebinOptionsError",
+    "PastebinUnreachableError",
     "open_pastebin",
 ]

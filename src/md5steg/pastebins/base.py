@@ -1,11 +1,15 @@
 """The pastebin adapter interface: what the publisher needs from a pastebin, and nothing more.
 
 Adding a pastebin means writing one subclass of ``Pastebin`` (see
-``pinnwand.py`` for a small one) and registering its constructor in
-``md5steg.pastebins.ADAPTERS``; the planner and publisher need no change.
+``pinnwand.py`` for a small one) and adding one line to
+``md5steg.pastebins.PASTEBINS``; the planner, the publisher and the CLI's
+``--target`` choices need no change.
 
 Contract, for every adapter:
 
+- ``from_options(options)`` builds the adapter from the CLI's target options
+  (``PastebinOptions``) and raises ``PastebinOptionsError`` (one line, naming
+  the option) for options it cannot use, such as ``--db`` for a remote server.
 - ``paste(content)`` stores the exact bytes and returns the new paste's id and
   URL. It must not print, and must raise ``PastebinError`` (or a subclass) on
   failure. It may retry, but a retry must never leave two copies of a page:
@@ -32,25 +36,31 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, Optional
+from typing import ClassVar, Optional
 
-from ..errors import Md5stegError
+# Re-exported: story/publish.py and older callers import the errors from here.
+from .errors import PastebinError as PastebinError
+from .errors import PasteConflictError as PasteConflictError
+from .errors import PasteMissingError as PasteMissingError
 
-
-class PastebinError(Md5stegError):
-    """A pastebin refused a paste, could not be reached, or answered something unexpected."""
-
-
-class PasteMissingError(PastebinError):
-    """The pastebin has no paste under that id (never stored, expired, or its database reset)."""
+DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
-class PasteConflictError(PastebinError):
-    """A content-addressed pastebin already holds this id with other content."""
+@dataclass(frozen=True)
+class PastebinOptions:
+    """Where a story goes, as the CLI's target options say; each adapter takes what it can use.
 
-    def __init__(self, paste_id: str) -> None:
-        self.paste_id = paste_id
-        super().__init__(f"paste id {paste_id} is already taken by other content")
+    ``url`` is ``--to``, ``db_path`` ``--db``, ``base_url`` ``--base-url``,
+    ``id_length`` ``--id-length``. ``offline`` is for ``md5steg plan``: the
+    adapter must answer everything the planner asks without the network.
+    """
+
+    url: Optional[str] = None
+    db_path: Optional[str] = None
+    base_url: Optional[str] = None
+    id_length: Optional[int] = None
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,13 @@ class Pastebin(ABC):
     """One pastebin the publisher can write to; see the module docstring for the contract."""
 
     kind: ClassVar[str]
+    """The registry name, which is also the CLI's ``--target`` value."""
     predictable_ids: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def from_options(cls, options: PastebinOptions) -> Pastebin:
+        """The adapter ``options`` describe; ``PastebinOptionsError`` for options it cannot use."""
 
     @property
     @abstractmethod
@@ -121,34 +137,3 @@ class Pastebin(ABC):
     ) -> None:
         self.close()
 
-
-class HttpPastebin(Pastebin):
-    """A pastebin reached over HTTP whose raw view is ``<url>/raw/<id>``: the shared plumbing.
-
-    Subclasses set ``self.url`` and ``self._session`` (None builds an ``HttpSession`` on first
-    use, so httpx is imported only when a network adapter is really used).
-    """
-
-    url: str
-    _session: Any
-
-    @property
-    def session(self) -> Any:
-        if self._session is None:
-            from .http import HttpSession
-
-            self._session = HttpSession()
-        return self._session
-
-    def fetch(self, paste_id: str) -> bytes:
-        raw_url = f"{self.url}/raw/{paste_id}"
-        response = self.session.request("GET", raw_url, idempotent=True)
-        if response.status_code == 404:
-            raise PasteMissingError(f"{raw_url} is not there (HTTP 404)")
-        if response.status_code != 200:
-            raise PastebinError(f"{raw_url} answered HTTP {response.status_code}")
-        return bytes(response.content)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()

@@ -1,49 +1,76 @@
 """md5bin adapters: the local SQLite store (no server needed) and a running md5bin over HTTP.
 
-md5bin files a paste under the first ``id_length`` hex digits of its MD5, so
-ids are known before pasting (``predictable_ids``), posting the same bytes
-twice is harmless (the second answer is 200), and a 409 means other content
-already holds the id.
+md5bin files a paste under the first ``id_length`` hex digits of its MD5
+(``md5steg.addresses.content_id``), so ids are known before pasting
+(``predictable_ids``), posting the same bytes twice is harmless (the second
+answer is 200), and a 409 means other content already holds the id.
+
+``Md5bin`` is the one registry entry: without ``--to`` it opens the local
+store (``EmbeddedMd5bin``), with ``--to`` it talks to that server
+(``HttpMd5bin``). Both share the id rule and the link format through it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
+from abc import abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional, Union
-from urllib.parse import urlsplit
+from typing import Optional, Union
 
-from .base import (
-    HttpPastebin,
-    Pastebin,
+from ..addresses import content_id, normalise_base_url
+from ..md5bin.errors import IdTakenError, Md5binError
+from ..md5bin.store import DEFAULT_ID_LENGTH, DEFAULT_MAX_SIZE, Md5binStore, default_db_path
+from .base import DEFAULT_TIMEOUT_SECONDS, Pastebin, PastebinOptions, PasteReceipt
+from .errors import (
     PastebinError,
+    PastebinOptionsError,
     PasteConflictError,
     PasteMissingError,
-    PasteReceipt,
 )
+from .http import HttpPastebin, HttpSession, refusal
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-DEFAULT_ID_LENGTH = 6
-DEFAULT_MAX_SIZE = 1024 * 1024
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
 
-def _normalise_base_url(base_url: str) -> str:
-    stripped = base_url.strip().rstrip("/")
-    parts = urlsplit(stripped)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise PastebinError(
-            f"{base_url!r} is not an http:// or https:// URL, e.g. http://127.0.0.1:8000"
-        )
-    return stripped
-
-
-class EmbeddedMd5bin(Pastebin):
-    """Pastes straight into an md5bin SQLite file; ``md5steg serve`` on the same file serves them."""
+class Md5bin(Pastebin):
+    """md5bin, local or remote: what both forms share (the id rule, links on ``base_url``)."""
 
     kind = "md5bin"
     predictable_ids = True
+    base_url: str
+
+    @classmethod
+    def from_options(cls, options: PastebinOptions) -> Md5bin:
+        """The local store (``db_path``, or the default one) without ``url``; the server at ``url``."""
+        if options.url is None:
+            db_path = options.db_path if options.db_path is not None else default_db_path()
+            return EmbeddedMd5bin(db_path, options.base_url or DEFAULT_BASE_URL, options.id_length)
+        if options.db_path is not None:
+            raise PastebinOptionsError(
+                "--db is for the local md5bin store; leave it out with --to"
+            )
+        id_length = options.id_length
+        if options.offline and id_length is None:
+            id_length = DEFAULT_ID_LENGTH
+        return HttpMd5bin(options.url, options.base_url, id_length, timeout=options.timeout)
+
+    @property
+    @abstractmethod
+    def id_length(self) -> int:
+        """Hex digits in every id of this md5bin."""
+
+    def url_for(self, paste_id: str) -> str:
+        return f"{self.base_url}/{paste_id}"
+
+    def id_for(self, content: bytes) -> str:
+        return content_id(content, self.id_length)
+
+
+class EmbeddedMd5bin(Md5bin):
+    """Pastes straight into an md5bin SQLite file; ``md5steg serve`` on the same file serves them."""
 
     def __init__(
         self,
@@ -52,16 +79,21 @@ class EmbeddedMd5bin(Pastebin):
         id_length: Optional[int] = None,
     ) -> None:
         self.db_path = Path(db_path).expanduser()
-        self.base_url = _normalise_base_url(base_url)
+        self.base_url = normalise_base_url(base_url, "base URL (--base-url)")
         self._requested_id_length = id_length
-        self._store: Any = None
+        self._store: Optional[Md5binStore] = None
 
-    def _open(self) -> Any:
-        if self._store is None:
-            from ..md5bin.store import Md5binStore
-
-            self._store = Md5binStore(self.db_path, self._requested_id_length)
-        return self._store
+    @contextlib.contextmanager
+    def _store_errors(self) -> Iterator[Md5binStore]:
+        """The open store; its errors (locked, id length mismatch) become ``PastebinError``."""
+        try:
+            if self._store is None:
+                self._store = Md5binStore(self.db_path, self._requested_id_length)
+            yield self._store
+        except IdTakenError as exc:
+            raise PasteConflictError(exc.paste_id) from None
+        except Md5binError as exc:
+            raise PastebinError(str(exc)) from None
 
     @property
     def target_key(self) -> str:
@@ -75,34 +107,25 @@ class EmbeddedMd5bin(Pastebin):
     def id_length(self) -> int:
         if self._store is None and not self.db_path.exists():
             return self._requested_id_length or DEFAULT_ID_LENGTH
-        return int(self._open().id_length)
+        with self._store_errors() as store:
+            return store.id_length
 
     @property
     def max_size(self) -> int:
-        return int(self._open().max_size) if self._store is not None else DEFAULT_MAX_SIZE
-
-    def url_for(self, paste_id: str) -> str:
-        return f"{self.base_url}/{paste_id}"
-
-    def id_for(self, content: bytes) -> str:
-        return hashlib.md5(content).hexdigest()[: self.id_length]
+        return self._store.max_size if self._store is not None else DEFAULT_MAX_SIZE
 
     def is_taken(self, paste_id: str) -> bool:
-        return bool(self._open().is_taken(paste_id))
+        with self._store_errors() as store:
+            return store.is_taken(paste_id)
 
     def paste(self, content: bytes) -> PasteReceipt:
-        from ..md5bin.errors import IdTakenError, Md5binError
-
-        try:
-            result = self._open().put(content)
-        except IdTakenError as exc:
-            raise PasteConflictError(exc.paste_id) from None
-        except Md5binError as exc:
-            raise PastebinError(str(exc)) from None
+        with self._store_errors() as store:
+            result = store.put(content)
         return PasteReceipt(result.paste_id, self.url_for(result.paste_id))
 
     def fetch(self, paste_id: str) -> bytes:
-        paste = self._open().get(paste_id)
+        with self._store_errors() as store:
+            paste = store.get(paste_id)
         if paste is None:
             raise PasteMissingError(f"paste {paste_id} is not in {self.db_path}")
         return bytes(paste.content)
@@ -113,51 +136,52 @@ class EmbeddedMd5bin(Pastebin):
             self._store = None
 
 
-class HttpMd5bin(HttpPastebin):
+class HttpMd5bin(Md5bin, HttpPastebin):
     """A running md5bin (``md5steg serve``) reached over HTTP.
 
     Requests go to ``url``; links use ``base_url`` (default: ``url``). The id
-    length and size limit come from ``GET /api/info`` on first use, unless
-    ``id_length`` is given (``md5steg plan`` gives it, and stays offline).
+    length and size limit come from ``GET /api/info`` before the first request
+    that depends on them, and a given ``id_length`` that differs is refused.
+    ``md5steg plan`` gives ``id_length`` and stays offline.
     """
-
-    kind = "md5bin"
-    predictable_ids = True
 
     def __init__(
         self,
         url: str,
         base_url: Optional[str] = None,
         id_length: Optional[int] = None,
-        session: Any = None,
+        session: Optional[HttpSession] = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        self.url = _normalise_base_url(url)
-        self.base_url = _normalise_base_url(base_url) if base_url else self.url
+        super().__init__(url, what="md5bin URL (--to)", session=session, timeout=timeout)
+        self.base_url = normalise_base_url(base_url, "base URL (--base-url)") if base_url else self.url
         self._id_length = id_length
         self._max_size: Optional[int] = None
-        self._session = session
-        self._info_checked = False
+        self._server_checked = False
 
-    def _info(self) -> None:
-        self._info_checked = True
-        response = self.session.request("GET", f"{self.url}/api/info", idempotent=True)
+    def _check_server(self) -> None:
+        """Learn the server's id length and size limit once; refuse an id length that differs."""
+        if self._server_checked:
+            return
+        info_url = f"{self.url}/api/info"
+        response = self.session.request("GET", info_url, idempotent=True)
         if response.status_code != 200:
             raise PastebinError(
-                f"{self.url}/api/info answered HTTP {response.status_code}; is {self.url} an md5bin (md5steg serve)?"
+                f"{info_url} answered HTTP {response.status_code}; is {self.url} an md5bin (md5steg serve)?"
             )
         try:
             info = response.json()
             server_id_length = int(info["id_length"])
-            self._max_size = int(info["max_size"])
+            max_size = int(info["max_size"])
         except (ValueError, KeyError, TypeError):
-            raise PastebinError(
-                f"{self.url}/api/info did not answer md5bin's JSON; is it an md5bin?"
-            ) from None
+            raise PastebinError(f"{info_url} did not answer md5bin's JSON; is it an md5bin?") from None
         if self._id_length is not None and self._id_length != server_id_length:
             raise PastebinError(
                 f"{self.url} uses {server_id_length}-hex ids, not {self._id_length}; drop --id-length"
             )
-        self._id_length = server_id_length
+        self._id_length, self._max_size = server_id_length, max_size
+        self._server_checked = True
 
     @property
     def target_key(self) -> str:
@@ -170,33 +194,23 @@ class HttpMd5bin(HttpPastebin):
     @property
     def id_length(self) -> int:
         if self._id_length is None:
-            self._info()
-        assert self._id_length is not None
+            self._check_server()
+        assert self._id_length is not None  # _check_server set it or raised
         return self._id_length
-
-    def _check_server(self) -> None:
-        """Before the first network call, learn the server's id length (and refuse a mismatch)."""
-        if not self._info_checked:
-            self._info()
 
     @property
     def max_size(self) -> int:
         return self._max_size if self._max_size is not None else DEFAULT_MAX_SIZE
 
-    def url_for(self, paste_id: str) -> str:
-        return f"{self.base_url}/{paste_id}"
-
-    def id_for(self, content: bytes) -> str:
-        return hashlib.md5(content).hexdigest()[: self.id_length]
-
     def is_taken(self, paste_id: str) -> bool:
         self._check_server()
-        response = self.session.request("GET", f"{self.url}/{paste_id}.json", idempotent=True)
+        json_url = f"{self.url}/{paste_id}.json"
+        response = self.session.request("GET", json_url, idempotent=True)
         if response.status_code == 200:
             return True
         if response.status_code == 404:
             return False
-        raise PastebinError(f"{self.url}/{paste_id}.json answered HTTP {response.status_code}")
+        raise PastebinError(f"{json_url} answered HTTP {response.status_code}")
 
     def paste(self, content: bytes) -> PasteReceipt:
         self._check_server()
@@ -212,10 +226,7 @@ class HttpMd5bin(HttpPastebin):
         if response.status_code == 409:
             raise PasteConflictError(expected_id)
         if response.status_code not in (200, 201):
-            detail = response.text.strip().splitlines()[0] if response.text.strip() else ""
-            raise PastebinError(
-                f"{self.url} refused the paste: HTTP {response.status_code} {detail}".rstrip()
-            )
+            raise refusal(self.url, response)
         location = response.headers.get("Location", "")
         paste_id = location.rstrip("/").rsplit("/", 1)[-1]
         if paste_id != expected_id:
@@ -224,4 +235,3 @@ class HttpMd5bin(HttpPastebin):
                 f"{expected_id!r}; the server changed the text (or is not an md5bin)"
             )
         return PasteReceipt(paste_id, self.url_for(paste_id))
-

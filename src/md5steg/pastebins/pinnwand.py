@@ -14,10 +14,12 @@ paste, which expires with the paste's expiry.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 from urllib.parse import urlsplit
 
-from .base import HttpPastebin, PastebinError, PasteReceipt
+from .base import DEFAULT_TIMEOUT_SECONDS, PastebinOptions, PasteReceipt
+from .errors import PastebinError, PastebinOptionsError
+from .http import HttpPastebin, HttpSession, refusal
 
 DEFAULT_EXPIRY = "1week"
 DEFAULT_MAX_SIZE = 256 * 1024
@@ -29,14 +31,37 @@ class Pinnwand(HttpPastebin):
     kind = "pinnwand"
     predictable_ids = False
 
-    def __init__(self, url: str, expiry: str = DEFAULT_EXPIRY, session: Any = None) -> None:
-        stripped = url.strip().rstrip("/")
-        parts = urlsplit(stripped)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise PastebinError(f"{url!r} is not an http:// or https:// URL of a pinnwand server")
-        self.url = stripped
+    def __init__(
+        self,
+        url: str,
+        expiry: str = DEFAULT_EXPIRY,
+        session: Optional[HttpSession] = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(url, what="pinnwand URL (--to)", session=session, timeout=timeout)
         self.expiry = expiry
-        self._session = session
+
+    @classmethod
+    def from_options(cls, options: PastebinOptions) -> Pinnwand:
+        """The pinnwand at ``url``; md5bin's options (``--db``, ``--base-url``, ``--id-length``) are refused."""
+        if options.url is None:
+            raise PastebinOptionsError(
+                "--target pinnwand needs --to URL, the pinnwand server's address"
+            )
+        md5bin_only = {
+            "--db": options.db_path,
+            "--base-url": options.base_url,
+            "--id-length": options.id_length,
+        }
+        given = [flag for flag, value in md5bin_only.items() if value is not None]
+        if given:
+            one = len(given) == 1
+            raise PastebinOptionsError(
+                f"{', '.join(given)} {'is an md5bin option' if one else 'are md5bin options'}; "
+                f"pinnwand keeps its own random ids and links, so leave {'it' if one else 'them'} out"
+            )
+        return cls(options.url, timeout=options.timeout)
 
     @property
     def target_key(self) -> str:
@@ -60,19 +85,15 @@ class Pinnwand(HttpPastebin):
         except UnicodeDecodeError:
             raise PastebinError("pinnwand stores text; the page is not valid UTF-8") from None
         body = {"expiry": self.expiry, "files": [{"lexer": "text", "content": text}]}
-        response = self.session.request(
-            "POST", f"{self.url}/api/v1/paste", json=body, idempotent=False
-        )
+        create_url = f"{self.url}/api/v1/paste"
+        response = self.session.request("POST", create_url, json=body, idempotent=False)
         if response.status_code != 200:
-            raise PastebinError(
-                f"{self.url} refused the paste: HTTP {response.status_code} {response.text.strip()[:200]}".rstrip()
-            )
+            raise refusal(self.url, response)
         try:
             link = str(response.json()["link"])
         except (ValueError, KeyError, TypeError):
-            raise PastebinError(f"{self.url}/api/v1/paste did not answer pinnwand's JSON") from None
+            raise PastebinError(f"{create_url} did not answer pinnwand's JSON") from None
         paste_id = urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1]
         if not paste_id:
             raise PastebinError(f"{self.url} answered a link without a paste id: {link!r}")
         return PasteReceipt(paste_id, self.url_for(paste_id))
-

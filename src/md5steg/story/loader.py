@@ -2,21 +2,27 @@
 
 A page is a ``*.txt`` or ``*.md`` file; its name is the file stem (letters,
 digits, ``-``, ``_``). Pages are kept as bytes, exactly as on disk (no newline
-translation), because the bytes are what gets pasted and hashed. Every mistake
+translation), because the bytes are what gets pasted and hashed. Only the
+folder's own files are read: a page or ``story.toml`` that is a symbolic link
+is refused (``follow_symlinks`` to allow it), so nothing outside the story is
+ever published by accident. Every mistake
 that can be found without a pastebin is found here, before anything is pasted,
 and reported with the file and line.
 """
 
 from __future__ import annotations
 
-import hashlib
+import errno
+import os
 import re
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from ..addresses import md5_hex
 from .errors import StoryError
 
 if sys.version_info >= (3, 11):
@@ -54,7 +60,7 @@ class Page:
     @property
     def source_md5(self) -> str:
         """MD5 of the file as read: what the manifest compares to notice an edit."""
-        return hashlib.md5(self.source).hexdigest()
+        return md5_hex(self.source)
 
     @property
     def targets(self) -> frozenset[str]:
@@ -100,7 +106,8 @@ class Story:
         return seen
 
 
-def _line_of(source: bytes, offset: int) -> int:
+def line_of(source: bytes, offset: int) -> int:
+    """The 1-based line number of byte ``offset`` (for messages that name file and line)."""
     return source.count(b"\n", 0, offset) + 1
 
 
@@ -110,7 +117,7 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StoryError(
-            f"{path}:{_line_of(source, exc.start)}: page {name!r} is not valid UTF-8 "
+            f"{path}:{line_of(source, exc.start)}: page {name!r} is not valid UTF-8 "
             f"(byte {exc.start}); save it as UTF-8"
         ) from None
     if not text.strip():
@@ -120,7 +127,7 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
     links = []
     for match in LINK_RE.finditer(source):
         target = match.group(1).decode("utf-8").strip()
-        line = _line_of(source, match.start())
+        line = line_of(source, match.start())
         if not NAME_RE.fullmatch(target):
             raise StoryError(
                 f"{path}:{line}: link [[{match.group(1).decode('utf-8')}]] is not a valid page name; "
@@ -130,10 +137,47 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
     return Page(name=name, path=path, source=source, links=tuple(links))
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def read_story_file(path: Path, follow_symlinks: bool, what: str) -> bytes:
+    """The bytes of a page or ``story.toml``, refusing a symbolic link unless told to follow it.
+
+    A link could take in any file the user can read (``/etc/passwd``, a key)
+    and paste it for the world, so only the story's own files are read. The
+    file is opened with ``O_NOFOLLOW``, so a link swapped in after the check
+    is refused too, and it must be a regular file.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW)
+    if path.is_symlink() and not follow_symlinks:
+        raise StoryError(
+            f"{path}: {what} is a symbolic link (to {os.readlink(path)}); md5steg reads only the "
+            f"story folder's own files; copy the file in, or pass --follow-symlinks"
+        )
     try:
-        with open(path, "rb") as handle:
-            config = tomllib.load(handle)
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:
+            raise StoryError(
+                f"{path}: {what} became a symbolic link while being read; pass --follow-symlinks "
+                f"to read it"
+            ) from None
+        raise StoryError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise StoryError(f"{path}: {what} is not a regular file; a page is a plain text file")
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise StoryError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
+    source = read_story_file(path, follow_symlinks, CONFIG_NAME)
+    try:
+        config = tomllib.loads(source.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise StoryError(
+            f"{path}:{line_of(source, exc.start)}: not valid UTF-8 (byte {exc.start}); "
+            f"save {CONFIG_NAME} as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise StoryError(f"{path}: not valid TOML: {exc}") from None
     unknown = sorted(set(config) - {"start", "prefix"})
@@ -144,14 +188,19 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def load_story(folder: Union[str, Path]) -> Story:
-    """Load and check every page of ``folder``; raises ``StoryError`` on the first mistake."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise StoryError(f"{root} is not a folder; give the folder that holds the story's pages")
+def _is_page_file(path: Path, follow_symlinks: bool) -> bool:
+    """A ``*.txt``/``*.md`` entry that is a file, or a symbolic link (refused or followed later)."""
+    if path.suffix not in PAGE_SUFFIXES:
+        return False
+    if path.is_symlink():
+        return not follow_symlinks or path.is_file()
+    return path.is_file()
+
+
+def _read_pages(root: Path, follow_symlinks: bool) -> dict[str, Page]:
     pages: dict[str, Page] = {}
     for path in sorted(root.iterdir()):
-        if path.suffix not in PAGE_SUFFIXES or not path.is_file():
+        if not _is_page_file(path, follow_symlinks):
             continue
         name = path.stem
         if not NAME_RE.fullmatch(name):
@@ -162,16 +211,27 @@ def load_story(folder: Union[str, Path]) -> Story:
             raise StoryError(
                 f"{path}: page {name!r} also exists as {pages[name].path.name}; keep one of them"
             )
-        try:
-            source = path.read_bytes()
-        except OSError as exc:
-            raise StoryError(f"cannot read {path}: {exc.strerror}") from None
+        source = read_story_file(path, follow_symlinks, f"page {name!r}")
         pages[name] = parse_page(name, path, source)
     if not pages:
         raise StoryError(f"{root} holds no pages; a page is a *.txt or *.md file")
+    return pages
 
+
+def load_story(folder: Union[str, Path], *, follow_symlinks: bool = False) -> Story:
+    """Load and check every page of ``folder``; raises ``StoryError`` on the first mistake.
+
+    Pages and ``story.toml`` that are symbolic links are refused unless
+    ``follow_symlinks``; the folder itself may be reached through a link.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise StoryError(f"{root} is not a folder; give the folder that holds the story's pages")
+    pages = _read_pages(root, follow_symlinks)
     config_path = root / CONFIG_NAME
-    config = _read_config(config_path) if config_path.is_file() else {}
+    config = {}
+    if config_path.is_symlink() or config_path.exists():
+        config = _read_config(config_path, follow_symlinks)
     for page in pages.values():
         for link in page.links:
             if link.target not in pages:

@@ -9,6 +9,10 @@ Guarantees:
   run continues where it stopped; a page is pasted again only when the bytes
   it would get differ from the ones recorded (it, or a page it links to,
   changed). With nothing changed, nothing is pasted.
+- On md5bin the manifest is only a cache: every id is a pure function of the
+  story, and an id that already holds exactly the bytes a page would get is
+  that page, already published. So the same story published again from a
+  fresh copy, or by someone else, pastes nothing new and gets the same URLs.
 - Every paste is read back and its MD5 compared with what was sent; a
   pastebin that trims, rewrites line endings or truncates stops the run with
   an error naming the page.
@@ -21,81 +25,55 @@ Guarantees:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Optional, Union
 
-from ..pastebins.base import (
-    Pastebin,
-    PastebinError,
-    PasteConflictError,
-    PasteMissingError,
-    PasteReceipt,
-)
+from ..addresses import content_id, md5_hex
+from ..alphabets import Alphabet
+from ..pastebins.base import Pastebin, PasteReceipt
+from ..pastebins.errors import PastebinError, PasteConflictError, PasteMissingError
 from ..search import Match, SearchOptions, find
 from .errors import PublishError
+from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
+from .ids import candidate_id, holds_page
 from .loader import Story
-from .manifest import Manifest, default_manifest_path
-from .planner import Plan, candidate_id, md5_hex, plan_story
+from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
+from .planner import IdCheck, IdState, Plan, plan_story
 
 MAX_REPLANS = 5
 
 MAX_MOVE_ATTEMPTS = 20
 """Fresh ids tried for a page whose natural md5bin id holds other content."""
 
-
-@dataclass(frozen=True)
-class PublishEvent:
-    """Something the user may want to see: ``notice``, ``search`` (starting) or ``pasted``."""
-
-    kind: str
-    page: str = ""
-    url: str = ""
-    paste_id: str = ""
-    message: str = ""
-    searched: bool = False
-    seconds: float = 0.0
-
-
-EventCallback = Callable[[PublishEvent], None]
-
-
-@dataclass
-class PublishResult:
-    """Where every page is now, and what this run did."""
-
-    start: str
-    start_url: str
-    urls: dict[str, str]
-    pasted: list[str] = field(default_factory=list)
-    searches: int = 0
-    candidates: int = 0
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """How ``md5steg.find`` runs for pre-assigned ids (the CLI's search options) and its alphabet."""
-
-    search: SearchOptions = field(default_factory=SearchOptions)
-    alphabet: str = "ws2"
-    """Space and tab only: invisible in every viewer (ws5's VT and FF show as boxes in browsers)."""
-
-
 class _Replan(Exception):
     def __init__(self, paste_id: str) -> None:
         self.paste_id = paste_id
 
 
+def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET) -> IdCheck:
+    """An ``IdCheck`` that asks the pastebin what a candidate id holds."""
+
+    def check(name: str, paste_id: str, rendered: bytes) -> IdState:
+        try:
+            stored = pastebin.fetch(paste_id)
+        except PasteMissingError:
+            return IdState.FREE
+        return IdState.DONE if holds_page(stored, rendered, paste_id, alphabet) else IdState.TAKEN
+
+    return check
+
+
 def make_plan(
     story: Story,
     pastebin: Pastebin,
-    previous: Optional[dict[str, Any]] = None,
+    previous: Optional[dict[str, PageRecord]] = None,
     *,
     online: bool = False,
     burned: frozenset[str] = frozenset(),
+    alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
 ) -> Plan:
-    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server which ids are taken."""
+    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold."""
     predictable = pastebin.predictable_ids
     return plan_story(
         story,
@@ -104,7 +82,7 @@ def make_plan(
         max_size=pastebin.max_size,
         url_for=pastebin.url_for,
         previous=previous,
-        is_taken=pastebin.is_taken if (predictable and online) else None,
+        check_id=server_check(pastebin, alphabet) if (predictable and online) else None,
         burned=burned,
     )
 
@@ -122,6 +100,16 @@ def describe_change(sent: bytes, received: bytes) -> str:
     return "it changed the text"
 
 
+@dataclass
+class _Outcome:
+    """How one page got where it is: the bytes it holds, and the search that made them (if any)."""
+
+    receipt: PasteReceipt
+    content: bytes
+    match: Optional[Match] = None
+    pasted: bool = True
+
+
 class Publisher:
     """Runs one publish of ``story`` to ``pastebin``, recording progress in ``manifest``."""
 
@@ -130,17 +118,20 @@ class Publisher:
         story: Story,
         pastebin: Pastebin,
         manifest: Manifest,
-        settings: SearchSettings = SearchSettings(),
+        search: Optional[SearchOptions] = None,
         on_event: Optional[EventCallback] = None,
+        alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
+        max_expected_seconds: Optional[float] = None,
     ) -> None:
         self.story = story
         self.pastebin = pastebin
         self.manifest = manifest
-        self.settings = settings
+        self.search = search or SearchOptions()
+        self.alphabet = alphabet
+        self.max_expected_seconds = max_expected_seconds
         self._emit = on_event or (lambda event: None)
-        self.key = pastebin.target_key
-        self.target = manifest.target(self.key, pastebin.description)
-        self.records: dict[str, dict[str, Any]] = self.target["pages"]
+        self.target: TargetRecord = manifest.target(pastebin.target_key, pastebin.description)
+        self.records = self.target.pages
         self.result = PublishResult(start=story.start, start_url="", urls={})
 
     def run(self) -> PublishResult:
@@ -151,7 +142,12 @@ class Publisher:
         burned: set[str] = set()
         for _ in range(MAX_REPLANS + 1):
             plan = make_plan(
-                self.story, self.pastebin, self.records, online=True, burned=frozenset(burned)
+                self.story,
+                self.pastebin,
+                self.records,
+                online=True,
+                burned=frozenset(burned),
+                alphabet=self.alphabet,
             )
             try:
                 if self.pastebin.predictable_ids:
@@ -161,19 +157,16 @@ class Publisher:
                 break
             except _Replan as replan:
                 burned.add(replan.paste_id)
-                self._emit(
-                    PublishEvent(
-                        "notice",
-                        message=f"id {replan.paste_id} was taken meanwhile; planning again",
-                    )
-                )
+                message = f"id {replan.paste_id} was taken meanwhile; planning again"
+                self._emit(PublishEvent("notice", message=message))
         else:
             raise PublishError(
-                f"gave up after {MAX_REPLANS} re-plans: pre-assigned ids kept being taken"
+                f"gave up after {MAX_REPLANS} re-plans: pre-assigned ids kept being taken "
+                f"by other content while publishing; try again later"
             )
         self.result.start_url = self.result.urls[self.story.start]
-        self.target["start"] = self.story.start
-        self.target["start_url"] = self.result.start_url
+        self.target.start = self.story.start
+        self.target.start_url = self.result.start_url
         self.manifest.save()
         self.result.seconds = time.perf_counter() - started
         return self.result
@@ -183,44 +176,64 @@ class Publisher:
     def _forget_vanished_pastes(self) -> None:
         """Mark pages whose recorded paste is gone (database reset, expiry) as not yet pasted."""
         for name, record in self.records.items():
-            paste_id = record.get("id")
-            if not record.get("md5") or not paste_id:
+            if not record.pasted:
                 continue
             try:
-                self.pastebin.fetch(str(paste_id))
+                self.pastebin.fetch(record.id)
             except PasteMissingError:
-                record.pop("md5")
-                self._emit(
-                    PublishEvent(
-                        "notice", page=name, message=f"paste {paste_id} is gone; pasting {name!r} again"
-                    )
-                )
+                record.md5 = None
+                message = f"paste {record.id} is gone; pasting {name!r} again"
+                self._emit(PublishEvent("notice", page=name, message=message))
 
-    def _up_to_date(
-        self, name: str, rendered_md5: str, paste_id: Optional[str] = None
-    ) -> Optional[str]:
-        record = self.records.get(name, {})
+    def _up_to_date(self, name: str, rendered: bytes, paste_id: Optional[str]) -> Optional[str]:
+        """The recorded URL if the manifest shows the page published with these bytes."""
+        record = self.records.get(name)
         if (
-            record.get("md5")
-            and record.get("rendered_md5") == rendered_md5
-            and record.get("url")
-            and (paste_id is None or record.get("id") == paste_id)
+            record is not None
+            and record.pasted
+            and record.rendered_md5 == md5_hex(rendered)
+            and (paste_id is None or record.id == paste_id)
         ):
-            return str(record["url"])
+            return record.url
+        return None
+
+    def _already_there(self, paste_id: str, rendered: bytes, searched: bool) -> Optional[_Outcome]:
+        """The page as the pastebin already holds it at ``paste_id`` (pasted before), or None."""
+        try:
+            stored = self.pastebin.fetch(paste_id)
+        except PasteMissingError:
+            return None
+        except PastebinError as exc:
+            raise PublishError(f"cannot read {self.pastebin.url_for(paste_id)}: {exc}") from None
+        if stored == rendered if not searched else holds_page(stored, rendered, paste_id, self.alphabet):
+            receipt = PasteReceipt(paste_id, self.pastebin.url_for(paste_id))
+            return _Outcome(receipt, stored, pasted=False)
         return None
 
     def _search(self, name: str, rendered: bytes, paste_id: str) -> Match:
         self._emit(PublishEvent("search", page=name, paste_id=paste_id))
-        settings = self.settings
         match = find(
             rendered,
             prefix=paste_id,
-            alphabet=settings.alphabet,
-            **settings.search.find_kwargs(),
+            alphabet=self.alphabet,
+            max_expected_seconds=self.max_expected_seconds,
+            **self.search.find_kwargs(),
         )
         self.result.searches += 1
         self.result.candidates += match.candidates
         return match
+
+    def _search_and_paste(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
+        """The page at ``paste_id``: found there already, or searched and pasted.
+
+        Raises ``PasteConflictError`` when other content holds the id.
+        """
+        found = self._already_there(paste_id, rendered, searched=True)
+        if found is not None:
+            return found
+        match = self._search(name, rendered, paste_id)
+        content = match.apply(rendered)
+        return _Outcome(self._paste(name, content), content, match)
 
     def _paste(self, name: str, content: bytes) -> PasteReceipt:
         try:
@@ -248,34 +261,30 @@ class Publisher:
             )
 
     def _record(
-        self,
-        name: str,
-        receipt: PasteReceipt,
-        content: bytes,
-        rendered: bytes,
-        match: Optional[Match],
-        preassigned: bool,
-        seconds: float,
+        self, name: str, outcome: _Outcome, rendered: bytes, preassigned: bool, seconds: float
     ) -> None:
-        self.records[name] = {
-            "id": receipt.paste_id,
-            "url": receipt.url,
-            "md5": md5_hex(content),
-            "source_md5": self.story.pages[name].source_md5,
-            "rendered_md5": md5_hex(rendered),
-            "preassigned": preassigned,
-            "suffix_hex": match.suffix.hex() if match is not None else "",
-        }
+        self.records[name] = PageRecord(
+            id=outcome.receipt.paste_id,
+            url=outcome.receipt.url,
+            md5=md5_hex(outcome.content),
+            source_md5=self.story.pages[name].source_md5,
+            rendered_md5=md5_hex(rendered),
+            preassigned=preassigned,
+            suffix_hex=outcome.content[len(rendered) :].hex(),
+        )
         self.manifest.save()
+        if not outcome.pasted:
+            self.result.found.append(name)
+            return
         if name not in self.result.pasted:
             self.result.pasted.append(name)
         self._emit(
             PublishEvent(
                 "pasted",
                 page=name,
-                url=receipt.url,
-                paste_id=receipt.paste_id,
-                searched=match is not None,
+                url=outcome.receipt.url,
+                paste_id=outcome.receipt.paste_id,
+                searched=outcome.match is not None,
                 seconds=seconds,
             )
         )
@@ -283,72 +292,53 @@ class Publisher:
     # -- md5bin-like: ids known in advance -------------------------------------------------------
 
     def _publish_predictable(self, plan: Plan) -> None:
-        pastebin = self.pastebin
-        for name, paste_id in plan.preassigned.items():
-            record = self.records.get(name, {})
-            if record.get("id") != paste_id:
-                self.records[name] = {
-                    "id": paste_id,
-                    "url": pastebin.url_for(paste_id),
-                    "source_md5": self.story.pages[name].source_md5,
-                    "preassigned": True,
-                }
-        self.manifest.save()
-        urls = {name: pastebin.url_for(paste_id) for name, paste_id in plan.preassigned.items()}
+        urls = {name: self.pastebin.url_for(paste_id) for name, paste_id in plan.preassigned.items()}
         for planned in plan.pages:
             name = planned.name
             rendered = self.story.pages[name].render(urls)
             preassigned_id = plan.preassigned.get(name)
-            current = self._up_to_date(name, md5_hex(rendered), preassigned_id)
+            current = self._up_to_date(name, rendered, preassigned_id)
             if current is not None:
                 urls[name] = current
                 continue
             started = time.perf_counter()
             if preassigned_id is not None:
-                match: Optional[Match] = self._search(name, rendered, preassigned_id)
-                assert match is not None
-                content = match.apply(rendered)
-                try:
-                    receipt = self._paste(name, content)
-                except PasteConflictError:
-                    raise _Replan(preassigned_id) from None
+                outcome = self._publish_preassigned(name, rendered, preassigned_id)
             else:
-                match = None
-                content = rendered
-                try:
-                    receipt = self._paste(name, content)
-                except PasteConflictError as conflict:
-                    receipt, content, match = self._move(name, rendered, conflict.paste_id)
-            urls[name] = receipt.url
+                outcome = self._publish_natural(name, rendered)
+            urls[name] = outcome.receipt.url
             self._record(
-                name,
-                receipt,
-                content,
-                rendered,
-                match,
-                preassigned_id is not None,
-                time.perf_counter() - started,
+                name, outcome, rendered, preassigned_id is not None, time.perf_counter() - started
             )
         self.result.urls = urls
 
-    def _move(self, name: str, rendered: bytes, taken_id: str) -> tuple[PasteReceipt, bytes, Match]:
+    def _publish_preassigned(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
+        try:
+            return self._search_and_paste(name, rendered, paste_id)
+        except PasteConflictError:
+            raise _Replan(paste_id) from None
+
+    def _publish_natural(self, name: str, rendered: bytes) -> _Outcome:
+        natural_id = content_id(rendered, self.pastebin.id_length or 32)
+        found = self._already_there(natural_id, rendered, searched=False)
+        if found is not None:
+            return found
+        try:
+            return _Outcome(self._paste(name, rendered), rendered)
+        except PasteConflictError as conflict:
+            return self._move(name, rendered, conflict.paste_id)
+
+    def _move(self, name: str, rendered: bytes, taken_id: str) -> _Outcome:
         """Other content holds this page's natural id: search a suffix for a free id instead."""
-        self._emit(
-            PublishEvent(
-                "notice",
-                page=name,
-                message=f"id {taken_id} is taken by other content; moving {name!r}",
-            )
-        )
+        message = f"id {taken_id} is taken by other content; moving {name!r}"
+        self._emit(PublishEvent("notice", page=name, message=message))
         id_length = self.pastebin.id_length or len(taken_id)
-        # No is_taken() pre-check: the search is deterministic, so after a crash the page's
-        # own earlier copy at an id answers 200 and is reused instead of pasted twice.
+        # The candidates are a pure function of the page, so a fresh copy of the story (or a
+        # run after a crash) finds the page's earlier copy at one of them instead of pasting again.
         for attempt in range(1, MAX_MOVE_ATTEMPTS + 1):
             paste_id = candidate_id(name, rendered, "", id_length, attempt)
-            match = self._search(name, rendered, paste_id)
-            content = match.apply(rendered)
             try:
-                return self._paste(name, content), content, match
+                return self._search_and_paste(name, rendered, paste_id)
             except PasteConflictError:
                 continue
         raise PublishError(
@@ -358,25 +348,19 @@ class Publisher:
     # -- random ids: DAG only --------------------------------------------------------------------
 
     def _publish_random(self, plan: Plan) -> None:
-        attempts: dict[str, str] = self.target["attempts"]
+        attempts = self.target.attempts
         urls: dict[str, str] = {}
         for planned in plan.pages:
             name = planned.name
             rendered = self.story.pages[name].render(urls)
-            rendered_md5 = md5_hex(rendered)
-            current = self._up_to_date(name, rendered_md5)
+            current = self._up_to_date(name, rendered, None)
             if current is not None:
                 urls[name] = current
                 continue
-            if attempts.get(name) == rendered_md5:
-                self._emit(
-                    PublishEvent(
-                        "notice",
-                        page=name,
-                        message=f"an earlier attempt to paste {name!r} was interrupted; an unlinked copy may exist",
-                    )
-                )
-            attempts[name] = rendered_md5
+            if attempts.get(name) == md5_hex(rendered):
+                message = f"an earlier attempt to paste {name!r} was interrupted; an unlinked copy may exist"
+                self._emit(PublishEvent("notice", page=name, message=message))
+            attempts[name] = md5_hex(rendered)
             self.manifest.save()
             started = time.perf_counter()
             try:
@@ -385,9 +369,7 @@ class Publisher:
                 raise PublishError(f"page {name!r}: {conflict}") from None
             urls[name] = receipt.url
             attempts.pop(name, None)
-            self._record(
-                name, receipt, rendered, rendered, None, False, time.perf_counter() - started
-            )
+            self._record(name, _Outcome(receipt, rendered), rendered, False, time.perf_counter() - started)
         self.result.urls = urls
 
 
@@ -396,9 +378,9 @@ def publish(
     pastebin: Pastebin,
     manifest_path: Optional[Union[str, Path]] = None,
     *,
-    settings: SearchSettings = SearchSettings(),
+    search: Optional[SearchOptions] = None,
     on_event: Optional[EventCallback] = None,
 ) -> PublishResult:
     """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL."""
     manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
-    return Publisher(story, pastebin, manifest, settings, on_event).run()
+    return Publisher(story, pastebin, manifest, search, on_event).run()

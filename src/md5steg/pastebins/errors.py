@@ -1,0 +1,37 @@
+"""The pastebin errors: one family under ``PastebinError``, so the publisher can catch them all.
+
+They live apart from the adapters so that ``base.py`` and ``http.py`` both
+import from here and never from each other's side of the package.
+"""
+
+from __future__ import annotations
+
+from ..errors import Md5stegError
+
+
+class PastebinError(Md5stegError):
+    """A pastebin refused a paste, could not be reached, or answered something unexpected."""
+
+
+class PastebinOptionsError(PastebinError, ValueError):
+    """Options a pastebin cannot use (``--db`` with pinnwand, a missing ``--to``): a usage error."""
+
+
+class PasteMissingError(PastebinError):
+    """The pastebin has no paste under that id (never stored, expired, or its database reset)."""
+
+
+class PasteConflictError(PastebinError):
+    """A content-addressed pastebin already holds this id with other content."""
+
+    def __init__(self, paste_id: str) -> None:
+        self.paste_id = paste_id
+        super().__init__(f"paste id {paste_id} is already taken by other content")
+
+
+class PastebinUnreachableError(PastebinError):
+    """The pastebin did not answer usefully after every retry the policy allows."""
+
+
+class AmbiguousRequestError(PastebinError):
+    """A non-idempotent request failed in a way that leaves unknown whether the server acted on it."""

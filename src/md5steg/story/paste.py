@@ -1,0 +1,141 @@
+"""One paste, through the story machinery: a vanity id, or a page that holds its own URL.
+
+``paste_content`` turns the input into a one-page story and publishes it with
+the same planner and publisher as a whole story. Every occurrence of the
+``self_token`` becomes a link from the page to itself, so the planner gives
+the page its id in advance (a one-page cycle) and the publisher searches the
+whitespace suffix that makes the MD5 match that id; a ``vanity`` prefix is the
+story's ``[prefix]`` for that page. So ``md5steg paste`` inherits what publish
+promises: the same input pasted again gets the same URL and adds nothing, and
+every paste is read back and checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from ..alphabets import Alphabet
+from ..pastebins.base import Pastebin
+from ..search import SearchOptions
+from .errors import StoryError
+from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent
+from .loader import HEX_RE, Link, Page, Story, line_of
+from .manifest import Manifest
+from .publish import Publisher
+
+PAGE_NAME = "paste"
+DEFAULT_SELF_TOKEN = "{{url}}"
+
+
+class PasteInputError(StoryError):
+    """The input or the options cannot be pasted (empty, too large, a vanity id that cannot be)."""
+
+
+@dataclass(frozen=True)
+class PasteResult:
+    """Where the input went and what it took."""
+
+    url: str
+    paste_id: str
+    md5: str
+    added: bytes
+    """The suffix appended to make the MD5 match (empty when no search was needed)."""
+    found: bool
+    """The pastebin already held exactly these bytes: nothing was pasted."""
+    searches: int
+    candidates: int
+    seconds: float
+
+
+def _one_page_story(content: bytes, source: Path, self_token: Optional[str], vanity: str) -> Story:
+    links = []
+    if self_token:
+        token = self_token.encode("utf-8")
+        start = content.find(token)
+        while start >= 0:
+            links.append(Link(PAGE_NAME, line_of(content, start), start, start + len(token)))
+            start = content.find(token, start + len(token))
+    page = Page(name=PAGE_NAME, path=source, source=content, links=tuple(links))
+    return Story(
+        folder=source.parent,
+        pages={PAGE_NAME: page},
+        start=PAGE_NAME,
+        vanity={PAGE_NAME: vanity} if vanity else {},
+    )
+
+
+def _check(content: bytes, pastebin: Pastebin, vanity: str, self_token: Optional[str]) -> None:
+    """Everything that can be refused before a byte is sent."""
+    if not content.strip():
+        raise PasteInputError("the input is empty or only whitespace; there is nothing to paste")
+    if (vanity or self_token) and not pastebin.predictable_ids:
+        option = "--vanity" if vanity else "--self"
+        raise PasteInputError(
+            f"{pastebin.kind} assigns random ids, so {option} cannot choose one; "
+            f"paste to md5bin (the default) instead"
+        )
+    if vanity and not HEX_RE.fullmatch(vanity):
+        raise PasteInputError(f"vanity prefix {vanity!r} is not hex; use only 0-9 and a-f")
+    id_length = pastebin.id_length
+    if vanity and id_length is not None and len(vanity) > id_length:
+        raise PasteInputError(
+            f"vanity prefix {vanity!r} has {len(vanity)} hex digits; {pastebin.description} "
+            f"has ids of {id_length}"
+        )
+    if self_token is not None and not self_token:
+        raise PasteInputError("the --self token is empty; give the text to replace, e.g. {{url}}")
+    limit = pastebin.max_size
+    if limit is not None and len(content) > limit:
+        raise PasteInputError(
+            f"the input is {len(content)} bytes; {pastebin.description} accepts at most {limit}"
+        )
+
+
+def paste_content(
+    content: bytes,
+    pastebin: Pastebin,
+    *,
+    source: Union[str, Path] = "<stdin>",
+    vanity: Optional[str] = None,
+    self_token: Optional[str] = None,
+    search: Optional[SearchOptions] = None,
+    alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
+    max_expected_seconds: Optional[float] = None,
+    on_event: Optional[EventCallback] = None,
+) -> PasteResult:
+    """Paste ``content`` (its ``self_token``s replaced by its own URL) with an id starting ``vanity``.
+
+    Raises ``PasteInputError`` before sending anything when the input or the
+    options cannot work on ``pastebin``, and ``TooMuchWorkError`` when the
+    search would take longer than ``max_expected_seconds``.
+    """
+    vanity = (vanity or "").lower()
+    _check(content, pastebin, vanity, self_token)
+    story = _one_page_story(content, Path(source), self_token, vanity)
+    if self_token and on_event is not None and not story.pages[PAGE_NAME].links:
+        message = f"the input holds no {self_token}; it is pasted as it is"
+        on_event(PublishEvent("notice", message=message))
+    manifest = Manifest(None)  # one paste: nothing to resume, the pastebin itself is the record
+    publisher = Publisher(
+        story,
+        pastebin,
+        manifest,
+        search,
+        on_event,
+        alphabet=alphabet,
+        max_expected_seconds=max_expected_seconds,
+    )
+    result = publisher.run()
+    record = manifest.pages(pastebin.target_key)[PAGE_NAME]
+    return PasteResult(
+        url=record.url,
+        paste_id=record.id,
+        md5=record.md5 or "",
+        added=bytes.fromhex(record.suffix_hex),
+        found=bool(result.found),
+        searches=result.searches,
+        candidates=result.candidates,
+        seconds=result.seconds,
+    )

@@ -1,0 +1,202 @@
+"""`md5steg hide` / `md5steg reveal` from the command line: files, passphrase sources, one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from md5steg import stego
+from md5steg.cli import cli
+
+REFUSAL = "Error: no message for this passphrase, or the text was altered\n"
+MAIN = "from md5steg.cli import main; main()"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cheap_kdf() -> Iterator[None]:
+    """In-process commands use the cheap test KDF; subprocess ones pay the real cost."""
+    with stego.cheap_kdf_for_tests():
+        yield
+
+
+@pytest.fixture()
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("MD5STEG_PASSPHRASE", "s3cret")
+    return CliRunner()
+
+
+@pytest.fixture()
+def cover(tmp_path: Path) -> Path:
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"Dear diary,\ntoday was fine.  \n")
+    path.chmod(0o640)
+    return path
+
+
+def test_hide_rewrites_the_file_and_reveal_prints_the_exact_message(runner: CliRunner, cover: Path, engine: str) -> None:
+    original = cover.read_bytes()
+    result = runner.invoke(cli, ["hide", str(cover), "--prefix", "c0f", "--message", "meet at noon ✓", "-q", "--engine", engine])
+    assert result.exit_code == 0, result.output
+    data = cover.read_bytes()
+    assert data.startswith(original) and hashlib.md5(data).hexdigest().startswith("c0f")
+    assert oct(cover.stat().st_mode & 0o777) == "0o640"
+    fields = result.stdout.rstrip("\n").split("  ")
+    assert fields[0] == hashlib.md5(data).hexdigest() and fields[1] == str(cover)
+    parsed = re.fullmatch(r"\+(\d+) bytes \(message (\d+), nonce (\d+)\)", fields[2])
+    assert parsed is not None, fields[2]
+    added, message_part, nonce_part = map(int, parsed.groups())
+    assert added == len(data) - len(original) == message_part + nonce_part
+    revealed = runner.invoke(cli, ["reveal", str(cover)])
+    assert revealed.exit_code == 0 and revealed.stdout_bytes == "meet at noon ✓".encode()
+
+
+def test_json_report_splits_message_and_nonce_bytes(runner: CliRunner, cover: Path, engine: str, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    message = tmp_path / "message.bin"
+    message.write_bytes(bytes(range(256)))
+    args = ["hide", str(cover), "--pattern", "a_b", "--message-file", str(message), "--alphabet", "zw"]
+    result = runner.invoke(cli, [*args, "--json", "-o", str(out), "--engine", engine])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["message_bytes"] == 256 and report["alphabet"] == "zw" and report["output"] == str(out)
+    assert report["md5"] == hashlib.md5(out.read_bytes()).hexdigest() and report["backend"]
+    assert report["message_bytes_added"] + report["nonce_bytes_added"] == report["bytes_added"]
+    assert out.stat().st_size == cover.stat().st_size + report["bytes_added"]
+    revealed = runner.invoke(cli, ["reveal", str(out), "-o", str(tmp_path / "back.bin")])
+    assert revealed.exit_code == 0 and (tmp_path / "back.bin").read_bytes() == bytes(range(256))
+
+
+def test_hide_twice_with_replace_keeps_only_the_second_message(runner: CliRunner, cover: Path) -> None:
+    original = cover.read_bytes()
+    assert runner.invoke(cli, ["hide", str(cover), "--prefix", "ab", "--message", "first", "-q"]).exit_code == 0
+    once = cover.stat().st_size
+    assert runner.invoke(cli, ["hide", str(cover), "--prefix", "cd", "--message", "2nd", "-q", "--replace"]).exit_code == 0
+    assert runner.invoke(cli, ["reveal", str(cover)]).stdout_bytes == b"2nd"
+    assert cover.read_bytes().startswith(original), "the cover's own trailing whitespace is kept"
+    assert cover.stat().st_size < once + 100, "the first message and its nonce are gone"
+
+
+def test_stdin_to_stdout(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["hide", "-", "--prefix", "1", "--message", "piped", "-q"], input=b"cover\n")
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(cli, ["reveal", "-"], input=result.stdout_bytes).stdout_bytes == b"piped"
+
+
+def test_wrong_passphrase_prints_one_line_and_no_plaintext(runner: CliRunner, cover: Path) -> None:
+    assert runner.invoke(cli, ["hide", str(cover), "--prefix", "ab", "--message", "secret", "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["reveal", str(cover)], env={"MD5STEG_PASSPHRASE": "S3cret"})
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", REFUSAL)
+
+
+def test_altered_suffix_prints_the_same_line(runner: CliRunner, cover: Path) -> None:
+    assert runner.invoke(cli, ["hide", str(cover), "--prefix", "ab", "--message", "secret", "-q"]).exit_code == 0
+    data = cover.read_bytes()
+    cover.write_bytes(data[:-40] + (b"\t" if data[-40:-39] == b" " else b" ") + data[-39:])
+    result = runner.invoke(cli, ["reveal", str(cover)])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", REFUSAL)
+
+
+def test_reveal_on_find_output_says_there_is_no_message(runner: CliRunner, cover: Path) -> None:
+    assert runner.invoke(cli, ["find", str(cover), "--prefix", "ab", "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["reveal", str(cover)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: no hidden message") and result.stderr.count("\n") == 1
+
+
+def test_passphrase_file_drops_one_trailing_newline(runner: CliRunner, cover: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "pass"
+    secret.write_text("s3cret\n")
+    args = ["hide", str(cover), "--prefix", "ab", "--message", "m", "-q", "--passphrase-file", str(secret)]
+    assert runner.invoke(cli, args, env={"MD5STEG_PASSPHRASE": "ignored"}).exit_code == 0
+    assert runner.invoke(cli, ["reveal", str(cover)]).stdout_bytes == b"m", "the file wins over the environment"
+
+
+def test_hide_needs_exactly_one_message_source(runner: CliRunner, cover: Path, tmp_path: Path) -> None:
+    for extra in ([], ["--message", "a", "--message-file", str(cover)]):
+        result = runner.invoke(cli, ["hide", str(cover), "--prefix", "ab", *extra])
+        assert result.exit_code == 2 and "exactly one of --message" in result.output
+
+
+def run_md5steg(args: list[str], env: dict[str, str], **options: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-c", MAIN, *args], env=env, capture_output=True, timeout=120, **options)  # type: ignore[call-overload, no-any-return]
+
+
+def environment_without_passphrase() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key != "MD5STEG_PASSPHRASE"}
+
+
+def test_no_passphrase_and_no_terminal_exits_2_with_one_line(cover: Path) -> None:
+    before = cover.read_bytes()
+    for args in (["hide", str(cover), "--prefix", "ab", "--message", "m"], ["reveal", str(cover)]):
+        done = run_md5steg(args, environment_without_passphrase(), stdin=subprocess.DEVNULL, start_new_session=True)
+        assert done.returncode == 2 and done.stdout == b""
+        assert done.stderr.count(b"\n") == 1 and b"no passphrase" in done.stderr
+    assert cover.read_bytes() == before
+
+
+def converse(args: list[str], answers: list[bytes]) -> tuple[int, bytes]:
+    """Run md5steg on a new pseudo-terminal, answering each prompt in turn: (exit status, transcript)."""
+    import pty  # POSIX only
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal
+        os.execve(sys.executable, [sys.executable, "-c", MAIN, *args], environment_without_passphrase())
+    transcript = b""
+    pending = list(answers)
+    while select.select([fd], [], [], 60)[0]:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        transcript += chunk
+        if pending and transcript.endswith(b"assphrase: "):  # getpass flushes input before it asks
+            os.write(fd, pending.pop(0) + b"\n")
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), transcript
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_hide_asks_twice_on_the_terminal_and_reveal_once(cover: Path) -> None:
+    status, transcript = converse(["hide", str(cover), "--prefix", "ab", "--message", "typed", "-q"], [b"pw", b"pw"])
+    assert status == 0, transcript
+    assert transcript.count(b"assphrase:") == 2
+    status, transcript = converse(["reveal", str(cover)], [b"pw"])
+    assert status == 0 and transcript.endswith(b"typed"), transcript
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_hide_refuses_two_different_passphrases_and_writes_nothing(cover: Path) -> None:
+    before = cover.read_bytes()
+    status, transcript = converse(["hide", str(cover), "--prefix", "ab", "--message", "m"], [b"pw", b"pv"])
+    assert status == 2 and b"differ" in transcript
+    assert cover.read_bytes() == before
+
+
+def test_without_cryptography_the_command_names_the_extra(cover: Path) -> None:
+    blocked = "import sys; sys.modules['cryptography'] = None; " + MAIN
+    done = subprocess.run(
+        [sys.executable, "-c", blocked, "reveal", str(cover)], capture_output=True, timeout=60, env=os.environ | {"MD5STEG_PASSPHRASE": "x"}
+    )
+    assert done.returncode == 1 and done.stderr.count(b"\n") == 1
+    assert b"pip install 'md5steg[hide]'" in done.stderr
+
+
+def test_importing_md5steg_does_not_import_cryptography() -> None:
+    code = "import sys, md5steg; assert 'cryptography' not in sys.modules; assert callable(md5steg.hide)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -1,0 +1,104 @@
+"""The pastebins' HTTP retry policy, against real sockets on 127.0.0.1 (tests/fault_server.py).
+
+Waits are recorded, not slept: ``HttpSession(sleep=waits.append)``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+
+import pytest
+
+from fault_server import Answer, FaultServer, refused_port
+from md5steg.pastebins.errors import AmbiguousRequestError, PastebinUnreachableError
+from md5steg.pastebins.http import HttpSession, retry_after_seconds
+
+
+def session(waits: list[float], *, timeout: float = 5.0, max_retries: int = 2) -> HttpSession:
+    return HttpSession(
+        timeout=timeout, max_retries=max_retries, backoff_seconds=0.5, sleep=waits.append
+    )
+
+
+@pytest.mark.parametrize("idempotent", [True, False], ids=["read", "create"])
+def test_a_port_nothing_listens_on_is_unreachable_after_backing_off(idempotent: bool) -> None:
+    # Connection refused means the request never left, so even a create is retried.
+    waits: list[float] = []
+    with refused_port() as url, pytest.raises(PastebinUnreachableError) as caught:
+        session(waits).request("POST", f"{url}/api/v1/paste", idempotent=idempotent)
+    assert waits == [0.5, 1.0]
+    assert "failed 3 times, last: cannot connect" in str(caught.value)
+
+
+def test_a_server_that_never_answers_a_read_times_out_and_is_unreachable() -> None:
+    waits: list[float] = []
+    with FaultServer(Answer(action="hang")) as server:
+        with pytest.raises(PastebinUnreachableError) as caught:
+            session(waits, timeout=0.3, max_retries=1).request(
+                "GET", f"{server.url}/raw/abc", idempotent=True
+            )
+        assert len(server.requests) == 2
+    assert waits == [0.5]
+    assert "ReadTimeout" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [Answer(action="hang"), Answer(action="drop"), Answer(502)],
+    ids=["never-answers", "drops-the-connection", "bad-gateway"],
+)
+def test_a_create_that_reached_the_server_is_never_sent_again(answer: Answer) -> None:
+    waits: list[float] = []
+    with FaultServer(answer, Answer(200)) as server:
+        with pytest.raises(AmbiguousRequestError):
+            session(waits, timeout=0.3).request(
+                "POST", f"{server.url}/api/v1/paste", idempotent=False, content=b"page"
+            )
+        assert [(r.method, r.body) for r in server.requests] == [("POST", b"page")]
+    assert waits == []
+
+
+def test_a_create_refused_with_429_waits_as_retry_after_says_then_succeeds() -> None:
+    waits: list[float] = []
+    with FaultServer(Answer(429, headers={"Retry-After": "7"}), Answer(200)) as server:
+        response = session(waits).request("POST", f"{server.url}/", idempotent=False)
+        assert len(server.requests) == 2
+    assert response.status_code == 200
+    assert waits == [7.0]
+
+
+def test_a_read_answered_503_is_retried_with_backoff_until_it_succeeds() -> None:
+    waits: list[float] = []
+    with FaultServer(Answer(503), Answer(500), Answer(200, b"text")) as server:
+        response = session(waits).request("GET", f"{server.url}/raw/abc", idempotent=True)
+    assert response.content == b"text"
+    assert waits == [0.5, 1.0]
+
+
+def test_a_read_that_keeps_failing_runs_out_of_retries() -> None:
+    waits: list[float] = []
+    with FaultServer(Answer(503)) as server:
+        with pytest.raises(PastebinUnreachableError) as caught:
+            session(waits).request("GET", f"{server.url}/api/info", idempotent=True)
+        assert len(server.requests) == 3
+    assert "failed 3 times, last: HTTP 503" in str(caught.value)
+
+
+def test_a_retry_after_longer_than_the_cap_gives_up_at_once_instead_of_cutting_it_short() -> None:
+    waits: list[float] = []
+    with FaultServer(Answer(429, headers={"Retry-After": "3600"}), Answer(200)) as server:
+        with pytest.raises(PastebinUnreachableError) as caught:
+            session(waits).request("POST", f"{server.url}/", idempotent=False)
+        assert len(server.requests) == 1
+    assert waits == []
+    assert "asks to wait 3600 s" in str(caught.value)
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    now = 1_700_000_000.0
+    in_90_seconds = email.utils.formatdate(now + 90, usegmt=True)
+    assert retry_after_seconds("12") == 12.0
+    assert retry_after_seconds(in_90_seconds, now=now) == 90.0
+    assert retry_after_seconds(email.utils.formatdate(now - 5, usegmt=True), now=now) == 0.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
