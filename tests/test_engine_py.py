@@ -7,9 +7,11 @@ Runs under CPython and PyPy (``PYTHONPATH=src MD5STEG_NO_EXTENSIONS=1 pypy3
 from __future__ import annotations
 
 import hashlib
-import platform
+import math
 import random
+import re
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -60,17 +62,40 @@ def check(
 def test_pure_md5_equals_hashlib_for_lengths_0_to_300() -> None:
     for length in range(301):
         data = content_of(length)
-        assert _md5py.md5_digest(data) == hashlib.md5(data).digest(), length
+        pure = _md5py.Md5()
+        pure.update(data[: length // 2])
+        pure.update(data[length // 2 :])
+        assert pure.digest() == hashlib.md5(data).digest(), length
 
 
-def test_midstate_then_padding_gives_the_digest() -> None:
+def test_blocks_then_padding_gives_the_digest() -> None:
     data = content_of(1000)
-    state, consumed = _md5py.midstate(data)
-    assert consumed == 960
-    tail = data[consumed:] + _md5py.padding(len(data))
+    state = _md5py.compress_blocks(_md5py.IV, data[:960])
+    tail = data[960:] + _md5py.padding(len(data))
     for offset in range(0, len(tail), 64):
         state = _md5py.compress(state, tail[offset : offset + 64])
     assert _md5py.state_digest(state) == hashlib.md5(data).digest()
+    with pytest.raises(ValueError, match="whole 64-byte blocks"):
+        _md5py.compress_blocks(_md5py.IV, data[:100])
+
+
+def test_md5py_tables_are_md5s_and_the_c_cores_schedule() -> None:
+    """_md5py's step tables against RFC 1321's formula and md5steg_core.h's X-macro, step by step."""
+    assert [int(abs(math.sin(i + 1)) * 2**32) for i in range(64)] == _md5py._K
+    header = Path(_md5py.__file__).with_name("md5steg_core.h")  # in src/ or installed beside it
+    if not header.exists():
+        pytest.skip(f"{header} is not installed here")
+    text = header.read_text(encoding="utf-8")
+    step = r"STEP\((\d+), (F|G|H1|H2|I), ([abcd]), ([abcd]), ([abcd]), ([abcd]), (\d+), (\d+)\)"
+    steps = re.findall(step, text)
+    assert [int(fields[0]) for fields in steps] == list(range(64))
+    assert [fields[1][0] for fields in steps] == [r for r in "FGHI" for _ in range(16)]
+    assert [fields[2] for fields in steps] == [_md5py._ROTATION[i % 4] for i in range(64)]
+    assert [int(fields[6]) for fields in steps] == _md5py._WORD_ORDER
+    assert [int(fields[7]) for fields in steps] == _md5py._SHIFTS
+    constants = re.search(r"md5steg_K\[64\] = \{(.*?)\};", text, re.DOTALL)
+    assert constants is not None
+    assert [int(k[:-1], 16) for k in re.findall(r"0x[0-9a-f]+u", constants.group(1))] == _md5py._K
 
 
 @pytest.mark.parametrize("word_index", range(16))
@@ -171,9 +196,13 @@ def test_scan_matches_the_compiled_engine(method: str) -> None:
 # -- choosing the path -------------------------------------------------------
 
 
-def test_default_method_is_unrolled_on_pypy_and_hashlib_elsewhere() -> None:
-    expected = "unrolled" if platform.python_implementation() == "PyPy" else "hashlib"
-    assert expected == _engine_py.DEFAULT_METHOD
+def test_scanner_without_a_method_uses_the_default_for_aligned_layouts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    layout = choose_layout(1, Alphabet.named("ws5"), Target.from_prefix("7"))
+    for default in METHODS:
+        monkeypatch.setattr(_engine_py, "DEFAULT_METHOD", default)
+        assert _engine_py.Scanner(b"x", layout, Target.from_prefix("7")).method == default
 
 
 def test_unrolled_falls_back_to_hashlib_for_the_generic_layout() -> None:

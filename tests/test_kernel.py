@@ -302,3 +302,14 @@ def check_carry(
                 found.append(hit)
                 start = hit + 1
             assert found == [n for n in everything if n >= first], (case, carry, steps_before)
+
+
+def test_compress_takes_whole_blocks_only_and_agrees_with_the_pure_md5() -> None:
+    from md5steg import _md5py
+
+    data = bytes(range(256)) * 3
+    assert _core.compress(_core.IV, data) == _md5py.compress_blocks(_md5py.IV, data)
+    assert _core.compress(_core.IV, memoryview(data)[:64]) == _md5py.compress_blocks(_md5py.IV, data[:64])
+    assert _core.compress(_core.IV, b"") == _core.IV == _md5py.IV
+    with pytest.raises(ValueError, match="whole 64-byte blocks"):
+        _core.compress(_core.IV, data[:100])

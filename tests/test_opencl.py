@@ -96,7 +96,7 @@ def assert_same_as_cpu(
         expected = cpu_hit(job, start, stop)
         assert found[(start, stop)] == expected, (job.layout, job.target, start, stop)
         if expected >= 0:
-            digest = hashlib.md5(job.content + job.layout.suffix(expected)).hexdigest()
+            digest = job.content.md5_with(job.layout.suffix(expected))
             assert job.target.matches(digest)
         COUNTS[counter] = COUNTS.get(counter, 0) + stop - start
 

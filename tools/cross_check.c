@@ -72,7 +72,7 @@ static void check_kernel(const char *name, md5steg_fast_scan_fn scan) {
     int mismatches = 0, checks = 0, hits = 0;
     uint32_t block[16];
     for (uint32_t j = 0; j < TABLE_SIZE; j++) fast_words[j] = (j * 2654435761u) & 0xffff0000u;
-    for (int word_index = 0; word_index < 16; word_index++) {
+    for (int word_index = 0; word_index <= MD5STEG_MAX_FAST_WORD; word_index++) {
         for (int i = 0; i < 16; i++) block[i] = 0x9e3779b9u * (uint32_t)(i + 1) + 0x7f4a7c15u;
         block[word_index] &= 0x0000ffffu;
         for (int words_needed = 1; words_needed <= 4; words_needed += 3) {

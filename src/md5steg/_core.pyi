@@ -1,11 +1,13 @@
 """Type stub for the compiled engine ``md5steg._core`` (see ``_core.pyx``)."""
 
-from typing import Optional
+from typing import Optional, Union
 
+from .content import Content
 from .layout import Layout
 from .target import Target
 
 ENGINE_NAME: str
+IV: tuple[int, int, int, int]
 
 def simd_paths() -> list[str]:
     """SIMD paths this build has and this CPU can run, fastest first; always ends in "scalar"."""
@@ -13,16 +15,22 @@ def simd_paths() -> list[str]:
 def default_simd_path() -> str:
     """The path a search uses when none is forced (``MD5STEG_SIMD`` or ``simd=``)."""
 
-def midstate(data: bytes) -> tuple[bytes, int]:
-    """MD5 state after the whole 64-byte blocks of ``data``: (16 state bytes, bytes consumed)."""
+def compress(
+    state: tuple[int, int, int, int], data: Union[bytes, memoryview]
+) -> tuple[int, int, int, int]:
+    """The MD5 state (4 words) after compressing ``data``, whole 64-byte blocks, into ``state``."""
 
 class Scanner:
-    """Tests nonce indices of one layout against one target, from one shared midstate."""
+    """Tests nonce indices of one layout against one target, from the content's midstate."""
 
     @property
     def simd_path(self) -> str: ...
     def __init__(
-        self, content: bytes, layout: Layout, target: Target, simd: Optional[str] = None
+        self,
+        content: Union[Content, bytes],
+        layout: Layout,
+        target: Target,
+        simd: Optional[str] = None,
     ) -> None: ...
     def scan(self, start: int, stop: int) -> tuple[int, int]:
         """Lowest matching nonce index in [start, stop) (or -1), and the candidates that covers."""

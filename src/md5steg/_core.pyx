@@ -43,27 +43,30 @@ cdef extern from "md5steg_simd.h" nogil:
         md5steg_fast_scan_fn scan
     const md5steg_kernel *md5steg_kernels
     int MD5STEG_KERNEL_COUNT
+    int MD5STEG_MAX_FAST_WORD
     int md5steg_kernel_runs_here(int index)
 
 ENGINE_NAME = "cython"
 
 
 cdef dict _detect_kernels():
-    """Kernels this build has and this CPU runs, by name, fastest first (the C table's order)."""
+    """Kernels this build has and this CPU runs: name -> index in the C table, fastest first."""
     cdef int index
-    kernels = {}
-    for index in range(MD5STEG_KERNEL_COUNT):
-        if md5steg_kernel_runs_here(index):
-            kernels[md5steg_kernels[index].name.decode("ascii")] = <size_t>md5steg_kernels[index].scan
-    return kernels
+    return {
+        md5steg_kernels[index].name.decode("ascii"): index
+        for index in range(MD5STEG_KERNEL_COUNT)
+        if md5steg_kernel_runs_here(index)
+    }
 
 
-_SIMD_KERNELS = _detect_kernels()
+_KERNEL_INDEX = _detect_kernels()
+IV = (md5steg_iv[0], md5steg_iv[1], md5steg_iv[2], md5steg_iv[3])
+"""MD5's initial chaining state."""
 
 
 def simd_paths():
     """SIMD paths this build has and this CPU can run, fastest first; always ends in "scalar"."""
-    return list(_SIMD_KERNELS)
+    return list(_KERNEL_INDEX)
 
 
 def default_simd_path():
@@ -71,20 +74,23 @@ def default_simd_path():
     return simd_paths()[0]
 
 
-def midstate(const unsigned char[:] data):
-    """MD5 state after the whole 64-byte blocks of ``data``: (16 state bytes, bytes consumed)."""
-    cdef uint32_t state[4]
+def compress(state, const unsigned char[:] data):
+    """The MD5 state (4 words) after compressing ``data``, whole 64-byte blocks, into ``state``."""
+    cdef uint32_t words[4]
     cdef uint64_t nblocks = <uint64_t>data.shape[0] // 64
-    memcpy(state, md5steg_iv, 16)
+    cdef int i
+    if <uint64_t>data.shape[0] % 64:
+        raise ValueError(f"compress needs whole 64-byte blocks, not {data.shape[0]} bytes")
+    for i in range(4):
+        words[i] = state[i]
     if nblocks:
         with nogil:
-            md5steg_blocks(state, &data[0], nblocks)
-    out = b"".join(int(state[i]).to_bytes(4, "little") for i in range(4))
-    return out, nblocks * 64
+            md5steg_blocks(words, &data[0], nblocks)
+    return (words[0], words[1], words[2], words[3])
 
 
 cdef class Scanner:
-    """Tests nonce indices of one layout against one target, from one shared midstate."""
+    """Tests nonce indices of one layout against one target, from the content's midstate."""
 
     cdef md5steg_problem problem
     cdef uint32_t *fast_words
@@ -93,23 +99,25 @@ cdef class Scanner:
     def __cinit__(self):
         self.fast_words = NULL
 
-    def __init__(self, bytes content, layout, target, simd=None):
+    def __init__(self, content, layout, target, simd=None):
         cdef md5steg_problem *p = &self.problem
-        cdef Py_ssize_t length = len(content)
-        cdef uint64_t head_len = (<uint64_t>length // 64) * 64
-        cdef const unsigned char *data = content
         cdef int i
         path = simd or default_simd_path()
-        if path not in simd_paths():
+        if path not in _KERNEL_INDEX:
             raise ValueError(f"SIMD path {path!r} is not available here; choose from {simd_paths()}")
         self.simd_path = path
         memset(p, 0, sizeof(md5steg_problem))
-        memcpy(p.head_state, md5steg_iv, 16)
-        with nogil:
-            md5steg_blocks(p.head_state, data, head_len // 64)
+        if isinstance(content, bytes):  # content already in memory: hash its whole blocks here
+            head_len = len(content) - len(content) % 64
+            state = compress(IV, memoryview(content)[:head_len])
+            tail = content[head_len:]
+        else:  # a md5steg.content.Content (duck-typed: importing it here would be a cycle)
+            state, tail, head_len = content.state, content.tail, content.head_length
+        for i in range(4):
+            p.head_state[i] = state[i]
         p.head_len = head_len
-        p.tail_len = <int>(length - <Py_ssize_t>head_len)
-        memcpy(p.buf, data + head_len, p.tail_len)
+        p.tail_len = len(tail)
+        memcpy(p.buf, <const unsigned char *>tail, p.tail_len)
         alphabet = layout.alphabet
         p.base = alphabet.base
         for i, symbol in enumerate(alphabet.symbols):
@@ -124,12 +132,15 @@ cdef class Scanner:
             p.mask[i] = masks[i]
             p.value[i] = values[i]
         p.words_needed = target.words_needed
-        p.fast_scan = <md5steg_fast_scan_fn><size_t>_SIMD_KERNELS[path]
+        p.fast_scan = md5steg_kernels[<int>_KERNEL_INDEX[path]].scan
         if layout.aligned:
             width = alphabet.symbol_width
             p.suffix_len = layout.digits * width
-            p.final_block_offset = layout.final_block_offset - <int>head_len
+            # Relative to buf (tail, suffix, padding): small even when the content is huge.
+            p.final_block_offset = layout.final_block_offset - head_len
             p.fast_word_index = layout.fast_word_index
+            if not 0 <= p.fast_word_index <= MD5STEG_MAX_FAST_WORD:  # aligned layouts give 0..12
+                raise ValueError(f"fast word {p.fast_word_index} is outside 0..{MD5STEG_MAX_FAST_WORD}")
             self.fast_words = <uint32_t *>malloc(layout.fast_size * sizeof(uint32_t))
             if self.fast_words == NULL:
                 raise MemoryError()

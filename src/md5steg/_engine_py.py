@@ -17,13 +17,12 @@ Same names as ``_core``; ``Scanner`` also takes ``method=`` to force a path.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import platform
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Optional, Union
 
 from . import _md5py
+from .content import Content
 from .layout import Layout
 from .target import Target
 
@@ -34,23 +33,6 @@ METHODS = ("hashlib", "unrolled")
 
 DEFAULT_METHOD = "unrolled" if platform.python_implementation() == "PyPy" else "hashlib"
 """What ``Scanner`` uses when no ``method`` is given: whichever is faster on this interpreter."""
-
-
-def _fastest_md5() -> Callable[[bytes], Any]:
-    """The MD5 constructor whose ``copy``/``update``/``digest`` cost least per call.
-
-    The interpreter's builtin ``_md5`` beats ``hashlib.md5`` on both: on
-    CPython its copy is a struct copy instead of an OpenSSL context copy (2x
-    per candidate), on PyPy it is RPython instead of cffi-wrapped OpenSSL (7x).
-    """
-    try:
-        builtin = importlib.import_module("_md5")
-    except ImportError:  # builds without it (FIPS-only Pythons)
-        return hashlib.md5
-    return builtin.md5  # type: ignore[no-any-return]
-
-
-_new_md5 = _fastest_md5()
 
 
 def simd_paths() -> list[str]:
@@ -84,12 +66,12 @@ class Scanner:
 
     def __init__(
         self,
-        content: bytes,
+        content: Union[Content, bytes],
         layout: Layout,
         target: Target,
-        simd: str | None = None,
+        simd: Optional[str] = None,
         *,
-        method: str | None = None,
+        method: Optional[str] = None,
     ) -> None:
         if simd not in (None, "none"):
             raise ValueError(f"the pure engine has no SIMD path {simd!r}")
@@ -103,6 +85,8 @@ class Scanner:
         self._layout = layout
         self._slow_digits = layout.digits - layout.fast_digits
         masks, values = target.mask_and_value()
+        if isinstance(content, bytes):
+            content = Content.from_bytes(content)
         if self.method == "unrolled":
             self._init_unrolled(content, masks, values)
         else:
@@ -140,9 +124,9 @@ class Scanner:
     # -- hashlib: copy a saved hash state per candidate -------------------------
 
     def _init_hashlib(
-        self, content: bytes, target: Target, masks: Sequence[int], values: Sequence[int]
+        self, content: Content, target: Target, masks: Sequence[int], values: Sequence[int]
     ) -> None:
-        self._head = _new_md5(content)
+        self._head = content.hasher()
         self._fast_suffixes: list[bytes] = self._layout.fast_suffixes()
         self._low, self._high = _leading_range(target.pattern)
         lead = target.pattern.split("_", 1)[0]
@@ -175,12 +159,12 @@ class Scanner:
 
     # -- unrolled: straight-line MD5 of the final block, one varying word -------
 
-    def _init_unrolled(self, content: bytes, masks: Sequence[int], values: Sequence[int]) -> None:
+    def _init_unrolled(self, content: Content, masks: Sequence[int], values: Sequence[int]) -> None:
         layout = self._layout
         width = layout.alphabet.symbol_width or 0
-        self._head_state, head_len = _md5py.midstate(content)
-        self._tail = content[head_len:]
-        message_length = len(content) + layout.digits * width
+        self._head_state, head_len = content.state, content.head_length
+        self._tail = content.tail
+        message_length = content.length + layout.digits * width
         self._fast_zeros = b"\0" * (layout.fast_digits * width)
         self._padding = _md5py.padding(message_length)
         self._final_offset = layout.final_block_offset - head_len  # in tail + suffix + padding

@@ -5,7 +5,8 @@ tables) and compiled once with ``exec``: a loop over step tables costs PyPy
 guards and list reads on every step, written-out steps cost only the
 arithmetic. Two shapes are generated:
 
-* ``compress``: one full compression, for the content's midstate;
+* ``compress``: one full compression (``compress_blocks`` for many; ``Md5``
+  resumes a hash from a chaining state);
 * ``fast_word_kernel(word_index, mask, value)``: the search kernel. From a
   saved state and a final block whose words are all fixed except one, it
   varies that word over a table and returns the lowest table index whose
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from typing import Callable
+from typing import Callable, Union
 
 State = tuple[int, int, int, int]
 FastScan = Callable[[State, Sequence[int], Sequence[int], int, int], int]
@@ -107,15 +108,15 @@ def compress(state: State, block: bytes) -> State:
     return _compress_words(state, _BLOCK.unpack(block))
 
 
-def midstate(data: bytes) -> tuple[State, int]:
-    """MD5 state after the whole 64-byte blocks of ``data``, and how many bytes those hold."""
-    state = IV
-    consumed = len(data) - len(data) % 64
+def compress_blocks(state: State, data: Union[bytes, memoryview]) -> State:
+    """The MD5 state after compressing ``data`` (whole 64-byte blocks) into ``state``."""
+    if len(data) % 64:
+        raise ValueError(f"compress_blocks needs whole 64-byte blocks, not {len(data)} bytes")
     words = _compress_words
     unpack = _BLOCK.unpack_from
-    for offset in range(0, consumed, 64):
+    for offset in range(0, len(data), 64):
         state = words(state, unpack(data, offset))
-    return state, consumed
+    return state
 
 
 def block_words(data: bytes, offset: int = 0) -> tuple[int, ...]:
@@ -134,11 +135,35 @@ def state_digest(state: State) -> bytes:
     return struct.pack("<4I", *state)
 
 
-def md5_digest(data: bytes) -> bytes:
-    """MD5 of ``data`` computed entirely here (for tests against hashlib)."""
-    message = data + padding(len(data))
-    state, _ = midstate(message)
-    return state_digest(state)
+class Md5:
+    """An MD5 object resumed from a chaining state, which ``hashlib`` cannot do.
+
+    Used for content that arrived pickled (its ``hashlib`` object stayed
+    behind); same ``update``/``copy``/``digest`` as ``hashlib.md5()``.
+    """
+
+    __slots__ = ("_state", "_pending", "_length")
+
+    def __init__(self, state: State = IV, pending: bytes = b"", length: int = 0) -> None:
+        self._state = state
+        self._pending = pending  # the bytes after the whole blocks seen so far (< 64)
+        self._length = length
+
+    def update(self, data: bytes, /) -> None:
+        pending = self._pending + data
+        whole = len(pending) - len(pending) % 64
+        self._state = compress_blocks(self._state, pending[:whole])
+        self._pending = pending[whole:]
+        self._length += len(data)
+
+    def copy(self) -> Md5:
+        return Md5(self._state, self._pending, self._length)
+
+    def digest(self) -> bytes:
+        return state_digest(compress_blocks(self._state, self._pending + padding(self._length)))
+
+    def hexdigest(self) -> str:
+        return self.digest().hex()
 
 
 def _fast_word_kernel_source(word_index: int, mask: Sequence[int], value: Sequence[int]) -> str:

@@ -6,6 +6,10 @@
  * and hands the final block to a fast-word kernel that varies one message
  * word over a table of precomputed values. The kernel returns the lowest
  * matching table index, so results do not depend on lanes or processes.
+ *
+ * MD5's step schedule is written once, as the X-macro MD5STEG_STEPS_* below
+ * (plus the constants md5steg_K); every C path expands it, and
+ * tests/test_kernel.py checks _md5py.py's tables against this file.
  */
 #ifndef MD5STEG_CORE_H
 #define MD5STEG_CORE_H
@@ -15,85 +19,101 @@
 #include <stdlib.h>
 
 #define MD5STEG_BUF_BYTES 1152 /* tail (<64) + suffix (<=900) + padding, block multiple */
+#define MD5STEG_CAT_(a, b) a##b
+#define MD5STEG_CAT(a, b) MD5STEG_CAT_(a, b)
 
 static const uint32_t md5steg_iv[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+
+/* ---- Compiler portability ---------------------------------------------------------------- */
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#define MD5STEG_ALWAYS_INLINE static __forceinline
+static __forceinline int md5steg_ctz64(uint64_t x) {
+    unsigned long index;
+#if defined(_M_X64) || defined(_M_ARM64)
+    _BitScanForward64(&index, x);
+#else /* 32-bit targets have no 64-bit scan */
+    if (_BitScanForward(&index, (unsigned long)x)) return (int)index;
+    _BitScanForward(&index, (unsigned long)(x >> 32));
+    index += 32;
+#endif
+    return (int)index;
+}
+#else
+#define MD5STEG_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define md5steg_ctz64(x) __builtin_ctzll(x)
+#endif
+
+/* ---- MD5's schedule, written once ----------------------------------------------------------- */
 
 #define MD5STEG_ROTL(x, s) (((x) << (s)) | ((x) >> (32 - (s))))
 #define MD5STEG_F(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define MD5STEG_G(x, y, z) ((y) ^ ((z) & ((x) ^ (y))))
 #define MD5STEG_H(x, y, z) ((x) ^ (y) ^ (z))
 #define MD5STEG_I(x, y, z) ((y) ^ ((x) | ~(z)))
-#define MD5STEG_STEP(f, a, b, c, d, m, k, s) \
-    (a) += f((b), (c), (d)) + (m) + (k);     \
-    (a) = MD5STEG_ROTL((a), (s)) + (b);
+#define MD5STEG_FN_F MD5STEG_F
+#define MD5STEG_FN_G MD5STEG_G
+#define MD5STEG_FN_H1 MD5STEG_H
+#define MD5STEG_FN_H2 MD5STEG_H
+#define MD5STEG_FN_I MD5STEG_I
+
+static const uint32_t md5steg_K[64] = {
+    0xd76aa478u, 0xe8c7b756u, 0x242070dbu, 0xc1bdceeeu, 0xf57c0fafu, 0x4787c62au, 0xa8304613u,
+    0xfd469501u, 0x698098d8u, 0x8b44f7afu, 0xffff5bb1u, 0x895cd7beu, 0x6b901122u, 0xfd987193u,
+    0xa679438eu, 0x49b40821u, 0xf61e2562u, 0xc040b340u, 0x265e5a51u, 0xe9b6c7aau, 0xd62f105du,
+    0x02441453u, 0xd8a1e681u, 0xe7d3fbc8u, 0x21e1cde6u, 0xc33707d6u, 0xf4d50d87u, 0x455a14edu,
+    0xa9e3e905u, 0xfcefa3f8u, 0x676f02d9u, 0x8d2a4c8au, 0xfffa3942u, 0x8771f681u, 0x6d9d6122u,
+    0xfde5380cu, 0xa4beea44u, 0x4bdecfa9u, 0xf6bb4b60u, 0xbebfbc70u, 0x289b7ec6u, 0xeaa127fau,
+    0xd4ef3085u, 0x04881d05u, 0xd9d4d039u, 0xe6db99e5u, 0x1fa27cf8u, 0xc4ac5665u, 0xf4292244u,
+    0x432aff97u, 0xab9423a7u, 0xfc93a039u, 0x655b59c3u, 0x8f0ccc92u, 0xffeff47du, 0x85845dd1u,
+    0x6fa87e4fu, 0xfe2ce6e0u, 0xa3014314u, 0x4e0811a1u, 0xf7537e82u, 0xbd3af235u, 0x2ad7d2bbu,
+    0xeb86d391u};
+
+/*
+ * The 64 steps as an X-macro: STEP(i, function, a, b, c, d, message word, rotation), where
+ * a is the variable the step updates. Round 3 alternates H1/H2 so that kernels without a
+ * three-input XOR can reuse x ^ y of one step as y ^ z of the next.
+ */
+#define MD5STEG_STEPS_0_60(STEP) \
+    STEP(0, F, a, b, c, d, 0, 7) STEP(1, F, d, a, b, c, 1, 12) STEP(2, F, c, d, a, b, 2, 17) STEP(3, F, b, c, d, a, 3, 22) \
+    STEP(4, F, a, b, c, d, 4, 7) STEP(5, F, d, a, b, c, 5, 12) STEP(6, F, c, d, a, b, 6, 17) STEP(7, F, b, c, d, a, 7, 22) \
+    STEP(8, F, a, b, c, d, 8, 7) STEP(9, F, d, a, b, c, 9, 12) STEP(10, F, c, d, a, b, 10, 17) STEP(11, F, b, c, d, a, 11, 22) \
+    STEP(12, F, a, b, c, d, 12, 7) STEP(13, F, d, a, b, c, 13, 12) STEP(14, F, c, d, a, b, 14, 17) STEP(15, F, b, c, d, a, 15, 22) \
+    STEP(16, G, a, b, c, d, 1, 5) STEP(17, G, d, a, b, c, 6, 9) STEP(18, G, c, d, a, b, 11, 14) STEP(19, G, b, c, d, a, 0, 20) \
+    STEP(20, G, a, b, c, d, 5, 5) STEP(21, G, d, a, b, c, 10, 9) STEP(22, G, c, d, a, b, 15, 14) STEP(23, G, b, c, d, a, 4, 20) \
+    STEP(24, G, a, b, c, d, 9, 5) STEP(25, G, d, a, b, c, 14, 9) STEP(26, G, c, d, a, b, 3, 14) STEP(27, G, b, c, d, a, 8, 20) \
+    STEP(28, G, a, b, c, d, 13, 5) STEP(29, G, d, a, b, c, 2, 9) STEP(30, G, c, d, a, b, 7, 14) STEP(31, G, b, c, d, a, 12, 20) \
+    STEP(32, H1, a, b, c, d, 5, 4) STEP(33, H2, d, a, b, c, 8, 11) STEP(34, H1, c, d, a, b, 11, 16) STEP(35, H2, b, c, d, a, 14, 23) \
+    STEP(36, H1, a, b, c, d, 1, 4) STEP(37, H2, d, a, b, c, 4, 11) STEP(38, H1, c, d, a, b, 7, 16) STEP(39, H2, b, c, d, a, 10, 23) \
+    STEP(40, H1, a, b, c, d, 13, 4) STEP(41, H2, d, a, b, c, 0, 11) STEP(42, H1, c, d, a, b, 3, 16) STEP(43, H2, b, c, d, a, 6, 23) \
+    STEP(44, H1, a, b, c, d, 9, 4) STEP(45, H2, d, a, b, c, 12, 11) STEP(46, H1, c, d, a, b, 15, 16) STEP(47, H2, b, c, d, a, 2, 23) \
+    STEP(48, I, a, b, c, d, 0, 6) STEP(49, I, d, a, b, c, 7, 10) STEP(50, I, c, d, a, b, 14, 15) STEP(51, I, b, c, d, a, 5, 21) \
+    STEP(52, I, a, b, c, d, 12, 6) STEP(53, I, d, a, b, c, 3, 10) STEP(54, I, c, d, a, b, 10, 15) STEP(55, I, b, c, d, a, 1, 21) \
+    STEP(56, I, a, b, c, d, 8, 6) STEP(57, I, d, a, b, c, 15, 10) STEP(58, I, c, d, a, b, 6, 15) STEP(59, I, b, c, d, a, 13, 21) \
+    STEP(60, I, a, b, c, d, 4, 6)
+#define MD5STEG_STEPS_61_63(STEP) \
+    STEP(61, I, d, a, b, c, 11, 10) STEP(62, I, c, d, a, b, 2, 15) STEP(63, I, b, c, d, a, 9, 21)
+
+/* Message word and rotation of each step, from the schedule. */
+#define MD5STEG_WORD_OF(i, FN, a, b, c, d, g, s) g,
+#define MD5STEG_SHIFT_OF(i, FN, a, b, c, d, g, s) s,
+static const unsigned char md5steg_step_word[64] = {
+    MD5STEG_STEPS_0_60(MD5STEG_WORD_OF) MD5STEG_STEPS_61_63(MD5STEG_WORD_OF)};
+static const unsigned char md5steg_step_shift[64] = {
+    MD5STEG_STEPS_0_60(MD5STEG_SHIFT_OF) MD5STEG_STEPS_61_63(MD5STEG_SHIFT_OF)};
+
+/* One step on plain variables: a = b + ((a + f(b, c, d) + m + k) <<< s). */
+#define MD5STEG_SCALAR_STEP(FN, a, b, c, d, m, k, s) \
+    a += MD5STEG_FN_##FN(b, c, d) + (m) + (k);        \
+    a = MD5STEG_ROTL(a, s) + b;
+#define MD5STEG_C1_STEP(i, FN, a, b, c, d, g, s) MD5STEG_SCALAR_STEP(FN, a, b, c, d, M[g], md5steg_K[i], s)
 
 /* One MD5 compression of the 16 little-endian words M into state. */
 static inline void md5steg_compress(uint32_t state[4], const uint32_t M[16]) {
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    MD5STEG_STEP(MD5STEG_F, a, b, c, d, M[0], 0xd76aa478u, 7)
-    MD5STEG_STEP(MD5STEG_F, d, a, b, c, M[1], 0xe8c7b756u, 12)
-    MD5STEG_STEP(MD5STEG_F, c, d, a, b, M[2], 0x242070dbu, 17)
-    MD5STEG_STEP(MD5STEG_F, b, c, d, a, M[3], 0xc1bdceeeu, 22)
-    MD5STEG_STEP(MD5STEG_F, a, b, c, d, M[4], 0xf57c0fafu, 7)
-    MD5STEG_STEP(MD5STEG_F, d, a, b, c, M[5], 0x4787c62au, 12)
-    MD5STEG_STEP(MD5STEG_F, c, d, a, b, M[6], 0xa8304613u, 17)
-    MD5STEG_STEP(MD5STEG_F, b, c, d, a, M[7], 0xfd469501u, 22)
-    MD5STEG_STEP(MD5STEG_F, a, b, c, d, M[8], 0x698098d8u, 7)
-    MD5STEG_STEP(MD5STEG_F, d, a, b, c, M[9], 0x8b44f7afu, 12)
-    MD5STEG_STEP(MD5STEG_F, c, d, a, b, M[10], 0xffff5bb1u, 17)
-    MD5STEG_STEP(MD5STEG_F, b, c, d, a, M[11], 0x895cd7beu, 22)
-    MD5STEG_STEP(MD5STEG_F, a, b, c, d, M[12], 0x6b901122u, 7)
-    MD5STEG_STEP(MD5STEG_F, d, a, b, c, M[13], 0xfd987193u, 12)
-    MD5STEG_STEP(MD5STEG_F, c, d, a, b, M[14], 0xa679438eu, 17)
-    MD5STEG_STEP(MD5STEG_F, b, c, d, a, M[15], 0x49b40821u, 22)
-    MD5STEG_STEP(MD5STEG_G, a, b, c, d, M[1], 0xf61e2562u, 5)
-    MD5STEG_STEP(MD5STEG_G, d, a, b, c, M[6], 0xc040b340u, 9)
-    MD5STEG_STEP(MD5STEG_G, c, d, a, b, M[11], 0x265e5a51u, 14)
-    MD5STEG_STEP(MD5STEG_G, b, c, d, a, M[0], 0xe9b6c7aau, 20)
-    MD5STEG_STEP(MD5STEG_G, a, b, c, d, M[5], 0xd62f105du, 5)
-    MD5STEG_STEP(MD5STEG_G, d, a, b, c, M[10], 0x02441453u, 9)
-    MD5STEG_STEP(MD5STEG_G, c, d, a, b, M[15], 0xd8a1e681u, 14)
-    MD5STEG_STEP(MD5STEG_G, b, c, d, a, M[4], 0xe7d3fbc8u, 20)
-    MD5STEG_STEP(MD5STEG_G, a, b, c, d, M[9], 0x21e1cde6u, 5)
-    MD5STEG_STEP(MD5STEG_G, d, a, b, c, M[14], 0xc33707d6u, 9)
-    MD5STEG_STEP(MD5STEG_G, c, d, a, b, M[3], 0xf4d50d87u, 14)
-    MD5STEG_STEP(MD5STEG_G, b, c, d, a, M[8], 0x455a14edu, 20)
-    MD5STEG_STEP(MD5STEG_G, a, b, c, d, M[13], 0xa9e3e905u, 5)
-    MD5STEG_STEP(MD5STEG_G, d, a, b, c, M[2], 0xfcefa3f8u, 9)
-    MD5STEG_STEP(MD5STEG_G, c, d, a, b, M[7], 0x676f02d9u, 14)
-    MD5STEG_STEP(MD5STEG_G, b, c, d, a, M[12], 0x8d2a4c8au, 20)
-    MD5STEG_STEP(MD5STEG_H, a, b, c, d, M[5], 0xfffa3942u, 4)
-    MD5STEG_STEP(MD5STEG_H, d, a, b, c, M[8], 0x8771f681u, 11)
-    MD5STEG_STEP(MD5STEG_H, c, d, a, b, M[11], 0x6d9d6122u, 16)
-    MD5STEG_STEP(MD5STEG_H, b, c, d, a, M[14], 0xfde5380cu, 23)
-    MD5STEG_STEP(MD5STEG_H, a, b, c, d, M[1], 0xa4beea44u, 4)
-    MD5STEG_STEP(MD5STEG_H, d, a, b, c, M[4], 0x4bdecfa9u, 11)
-    MD5STEG_STEP(MD5STEG_H, c, d, a, b, M[7], 0xf6bb4b60u, 16)
-    MD5STEG_STEP(MD5STEG_H, b, c, d, a, M[10], 0xbebfbc70u, 23)
-    MD5STEG_STEP(MD5STEG_H, a, b, c, d, M[13], 0x289b7ec6u, 4)
-    MD5STEG_STEP(MD5STEG_H, d, a, b, c, M[0], 0xeaa127fau, 11)
-    MD5STEG_STEP(MD5STEG_H, c, d, a, b, M[3], 0xd4ef3085u, 16)
-    MD5STEG_STEP(MD5STEG_H, b, c, d, a, M[6], 0x04881d05u, 23)
-    MD5STEG_STEP(MD5STEG_H, a, b, c, d, M[9], 0xd9d4d039u, 4)
-    MD5STEG_STEP(MD5STEG_H, d, a, b, c, M[12], 0xe6db99e5u, 11)
-    MD5STEG_STEP(MD5STEG_H, c, d, a, b, M[15], 0x1fa27cf8u, 16)
-    MD5STEG_STEP(MD5STEG_H, b, c, d, a, M[2], 0xc4ac5665u, 23)
-    MD5STEG_STEP(MD5STEG_I, a, b, c, d, M[0], 0xf4292244u, 6)
-    MD5STEG_STEP(MD5STEG_I, d, a, b, c, M[7], 0x432aff97u, 10)
-    MD5STEG_STEP(MD5STEG_I, c, d, a, b, M[14], 0xab9423a7u, 15)
-    MD5STEG_STEP(MD5STEG_I, b, c, d, a, M[5], 0xfc93a039u, 21)
-    MD5STEG_STEP(MD5STEG_I, a, b, c, d, M[12], 0x655b59c3u, 6)
-    MD5STEG_STEP(MD5STEG_I, d, a, b, c, M[3], 0x8f0ccc92u, 10)
-    MD5STEG_STEP(MD5STEG_I, c, d, a, b, M[10], 0xffeff47du, 15)
-    MD5STEG_STEP(MD5STEG_I, b, c, d, a, M[1], 0x85845dd1u, 21)
-    MD5STEG_STEP(MD5STEG_I, a, b, c, d, M[8], 0x6fa87e4fu, 6)
-    MD5STEG_STEP(MD5STEG_I, d, a, b, c, M[15], 0xfe2ce6e0u, 10)
-    MD5STEG_STEP(MD5STEG_I, c, d, a, b, M[6], 0xa3014314u, 15)
-    MD5STEG_STEP(MD5STEG_I, b, c, d, a, M[13], 0x4e0811a1u, 21)
-    MD5STEG_STEP(MD5STEG_I, a, b, c, d, M[4], 0xf7537e82u, 6)
-    MD5STEG_STEP(MD5STEG_I, d, a, b, c, M[11], 0xbd3af235u, 10)
-    MD5STEG_STEP(MD5STEG_I, c, d, a, b, M[2], 0x2ad7d2bbu, 15)
-    MD5STEG_STEP(MD5STEG_I, b, c, d, a, M[9], 0xeb86d391u, 21)
+    MD5STEG_STEPS_0_60(MD5STEG_C1_STEP)
+    MD5STEG_STEPS_61_63(MD5STEG_C1_STEP)
     state[0] += a;
     state[1] += b;
     state[2] += c;
@@ -134,27 +154,6 @@ typedef int64_t (*md5steg_fast_scan_fn)(const uint32_t state[4], const uint32_t 
                                         uint32_t j1, const uint32_t mask[4],
                                         const uint32_t value[4], int words_needed);
 
-/* ---- Compiler portability ---------------------------------------------------------------- */
-
-#if defined(_MSC_VER) && !defined(__clang__)
-#include <intrin.h>
-#define MD5STEG_ALWAYS_INLINE static __forceinline
-static __forceinline int md5steg_ctz64(uint64_t x) {
-    unsigned long index;
-#if defined(_M_X64) || defined(_M_ARM64)
-    _BitScanForward64(&index, x);
-#else /* 32-bit targets have no 64-bit scan */
-    if (_BitScanForward(&index, (unsigned long)x)) return (int)index;
-    _BitScanForward(&index, (unsigned long)(x >> 32));
-    index += 32;
-#endif
-    return (int)index;
-}
-#else
-#define MD5STEG_ALWAYS_INLINE static inline __attribute__((always_inline))
-#define md5steg_ctz64(x) __builtin_ctzll(x)
-#endif
-
 /* ---- What every fast-word kernel shares ----------------------------------------------------
  *
  * Per call (one outer step) the kernels precompute, once:
@@ -164,49 +163,6 @@ static __forceinline int md5steg_ctz64(uint64_t x) {
  * Per candidate they then run steps word_index..60 and, only when the target looks past
  * digest word 0 (words_needed > 1), steps 61..63: after step 60 word A is final.
  */
-
-static const uint32_t md5steg_K[64] = {
-    0xd76aa478u, 0xe8c7b756u, 0x242070dbu, 0xc1bdceeeu, 0xf57c0fafu, 0x4787c62au, 0xa8304613u,
-    0xfd469501u, 0x698098d8u, 0x8b44f7afu, 0xffff5bb1u, 0x895cd7beu, 0x6b901122u, 0xfd987193u,
-    0xa679438eu, 0x49b40821u, 0xf61e2562u, 0xc040b340u, 0x265e5a51u, 0xe9b6c7aau, 0xd62f105du,
-    0x02441453u, 0xd8a1e681u, 0xe7d3fbc8u, 0x21e1cde6u, 0xc33707d6u, 0xf4d50d87u, 0x455a14edu,
-    0xa9e3e905u, 0xfcefa3f8u, 0x676f02d9u, 0x8d2a4c8au, 0xfffa3942u, 0x8771f681u, 0x6d9d6122u,
-    0xfde5380cu, 0xa4beea44u, 0x4bdecfa9u, 0xf6bb4b60u, 0xbebfbc70u, 0x289b7ec6u, 0xeaa127fau,
-    0xd4ef3085u, 0x04881d05u, 0xd9d4d039u, 0xe6db99e5u, 0x1fa27cf8u, 0xc4ac5665u, 0xf4292244u,
-    0x432aff97u, 0xab9423a7u, 0xfc93a039u, 0x655b59c3u, 0x8f0ccc92u, 0xffeff47du, 0x85845dd1u,
-    0x6fa87e4fu, 0xfe2ce6e0u, 0xa3014314u, 0x4e0811a1u, 0xf7537e82u, 0xbd3af235u, 0x2ad7d2bbu,
-    0xeb86d391u};
-
-/* Message word read by step i: i, 5i+1, 3i+5, 7i (mod 16) in rounds 1..4. */
-static const unsigned char md5steg_step_word[64] = {
-    0, 1, 2,  3,  4, 5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 1, 6,  11, 0,  5, 10,
-    15, 4, 9, 14, 3, 8, 13, 2,  7, 12, 5,  8,  11, 14, 1,  4,  7, 10, 13, 0,  3, 6,
-    9, 12, 15, 2, 0, 7,  14, 5, 12, 3,  10, 1,  8,  15, 6,  13, 4, 11, 2,  9};
-
-/*
- * The 64 steps as an X-macro: STEP(i, function, a, b, c, d, message word, rotation), where
- * a is the variable the step updates. Round 3 alternates H1/H2 so that kernels without a
- * three-input XOR can reuse x ^ y of one step as y ^ z of the next.
- */
-#define MD5STEG_STEPS_0_60(STEP) \
-    STEP(0, F, a, b, c, d, 0, 7) STEP(1, F, d, a, b, c, 1, 12) STEP(2, F, c, d, a, b, 2, 17) STEP(3, F, b, c, d, a, 3, 22) \
-    STEP(4, F, a, b, c, d, 4, 7) STEP(5, F, d, a, b, c, 5, 12) STEP(6, F, c, d, a, b, 6, 17) STEP(7, F, b, c, d, a, 7, 22) \
-    STEP(8, F, a, b, c, d, 8, 7) STEP(9, F, d, a, b, c, 9, 12) STEP(10, F, c, d, a, b, 10, 17) STEP(11, F, b, c, d, a, 11, 22) \
-    STEP(12, F, a, b, c, d, 12, 7) STEP(13, F, d, a, b, c, 13, 12) STEP(14, F, c, d, a, b, 14, 17) STEP(15, F, b, c, d, a, 15, 22) \
-    STEP(16, G, a, b, c, d, 1, 5) STEP(17, G, d, a, b, c, 6, 9) STEP(18, G, c, d, a, b, 11, 14) STEP(19, G, b, c, d, a, 0, 20) \
-    STEP(20, G, a, b, c, d, 5, 5) STEP(21, G, d, a, b, c, 10, 9) STEP(22, G, c, d, a, b, 15, 14) STEP(23, G, b, c, d, a, 4, 20) \
-    STEP(24, G, a, b, c, d, 9, 5) STEP(25, G, d, a, b, c, 14, 9) STEP(26, G, c, d, a, b, 3, 14) STEP(27, G, b, c, d, a, 8, 20) \
-    STEP(28, G, a, b, c, d, 13, 5) STEP(29, G, d, a, b, c, 2, 9) STEP(30, G, c, d, a, b, 7, 14) STEP(31, G, b, c, d, a, 12, 20) \
-    STEP(32, H1, a, b, c, d, 5, 4) STEP(33, H2, d, a, b, c, 8, 11) STEP(34, H1, c, d, a, b, 11, 16) STEP(35, H2, b, c, d, a, 14, 23) \
-    STEP(36, H1, a, b, c, d, 1, 4) STEP(37, H2, d, a, b, c, 4, 11) STEP(38, H1, c, d, a, b, 7, 16) STEP(39, H2, b, c, d, a, 10, 23) \
-    STEP(40, H1, a, b, c, d, 13, 4) STEP(41, H2, d, a, b, c, 0, 11) STEP(42, H1, c, d, a, b, 3, 16) STEP(43, H2, b, c, d, a, 6, 23) \
-    STEP(44, H1, a, b, c, d, 9, 4) STEP(45, H2, d, a, b, c, 12, 11) STEP(46, H1, c, d, a, b, 15, 16) STEP(47, H2, b, c, d, a, 2, 23) \
-    STEP(48, I, a, b, c, d, 0, 6) STEP(49, I, d, a, b, c, 7, 10) STEP(50, I, c, d, a, b, 14, 15) STEP(51, I, b, c, d, a, 5, 21) \
-    STEP(52, I, a, b, c, d, 12, 6) STEP(53, I, d, a, b, c, 3, 10) STEP(54, I, c, d, a, b, 10, 15) STEP(55, I, b, c, d, a, 1, 21) \
-    STEP(56, I, a, b, c, d, 8, 6) STEP(57, I, d, a, b, c, 15, 10) STEP(58, I, c, d, a, b, 6, 15) STEP(59, I, b, c, d, a, 13, 21) \
-    STEP(60, I, a, b, c, d, 4, 6)
-#define MD5STEG_STEPS_61_63(STEP) \
-    STEP(61, I, d, a, b, c, 11, 10) STEP(62, I, c, d, a, b, 2, 15) STEP(63, I, b, c, d, a, 9, 21)
 
 #define MD5STEG_MAX_FAST_WORD 12 /* aligned layouts end the message at byte 4..52 of the block */
 
@@ -222,7 +178,6 @@ static inline void md5steg_fast_prepare(md5steg_fast_setup *su, const uint32_t s
                                         const uint32_t block[16], int word_index,
                                         const uint32_t mask[4], const uint32_t value[4],
                                         int words_needed) {
-    static const int round1_shift[4] = {7, 12, 17, 22};
     uint32_t roles[4] = {state[0], state[1], state[2], state[3]};
     for (int i = 0; i < 64; i++) {
         int g = md5steg_step_word[i];
@@ -230,7 +185,7 @@ static inline void md5steg_fast_prepare(md5steg_fast_setup *su, const uint32_t s
     }
     for (int i = 0; i < word_index; i++) {
         uint32_t sum = roles[0] + MD5STEG_F(roles[1], roles[2], roles[3]) + su->mk[i];
-        uint32_t updated = roles[1] + MD5STEG_ROTL(sum, round1_shift[i & 3]);
+        uint32_t updated = roles[1] + MD5STEG_ROTL(sum, md5steg_step_shift[i]);
         roles[0] = roles[3];
         roles[3] = roles[2];
         roles[2] = roles[1];
@@ -246,34 +201,9 @@ static inline void md5steg_fast_prepare(md5steg_fast_setup *su, const uint32_t s
     su->full = words_needed > 1 || (mask[1] | mask[2] | mask[3]) != 0;
 }
 
-/* Any word index, one full compression per candidate: the fallback outside 0..12. */
-static int64_t md5steg_fast_scan_simple(const uint32_t state[4], const uint32_t block[16],
-                                        int word_index, const uint32_t *fast_words, uint32_t j0,
-                                        uint32_t j1, const uint32_t mask[4],
-                                        const uint32_t value[4]) {
-    uint32_t M[16];
-    memcpy(M, block, sizeof M);
-    const uint32_t base_word = block[word_index];
-    for (uint32_t j = j0; j < j1; j++) {
-        uint32_t out[4] = {state[0], state[1], state[2], state[3]};
-        M[word_index] = base_word | fast_words[j];
-        md5steg_compress(out, M);
-        if (md5steg_state_matches(out, mask, value)) return (int64_t)j;
-    }
-    return -1;
-}
-
 /*
- * MD5STEG_DEFINE_FAST_SCAN(NAME, ATTRS, LANES, CHAINS, VEC) defines the kernel NAME from the
- * vector operations MD5STEG_V_* in force where it is expanded (see the scalar ones below and
- * md5steg_simd.h): CHAINS independent vectors of LANES candidates each per group, so that the
- * latency of one step is hidden behind the others. Each word index 0..12 gets its own
- * specialised copy (the `W` argument is a constant after inlining), which drops the steps before
- * the fast word and adds the candidate word only where it is read.
- *
- * Operations: SET1(u32), LOAD(const uint32_t *), OR, ADD, ROL(x, s), ADD_F/G/H1/H2/I(acc,
- * x, y, z, chain) = acc + f(x, y, z), MATCH1(a, setup) and MATCH4(a, b, c, d, setup) giving a
- * lane bitmask, and I_BIAS: what ADD_I expects already subtracted from the round-4 constants.
+ * md5steg_kernel.inc defines one kernel from the vector operations MD5STEG_V_* in force where it
+ * is included; these two macros are its step, expanded by the schedule for each of its chains.
  */
 #define MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, X)                  \
     a##X = MD5STEG_V_ADD(a##X, k_);                                   \
@@ -288,100 +218,6 @@ static int64_t md5steg_fast_scan_simple(const uint32_t state[4], const uint32_t 
         if (CH > 1) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 1) }     \
         if (CH > 2) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 2) }     \
         if (CH > 3) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 3) }     \
-    }
-
-#define MD5STEG_DEFINE_FAST_SCAN(NAME, ATTRS, LANES, CHAINS, VEC)                                \
-    /* Lane bitmask of matches among CH * LANES candidates words[0 .. CH * LANES). */             \
-    MD5STEG_ALWAYS_INLINE ATTRS uint64_t NAME##_group(const int W, const int CH,                  \
-                                                      const md5steg_fast_setup *su,               \
-                                                      const uint32_t *mk, const uint32_t *words) { \
-        typedef VEC md5steg_vec;                                                                  \
-        const md5steg_vec base = MD5STEG_V_SET1(su->base_word);                                   \
-        md5steg_vec a0, b0, c0, d0, h0, a1, b1, c1, d1, h1, a2, b2, c2, d2, h2, a3, b3, c3, d3, h3; \
-        const md5steg_vec mv0 = MD5STEG_V_OR(MD5STEG_V_LOAD(words), base);                        \
-        const md5steg_vec mv1 = CH > 1 ? MD5STEG_V_OR(MD5STEG_V_LOAD(words + LANES), base) : base; \
-        const md5steg_vec mv2 =                                                                   \
-            CH > 2 ? MD5STEG_V_OR(MD5STEG_V_LOAD(words + 2 * LANES), base) : base;                \
-        const md5steg_vec mv3 =                                                                   \
-            CH > 3 ? MD5STEG_V_OR(MD5STEG_V_LOAD(words + 3 * LANES), base) : base;                \
-        a0 = a1 = a2 = a3 = MD5STEG_V_SET1(su->start[0]);                                         \
-        b0 = b1 = b2 = b3 = MD5STEG_V_SET1(su->start[1]);                                         \
-        c0 = c1 = c2 = c3 = MD5STEG_V_SET1(su->start[2]);                                         \
-        d0 = d1 = d2 = d3 = MD5STEG_V_SET1(su->start[3]);                                         \
-        h0 = h1 = h2 = h3 = base;                                                                 \
-        (void)h0; (void)h1; (void)h2; (void)h3;                                                   \
-        MD5STEG_STEPS_0_60(MD5STEG_VSTEP)                                                         \
-        uint64_t bits;                                                                            \
-        if (su->full) {                                                                           \
-            MD5STEG_STEPS_61_63(MD5STEG_VSTEP)                                                    \
-            bits = MD5STEG_V_MATCH4(a0, b0, c0, d0, su);                                          \
-            if (CH > 1) bits |= MD5STEG_V_MATCH4(a1, b1, c1, d1, su) << LANES;                    \
-            if (CH > 2) bits |= MD5STEG_V_MATCH4(a2, b2, c2, d2, su) << (2 * LANES);              \
-            if (CH > 3) bits |= MD5STEG_V_MATCH4(a3, b3, c3, d3, su) << (3 * LANES);              \
-        } else {                                                                                  \
-            bits = MD5STEG_V_MATCH1(a0, su);                                                      \
-            if (CH > 1) bits |= MD5STEG_V_MATCH1(a1, su) << LANES;                                \
-            if (CH > 2) bits |= MD5STEG_V_MATCH1(a2, su) << (2 * LANES);                          \
-            if (CH > 3) bits |= MD5STEG_V_MATCH1(a3, su) << (3 * LANES);                          \
-        }                                                                                         \
-        return bits;                                                                              \
-    }                                                                                             \
-                                                                                                  \
-    /* Whole groups, then the ragged end (up to one group plus one vector) in one group of     \
-       CHAINS or CHAINS + 1 vectors, from a zero-padded copy of its table values. */              \
-    MD5STEG_ALWAYS_INLINE ATTRS int64_t NAME##_range(const int W, const md5steg_fast_setup *su,   \
-                                                     const uint32_t *fast_words, uint32_t j0,     \
-                                                     uint32_t j1) {                               \
-        enum {                                                                                    \
-            GROUP = (LANES) * (CHAINS),                                                           \
-            LAST_CHAINS = (LANES) * ((CHAINS) + 1) <= 64 ? (CHAINS) + 1 : (CHAINS),               \
-            LAST_GROUP = (LANES) * LAST_CHAINS                                                    \
-        };                                                                                        \
-        (void)sizeof(char[LAST_GROUP <= 64 ? 1 : -1]); /* the last group fits a uint64_t */     \
-        uint32_t mk[64];                                                                          \
-        memcpy(mk, su->mk, sizeof mk);                                                            \
-        for (int i = 48; i < 64; i++) mk[i] -= MD5STEG_V_I_BIAS;                                  \
-        uint32_t j = j0;                                                                          \
-        for (; j1 - j > LAST_GROUP; j += GROUP) {                                                 \
-            uint64_t bits = NAME##_group(W, CHAINS, su, mk, fast_words + j);                      \
-            if (bits) return (int64_t)j + md5steg_ctz64(bits);                                    \
-        }                                                                                         \
-        uint32_t padded[LAST_GROUP];                                                              \
-        uint32_t left = j1 - j;                                                                   \
-        memset(padded, 0, sizeof padded);                                                         \
-        memcpy(padded, fast_words + j, left * sizeof(uint32_t));                                  \
-        uint64_t bits = left > GROUP ? NAME##_group(W, LAST_CHAINS, su, mk, padded)               \
-                                     : NAME##_group(W, CHAINS, su, mk, padded);                   \
-        if (left < 64) bits &= (((uint64_t)1) << left) - 1;                                       \
-        if (bits) return (int64_t)j + md5steg_ctz64(bits);                                        \
-        return -1;                                                                                \
-    }                                                                                             \
-                                                                                                  \
-    static ATTRS int64_t NAME(const uint32_t state[4], const uint32_t block[16], int word_index,  \
-                              const uint32_t *fast_words, uint32_t j0, uint32_t j1,               \
-                              const uint32_t mask[4], const uint32_t value[4],                    \
-                              int words_needed) {                                                 \
-        md5steg_fast_setup su;                                                                    \
-        if (j0 >= j1) return -1;                                                                  \
-        if (word_index < 0 || word_index > MD5STEG_MAX_FAST_WORD)                                 \
-            return md5steg_fast_scan_simple(state, block, word_index, fast_words, j0, j1, mask,   \
-                                            value);                                               \
-        md5steg_fast_prepare(&su, state, block, word_index, mask, value, words_needed);           \
-        switch (word_index) {                                                                     \
-            case 0: return NAME##_range(0, &su, fast_words, j0, j1);                              \
-            case 1: return NAME##_range(1, &su, fast_words, j0, j1);                              \
-            case 2: return NAME##_range(2, &su, fast_words, j0, j1);                              \
-            case 3: return NAME##_range(3, &su, fast_words, j0, j1);                              \
-            case 4: return NAME##_range(4, &su, fast_words, j0, j1);                              \
-            case 5: return NAME##_range(5, &su, fast_words, j0, j1);                              \
-            case 6: return NAME##_range(6, &su, fast_words, j0, j1);                              \
-            case 7: return NAME##_range(7, &su, fast_words, j0, j1);                              \
-            case 8: return NAME##_range(8, &su, fast_words, j0, j1);                              \
-            case 9: return NAME##_range(9, &su, fast_words, j0, j1);                              \
-            case 10: return NAME##_range(10, &su, fast_words, j0, j1);                            \
-            case 11: return NAME##_range(11, &su, fast_words, j0, j1);                            \
-            default: return NAME##_range(12, &su, fast_words, j0, j1);                            \
-        }                                                                                         \
     }
 
 /* ---- The scalar kernel: the same schedule on uint32_t, three candidates interleaved ---------- */
@@ -403,36 +239,20 @@ static int64_t md5steg_fast_scan_simple(const uint32_t state[4], const uint32_t 
                 ((((b) + (su)->state[1]) & (su)->mask[1]) == (su)->value[1]) & \
                 ((((c) + (su)->state[2]) & (su)->mask[2]) == (su)->value[2]) & \
                 ((((d) + (su)->state[3]) & (su)->mask[3]) == (su)->value[3])))
-
 #ifndef MD5STEG_SCALAR_CHAINS
 #define MD5STEG_SCALAR_CHAINS 3
 #endif
-MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_scalar, , 1, MD5STEG_SCALAR_CHAINS, uint32_t)
-
-#undef MD5STEG_V_SET1
-#undef MD5STEG_V_LOAD
-#undef MD5STEG_V_OR
-#undef MD5STEG_V_ADD
-#undef MD5STEG_V_ROL
-#undef MD5STEG_V_ADD_F
-#undef MD5STEG_V_ADD_G
-#undef MD5STEG_V_ADD_H1
-#undef MD5STEG_V_ADD_H2
-#undef MD5STEG_V_ADD_I
-#undef MD5STEG_V_I_BIAS
-#undef MD5STEG_V_MATCH1
-#undef MD5STEG_V_MATCH4
+#define MD5STEG_KERNEL md5steg_fast_scan_scalar
+#define MD5STEG_KERNEL_TARGET
+#define MD5STEG_LANES 1
+#define MD5STEG_CHAINS MD5STEG_SCALAR_CHAINS
+#define MD5STEG_VEC uint32_t
+#include "md5steg_kernel.inc"
 
 /* ---- Four blocks from one state, interleaved so that their step latencies overlap ---------- */
 
-#define MD5STEG_FN_F MD5STEG_F
-#define MD5STEG_FN_G MD5STEG_G
-#define MD5STEG_FN_H1 MD5STEG_H
-#define MD5STEG_FN_H2 MD5STEG_H
-#define MD5STEG_FN_I MD5STEG_I
-#define MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, X)                            \
-    a##X += MD5STEG_FN_##FN(b##X, c##X, d##X) + M[X][g] + md5steg_K[i];         \
-    a##X = MD5STEG_ROTL(a##X, s) + b##X;
+#define MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, X) \
+    MD5STEG_SCALAR_STEP(FN, a##X, b##X, c##X, d##X, M[X][g], md5steg_K[i], s)
 #define MD5STEG_C4_STEP(i, FN, a, b, c, d, g, s)                                \
     MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 0) MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 1) \
     MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 2) MD5STEG_C4_CHAIN(FN, a, b, c, d, g, i, s, 3)

@@ -1,7 +1,7 @@
 /*
  * md5steg's SIMD fast-word kernels (x86-64: SSE2, AVX2, AVX-512) and their run-time dispatch.
  *
- * Each kernel is md5steg_core.h's MD5STEG_DEFINE_FAST_SCAN schedule on a different vector
+ * Each kernel is md5steg_kernel.inc's schedule on a different vector
  * width; results equal the scalar kernel's exactly (lowest matching index). The build is
  * portable: nothing is compiled with -march; each kernel carries its own target attribute
  * (GCC/Clang) and runs only when the CPU has the instructions and the OS saves the registers.
@@ -67,21 +67,12 @@
 #ifndef MD5STEG_SSE2_CHAINS
 #define MD5STEG_SSE2_CHAINS 3
 #endif
-MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_sse2, MD5STEG_TARGET("sse2"), 4, MD5STEG_SSE2_CHAINS, __m128i)
-
-#undef MD5STEG_V_SET1
-#undef MD5STEG_V_LOAD
-#undef MD5STEG_V_OR
-#undef MD5STEG_V_ADD
-#undef MD5STEG_V_ROL
-#undef MD5STEG_V_ADD_F
-#undef MD5STEG_V_ADD_G
-#undef MD5STEG_V_ADD_H1
-#undef MD5STEG_V_ADD_H2
-#undef MD5STEG_V_ADD_I
-#undef MD5STEG_V_I_BIAS
-#undef MD5STEG_V_MATCH1
-#undef MD5STEG_V_MATCH4
+#define MD5STEG_KERNEL md5steg_fast_scan_sse2
+#define MD5STEG_KERNEL_TARGET MD5STEG_TARGET("sse2")
+#define MD5STEG_LANES 4
+#define MD5STEG_CHAINS MD5STEG_SSE2_CHAINS
+#define MD5STEG_VEC __m128i
+#include "md5steg_kernel.inc"
 
 /* ---- AVX2: 8 lanes, the same operations on 256 bits ---------------------------------------- */
 
@@ -122,21 +113,12 @@ MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_sse2, MD5STEG_TARGET("sse2"), 4, MD5S
 #ifndef MD5STEG_AVX2_CHAINS
 #define MD5STEG_AVX2_CHAINS 3
 #endif
-MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_avx2, MD5STEG_TARGET("avx2"), 8, MD5STEG_AVX2_CHAINS, __m256i)
-
-#undef MD5STEG_V_SET1
-#undef MD5STEG_V_LOAD
-#undef MD5STEG_V_OR
-#undef MD5STEG_V_ADD
-#undef MD5STEG_V_ROL
-#undef MD5STEG_V_ADD_F
-#undef MD5STEG_V_ADD_G
-#undef MD5STEG_V_ADD_H1
-#undef MD5STEG_V_ADD_H2
-#undef MD5STEG_V_ADD_I
-#undef MD5STEG_V_I_BIAS
-#undef MD5STEG_V_MATCH1
-#undef MD5STEG_V_MATCH4
+#define MD5STEG_KERNEL md5steg_fast_scan_avx2
+#define MD5STEG_KERNEL_TARGET MD5STEG_TARGET("avx2")
+#define MD5STEG_LANES 8
+#define MD5STEG_CHAINS MD5STEG_AVX2_CHAINS
+#define MD5STEG_VEC __m256i
+#include "md5steg_kernel.inc"
 
 /* ---- AVX-512F: 16 lanes, one vpternlogd per round function and vprold ---------------------- */
 
@@ -169,21 +151,12 @@ MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_avx2, MD5STEG_TARGET("avx2"), 8, MD5S
 #ifndef MD5STEG_AVX512_CHAINS
 #define MD5STEG_AVX512_CHAINS 4
 #endif
-MD5STEG_DEFINE_FAST_SCAN(md5steg_fast_scan_avx512, MD5STEG_TARGET("avx512f"), 16, MD5STEG_AVX512_CHAINS, __m512i)
-
-#undef MD5STEG_V_SET1
-#undef MD5STEG_V_LOAD
-#undef MD5STEG_V_OR
-#undef MD5STEG_V_ADD
-#undef MD5STEG_V_ROL
-#undef MD5STEG_V_ADD_F
-#undef MD5STEG_V_ADD_G
-#undef MD5STEG_V_ADD_H1
-#undef MD5STEG_V_ADD_H2
-#undef MD5STEG_V_ADD_I
-#undef MD5STEG_V_I_BIAS
-#undef MD5STEG_V_MATCH1
-#undef MD5STEG_V_MATCH4
+#define MD5STEG_KERNEL md5steg_fast_scan_avx512
+#define MD5STEG_KERNEL_TARGET MD5STEG_TARGET("avx512f")
+#define MD5STEG_LANES 16
+#define MD5STEG_CHAINS MD5STEG_AVX512_CHAINS
+#define MD5STEG_VEC __m512i
+#include "md5steg_kernel.inc"
 
 /* ---- Run-time detection -------------------------------------------------------------------- */
 

@@ -8,17 +8,17 @@ matter, and everything above is stopped.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
-from ._engine import load_engine, resolve_simd
+from ._engine import Scanner, load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
 from .backends import Backend, SearchJob, create_backend, selected_backend
 from .backends.pool import ProcessPoolBackend
+from .content import Content
 from .cores import available_cores, max_jobs
 from .durations import format_duration
 from .errors import EngineError, InvalidTargetError, SearchExhaustedError, TooMuchWorkError
@@ -143,7 +143,7 @@ def resolve_backend(
 
 
 def find(
-    data: bytes,
+    data: Union[bytes, Content],
     prefix: Optional[str] = None,
     *,
     pattern: Optional[str] = None,
@@ -165,13 +165,15 @@ def find(
     ``md5steg.backends.BACKENDS``; ``scheduler=`` (Dask), ``gpu=True`` and
     ``opencl_device=`` (OpenCL) are shortcuts for those backends. The search
     closes the backend it ran on. ``max_expected_seconds`` refuses targets
-    whose expected time (from a measured rate) exceeds it.
+    whose expected time (from a measured rate) exceeds it. ``data`` may be a
+    ``Content`` (``Content.from_stream``), so files of any size fit in memory.
     """
     started = time.perf_counter()
+    content = data if isinstance(data, Content) else Content.from_bytes(data)
     target = make_target(prefix, pattern)
     resolved_alphabet = resolve_alphabet(alphabet)
     check_jobs(jobs)
-    layout = choose_layout(len(data), resolved_alphabet, target)
+    layout = choose_layout(content.length, resolved_alphabet, target)
     longest_symbol = max(len(symbol) for symbol in resolved_alphabet.symbols)
     if layout.digits * longest_symbol > MAX_SUFFIX_BYTES:
         raise TooMuchWorkError(
@@ -180,9 +182,9 @@ def find(
         )
     engine_module = load_engine(engine)
     simd_path = resolve_simd(engine_module, simd)
-    job = SearchJob(data, layout, target, engine_module.ENGINE_NAME, simd_path)
+    job = SearchJob(content, layout, target, engine_module.ENGINE_NAME, simd_path)
     settings = {"scheduler": scheduler, "gpu": gpu, "opencl_device": opencl_device}
-    search = _Search(job, engine_module.Scanner(data, layout, target, simd_path), progress, started)
+    search = _Search(job, engine_module.Scanner(content, layout, target, simd_path), progress, started)
     chosen = resolve_backend(backend, jobs, settings)
     try:
         hit = search.run(chosen, jobs, max_expected_seconds)
@@ -196,7 +198,7 @@ def find(
             f"{target}; try another alphabet"
         )
     suffix = layout.suffix(hit)
-    digest = hashlib.md5(data + suffix).hexdigest()
+    digest = content.md5_with(suffix)
     if not target.matches(digest):
         raise EngineError(
             f"the {engine_module.ENGINE_NAME}/{simd_path} engine reported nonce {hit}, but hashlib gives "
@@ -224,7 +226,7 @@ class _Search:
     """One search's state: calibrate in this process, then hand ranges to a backend in order."""
 
     def __init__(
-        self, job: SearchJob, scanner: Any, progress: Optional[ProgressCallback], started: float
+        self, job: SearchJob, scanner: Scanner, progress: Optional[ProgressCallback], started: float
     ) -> None:
         self.job = job
         self.scanner = scanner
@@ -387,7 +389,7 @@ def measure_rate(
     resolved = resolve_alphabet(alphabet)
     layout = choose_layout(100, resolved, target)
     engine_module = load_engine(engine)
-    scanner = engine_module.Scanner(b"\0" * 100, layout, target, resolve_simd(engine_module, simd))
+    scanner = engine_module.Scanner(Content.from_bytes(b"\0" * 100), layout, target, resolve_simd(engine_module, simd))
     size, started = layout.fast_size, time.perf_counter()
     tried = 0
     while time.perf_counter() - started < 0.05:

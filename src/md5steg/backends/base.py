@@ -17,10 +17,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
+from ..content import Content
 from ..layout import Layout
 from ..target import Target
+
+if TYPE_CHECKING:
+    from .._engine import Scanner
 
 CHUNK_SECONDS = 0.03
 """Default duration of one range: long enough to amortise scheduling, short enough to stop fast."""
@@ -30,7 +34,7 @@ CHUNK_SECONDS = 0.03
 class SearchJob:
     """Everything a worker needs to scan any range of one search (picklable)."""
 
-    content: bytes = field(repr=False)
+    content: Content = field(repr=False)  # bytes are wrapped on construction
     layout: Layout
     target: Target
     engine: str
@@ -40,9 +44,13 @@ class SearchJob:
     def key(self) -> str:
         """Identifies the job so workers can reuse a scanner across chunks (hashed once)."""
         identity = repr((self.layout, self.target.pattern, self.engine, self.simd)).encode()
-        return hashlib.sha256(hashlib.md5(self.content).digest() + identity).hexdigest()[:24]
+        return hashlib.sha256(self.content.md5_with(b"").encode() + identity).hexdigest()[:24]
 
-    def scanner(self) -> Any:
+    def __post_init__(self) -> None:
+        if isinstance(self.content, bytes):
+            object.__setattr__(self, "content", Content.from_bytes(self.content))
+
+    def scanner(self) -> Scanner:
         """A fresh engine scanner for this job, built where it will run."""
         from .._engine import load_engine
 
@@ -64,7 +72,7 @@ _thread_state = threading.local()
 
 def scan_chunk(job: SearchJob, start: int, stop: int) -> ChunkResult:
     """Scan one range here, reusing this thread's scanner for the job (scanners are not thread-safe)."""
-    cached: tuple[str, Any] | None = getattr(_thread_state, "scanner", None)
+    cached: tuple[str, Scanner] | None = getattr(_thread_state, "scanner", None)
     if cached is None or cached[0] != job.key:
         cached = _thread_state.scanner = (job.key, job.scanner())
     hit, tried = cached[1].scan(start, stop)

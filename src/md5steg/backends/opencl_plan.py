@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 from .. import _md5py
+from ..content import Content
 from ..layout import BLOCK, WORD, Layout
 from ..target import Target
 
@@ -48,17 +49,11 @@ class Midstate:
     length: int
 
 
-def content_midstate(content: bytes) -> Midstate:
-    """Hash the content's whole blocks once (compiled engine when built, else pure Python)."""
-    from .._engine import load_engine
-
-    engine = load_engine()
-    if hasattr(engine, "midstate"):
-        state_bytes, consumed = engine.midstate(content)
-        state = tuple(int.from_bytes(state_bytes[i : i + 4], "little") for i in range(0, 16, 4))
-    else:
-        state, consumed = _md5py.midstate(content)
-    return Midstate(state, bytes(content[consumed:]), len(content))  # type: ignore[arg-type]
+def content_midstate(content: Union[bytes, Content]) -> Midstate:
+    """The content's state after its whole blocks (hashed once, compiled core when built)."""
+    if isinstance(content, bytes):
+        content = Content.from_bytes(content)
+    return Midstate(content.state, content.tail, content.length)
 
 
 def vary_digits_for(base: int) -> int:

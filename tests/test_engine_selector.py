@@ -1,0 +1,80 @@
+"""The engine selector: which engines load, by which name, and which SIMD paths it refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from md5steg import _engine, _engine_py
+from md5steg._engine import available_engines, load_engine, resolve_simd
+from md5steg.errors import EngineError
+
+needs_compiled = pytest.mark.skipif(
+    _engine.COMPILED is None, reason="the compiled core is not built here"
+)
+
+
+def test_each_engine_loads_by_its_own_name(engine: str) -> None:
+    assert engine == load_engine(engine).ENGINE_NAME
+
+
+def test_default_engine_is_the_first_available() -> None:
+    assert available_engines()[0] == load_engine().ENGINE_NAME
+
+
+def test_engine_names_are_distinct_and_pure_is_always_there() -> None:
+    names = available_engines()
+    assert len(set(names)) == len(names)
+    assert names[-1] == _engine_py.ENGINE_NAME
+
+
+def test_unknown_engine_is_refused_with_the_choices() -> None:
+    with pytest.raises(EngineError, match=r"unknown engine 'rust'; choose one of"):
+        load_engine("rust")
+
+
+@needs_compiled
+def test_no_extensions_switches_the_compiled_engine_off_at_run_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _engine.COMPILED is not None
+    compiled = _engine.COMPILED.ENGINE_NAME
+    monkeypatch.setenv("MD5STEG_NO_EXTENSIONS", "1")
+    assert available_engines() == [_engine_py.ENGINE_NAME]
+    with pytest.raises(EngineError, match="MD5STEG_NO_EXTENSIONS is set"):
+        load_engine(compiled)
+    monkeypatch.setenv("MD5STEG_NO_EXTENSIONS", "0")
+    assert load_engine(compiled) is _engine.COMPILED
+
+
+@needs_compiled
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_resolve_simd_refuses_a_path_this_cpu_lacks(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = load_engine(available_engines()[0])
+    if how == "argument":
+        wanted = "avx1024"
+    else:
+        monkeypatch.setenv("MD5STEG_SIMD", "avx1024")
+        wanted = None
+    with pytest.raises(EngineError, match=r"SIMD path 'avx1024' is not available.*scalar"):
+        resolve_simd(compiled, wanted)
+
+
+@needs_compiled
+def test_resolve_simd_takes_a_path_this_cpu_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = load_engine(available_engines()[0])
+    monkeypatch.delenv("MD5STEG_SIMD", raising=False)
+    assert resolve_simd(compiled, None) == compiled.default_simd_path()
+    monkeypatch.setenv("MD5STEG_SIMD", "scalar")
+    assert resolve_simd(compiled, None) == "scalar"
+
+
+def test_the_pure_engine_ignores_simd_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MD5STEG_SIMD", "avx2")
+    assert resolve_simd(load_engine(_engine_py.ENGINE_NAME), None) == "none"
+
+
+def test_simd_choices_are_the_paths_the_engines_run() -> None:
+    choices = _engine.simd_choices()
+    for name in available_engines():
+        assert set(load_engine(name).simd_paths()) <= set(choices)
+    assert len(set(choices)) == len(choices)
