@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-from typing import BinaryIO, Callable, Optional, Protocol, Union
+from typing import Callable, Optional, Protocol, Union
 
 from . import _md5py
 from ._md5py import State
@@ -64,6 +64,12 @@ def _fastest_md5() -> Callable[[], Hasher]:
     except ImportError:  # builds without it (FIPS-only Pythons)
         return hashlib.md5
     return builtin.md5  # type: ignore[no-any-return]
+
+
+class ByteStream(Protocol):
+    """Anything ``from_stream`` can read: a binary file, stdin's buffer, a pread-backed view."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class Hasher(Protocol):
@@ -112,7 +118,7 @@ class Content:
     @classmethod
     def from_stream(
         cls,
-        stream: BinaryIO,
+        stream: ByteStream,
         *,
         sink: Optional[Callable[[bytes], object]] = None,
         chunk_size: int = 1 << 20,

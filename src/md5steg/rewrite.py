@@ -32,8 +32,10 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO, Callable, Optional, Union
+from typing import Any, BinaryIO, Callable, Optional, Union
 
+from .alphabets import Alphabet
+from .content import Content
 from .errors import Md5stegError
 from .files import (
     PathLike,
@@ -74,9 +76,8 @@ class InputTooLargeError(Md5stegError):
 def read_content(stream: BinaryIO, sink: Optional[Sink] = None) -> bytes:
     """Read ``stream`` to its end, handing every chunk to ``sink`` as well (the spool).
 
-    The one read step of a rewrite. ``md5steg.content.Content.from_stream``
-    takes the same arguments and will replace it, so memory stops growing with
-    the input.
+    What ``FileRewrite.read_bytes`` reads with; ``FileRewrite.read`` streams the
+    same way through ``md5steg.content.Content.from_stream`` instead.
     """
     if sink is None:
         return stream.read()
@@ -87,6 +88,19 @@ def read_content(stream: BinaryIO, sink: Optional[Sink] = None) -> bytes:
             return b"".join(chunks)
         sink(chunk)
         chunks.append(chunk)
+
+
+class _PrefixReader:
+    """The first ``length`` bytes of a file descriptor as a stream (``os.pread``: no shared offset)."""
+
+    def __init__(self, fd: int, length: int) -> None:
+        self._fd, self._length, self._offset = fd, length, 0
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._length - self._offset
+        chunk = os.pread(self._fd, left if size < 0 else min(size, left), self._offset) if left > 0 else b""
+        self._offset += len(chunk)
+        return chunk
 
 
 def describe_file_type(mode: int) -> str:
@@ -171,8 +185,8 @@ class FileRewrite:
     a path or a binary stream (stdin). Use it as a context manager::
 
         with FileRewrite("page.txt") as rewrite:
-            data = rewrite.read()
-            match = md5steg.find(data, "c0ffee")
+            content = rewrite.read()
+            match = md5steg.find(content, "c0ffee")
             md5 = rewrite.commit(match.suffix, expected_md5=match.md5)
 
     Leaving the block without ``commit`` (an error, Ctrl-C) writes nothing and
@@ -255,10 +269,16 @@ class FileRewrite:
                 )
 
     def _open_source(self, path: str) -> int:
-        """Open a source that is only read: a FIFO or device may be, a folder or socket not."""
+        """Open a source that is only read: a FIFO or block device may be; a folder, socket or
+        character device not (``/dev/zero`` and ``/dev/urandom`` never end: the spool would fill
+        the disk; pipe such a stream through stdin with a size limit, e.g. ``head -c``)."""
         status = os.stat(path)
-        if stat.S_ISDIR(status.st_mode) or stat.S_ISSOCK(status.st_mode):
-            raise NotRegularFileError(f"{self.name} is {describe_file_type(status.st_mode)}; give a file to read")
+        mode = status.st_mode
+        if stat.S_ISDIR(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode):
+            raise NotRegularFileError(
+                f"{self.name} is {describe_file_type(mode)}; give a file, a FIFO such as <(cmd), "
+                f"or a block device to read"
+            )
         return os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_CLOEXEC)
 
     def _spool_sink(self) -> Optional[Sink]:
@@ -281,26 +301,71 @@ class FileRewrite:
 
         return spool
 
-    def read(self) -> bytes:
-        """The whole content, read once (and spooled where it cannot be read again)."""
+    def read(self) -> Content:
+        """The content, streamed once through its MD5 midstate (spooled where it cannot be read again).
+
+        Memory stays bounded whatever the input's size; ``strip_trailing`` and
+        ``commit`` read the bytes again from the file or the spool.
+        """
+        content: Content = self._read(lambda stream, sink: Content.from_stream(stream, sink=sink))
+        return content
+
+    def read_bytes(self) -> bytes:
+        """The whole content in memory, for callers that need every byte (``hide`` seals a message)."""
+        data: bytes = self._read(read_content)
+        return data
+
+    def _read(self, reader: Callable[[BinaryIO, Optional[Sink]], Any]) -> Any:
         assert self._stream is not None, "use FileRewrite as a context manager"
         if self._read_done:
-            raise RuntimeError("FileRewrite.read() reads the input once")
+            raise RuntimeError("FileRewrite reads the input once")
         try:
             sink = self._spool_sink()
         except OSError as exc:
             raise RewriteIOError(f"cannot create a temp file to spool {self.name}: {exc.strerror or exc}") from None
         try:
-            data = read_content(self._stream, sink)
+            result = reader(self._stream, sink)
         except MemoryError:
             raise InputTooLargeError(
                 f"{self.name} does not fit in memory; give a smaller file (is it endless, like /dev/zero?)"
             ) from None
         except OSError as exc:
             raise RewriteIOError(f"cannot read {self.name}: {exc.strerror or exc}") from None
-        self.length = len(data)
+        self.length = len(result)
         self._read_done = True
-        return data
+        return result
+
+    def strip_trailing(self, alphabet: Alphabet) -> Content:
+        """The content read, without its trailing run of ``alphabet`` symbols (``--replace``).
+
+        Reads the end of the input again, longer and longer until the run
+        starts inside what was read, then streams the kept part once more;
+        commit it with ``keep_bytes=len(result)``.
+        """
+        if not self._read_done:
+            raise RuntimeError("FileRewrite.strip_trailing() comes after read()")
+        source_fd = self._readback_fd()
+        span = 256
+        while True:
+            span = min(span, self.length)
+            tail = os.pread(source_fd, span, self.length - span)
+            kept = alphabet.strip_suffix(tail)
+            # At least one whole UTF-8 character kept: the run starts inside this tail.
+            if len(kept) >= 4 or span == self.length:
+                break
+            span *= 4
+        keep = self.length - (len(tail) - len(kept))
+        return Content.from_stream(_PrefixReader(source_fd, keep))
+
+    def _readback_fd(self) -> int:
+        """Where the bytes read can be read again: the source file, or its spool."""
+        if self._copy_fd is not None:
+            return self._copy_fd
+        if self._spool is not None:
+            self._spool.flush()
+            return self._spool.fileno()
+        assert self._temp is not None
+        return self._temp[0]
 
     def commit(self, suffix: bytes, *, keep_bytes: Optional[int] = None, expected_md5: Optional[str] = None) -> str:
         """Write the first ``keep_bytes`` bytes read (default: all) plus ``suffix``; return its MD5.
@@ -356,10 +421,7 @@ class FileRewrite:
     def _commit_to_stream(self, suffix: bytes, length: int, expected_md5: Optional[str]) -> str:
         output = self._destination
         assert output is not None and not _is_path(output)
-        if self._spool is not None:
-            self._spool.flush()
-        source_fd = self._copy_fd if self._copy_fd is not None else self._spool.fileno()  # type: ignore[union-attr]
-        hasher = self._copy(source_fd, length, output.write)  # type: ignore[union-attr]
+        hasher = self._copy(self._readback_fd(), length, output.write)  # type: ignore[union-attr]
         output.write(suffix)  # type: ignore[union-attr]
         output.flush()  # type: ignore[union-attr]
         return self._check_md5(hasher, suffix, expected_md5)

@@ -70,11 +70,12 @@ def _search_and_write(
     max_expected_seconds: Optional[float],
 ) -> tuple[Match, str]:
     """Read, search, write: the match and the MD5 of what was really written."""
-    data = rewrite.read()
-    kept = alphabet.strip_suffix(data) if replace else data
+    content = rewrite.read()
+    if replace:
+        content = rewrite.strip_trailing(alphabet)
     with search_progress(not quiet, f"md5 {target.pattern}") as progress:
         match = find(
-            kept,
+            content,
             pattern=target.pattern,
             alphabet=alphabet,
             progress=progress,
@@ -82,7 +83,7 @@ def _search_and_write(
             **search.find_kwargs(),
         )
     try:
-        return match, rewrite.commit(match.suffix, keep_bytes=len(kept), expected_md5=match.md5)
+        return match, rewrite.commit(match.suffix, keep_bytes=content.length, expected_md5=match.md5)
     except OSError as exc:  # only a stream (stdout) raises OSError; files raise Md5stegError
         raise _stdout_failed(exc) from None
 

@@ -140,7 +140,7 @@ def _hide_and_write(
 ) -> tuple[HiddenMatch, str, list[str]]:
     """Read, strip an earlier message (--replace), hide, write: (match, MD5 written, notices)."""
     stego = _stego()
-    data = rewrite.read()
+    data = rewrite.read_bytes()
     notices = []
     if flags["replace"]:
         data, exact = stego.without_hidden_message(data, passphrase=passphrase, alphabet=alphabet)
