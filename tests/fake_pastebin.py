@@ -12,7 +12,8 @@ Registered by ``pytest_plugins`` in conftest.py; the fixtures are
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import pytest
 

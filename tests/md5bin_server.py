@@ -21,9 +21,9 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 

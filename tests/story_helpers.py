@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable
 
 URL_RE = re.compile(rb"https?://[^\s<>\"']+")
 EXAMPLE_STORY = Path(__file__).resolve().parent.parent / "examples" / "story"
@@ -64,7 +63,7 @@ def check_published(
             f"page {name}: {len(found)} URLs for {len(page.links)} links"
         )
         urls = {}
-        for link, url in zip(page.links, found):
+        for link, url in zip(page.links, found, strict=False):
             target_url = url.decode()
             assert urls.setdefault(link.target, target_url) == target_url, (
                 f"{name}: two URLs for {link.target}"

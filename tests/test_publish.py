@@ -414,7 +414,7 @@ def test_plan_with_an_unavailable_engine_is_one_line_exit_1(tmp_path: Path) -> N
         env={**os.environ, "MD5STEG_NO_EXTENSIONS": "1"},
     )
     assert completed.returncode == 1, completed.stderr
-    assert "not available" in completed.stderr and "Traceback" not in completed.stderr
+    assert "no compiled engine here" in completed.stderr and "Traceback" not in completed.stderr
 
 
 def test_a_wrong_id_length_for_a_remote_md5bin_is_refused_before_pasting(

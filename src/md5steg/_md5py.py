@@ -22,8 +22,8 @@ Standard library only; on CPython the same code runs, about 80x slower than
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
-from typing import Callable, Union
+from collections.abc import Callable, Sequence
+from typing import Union
 
 State = tuple[int, int, int, int]
 FastScan = Callable[[State, Sequence[int], Sequence[int], int, int], int]

@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-from typing import Callable, Optional, Protocol, Union
+from collections.abc import Callable
+from typing import Optional, Protocol, Union
 
 from . import _md5py
 from ._md5py import State

@@ -15,9 +15,17 @@ import os
 import re
 import stat
 import tempfile
-from typing import Optional, Union
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+CHUNK_SIZE = 1 << 20
+"""Bytes read or copied at a time: memory stays this small whatever the file's size."""
+
+Sink = Callable[[bytes], object]
+"""Where a stream's chunks are copied as they are read (the spool)."""
 
 TEMP_FILE_PATTERN = re.compile(r"\.md5steg-(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.tmp")
 
@@ -189,3 +197,61 @@ def writable_directory_problem(path: PathLike) -> Optional[str]:
     if os.path.isdir(os.fspath(path)):
         return f"{os.fspath(path)} is a folder"
     return None
+
+
+def read_content(stream: BinaryIO, sink: Optional[Sink] = None) -> bytes:
+    """Read ``stream`` to its end, handing every chunk to ``sink`` as well (the spool).
+
+    What ``FileRewrite.read_bytes`` reads with; ``FileRewrite.read`` streams the
+    same way through ``md5steg.content.Content.from_stream`` instead.
+    """
+    if sink is None:
+        return stream.read()
+    chunks: list[bytes] = []
+    while True:
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            return b"".join(chunks)
+        sink(chunk)
+        chunks.append(chunk)
+
+
+class PrefixReader:
+    """The first ``length`` bytes of a file descriptor as a stream (``os.pread``: no shared offset)."""
+
+    def __init__(self, fd: int, length: int) -> None:
+        self._fd, self._length, self._offset = fd, length, 0
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._length - self._offset
+        chunk = os.pread(self._fd, left if size < 0 else min(size, left), self._offset) if left > 0 else b""
+        self._offset += len(chunk)
+        return chunk
+
+
+def describe_file_type(mode: int) -> str:
+    """'a FIFO', 'a character device', ... for a non-regular file."""
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISLNK, "a symlink"),
+    ]
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """What must not change between reading a file and renaming over it."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> FileIdentity:
+        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)

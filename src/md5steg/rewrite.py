@@ -30,27 +30,31 @@ import hashlib
 import os
 import stat
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, BinaryIO, Callable, Optional, Union
+from typing import Any, BinaryIO, Optional, Union
 
 from .alphabets import Alphabet
 from .content import Content
 from .errors import Md5stegError
 from .files import (
+    CHUNK_SIZE,
+    FileIdentity,
     PathLike,
+    PrefixReader,
+    Sink,
     create_temp_file,
     default_mode,
+    describe_file_type,
     discard_temp_file,
     fsync_directory,
     keep_owner,
+    read_content,
     remove_stale_temp_files,
     write_all,
 )
 
-CHUNK_SIZE = 1 << 20
 LOCK_ATTEMPTS = 8
-Sink = Callable[[bytes], object]
 
 
 class NotRegularFileError(Md5stegError):
@@ -71,64 +75,6 @@ class RewriteIOError(Md5stegError):
 
 class InputTooLargeError(Md5stegError):
     """The input does not fit in memory."""
-
-
-def read_content(stream: BinaryIO, sink: Optional[Sink] = None) -> bytes:
-    """Read ``stream`` to its end, handing every chunk to ``sink`` as well (the spool).
-
-    What ``FileRewrite.read_bytes`` reads with; ``FileRewrite.read`` streams the
-    same way through ``md5steg.content.Content.from_stream`` instead.
-    """
-    if sink is None:
-        return stream.read()
-    chunks: list[bytes] = []
-    while True:
-        chunk = stream.read(CHUNK_SIZE)
-        if not chunk:
-            return b"".join(chunks)
-        sink(chunk)
-        chunks.append(chunk)
-
-
-class _PrefixReader:
-    """The first ``length`` bytes of a file descriptor as a stream (``os.pread``: no shared offset)."""
-
-    def __init__(self, fd: int, length: int) -> None:
-        self._fd, self._length, self._offset = fd, length, 0
-
-    def read(self, size: int = -1) -> bytes:
-        left = self._length - self._offset
-        chunk = os.pread(self._fd, left if size < 0 else min(size, left), self._offset) if left > 0 else b""
-        self._offset += len(chunk)
-        return chunk
-
-
-def describe_file_type(mode: int) -> str:
-    """'a FIFO', 'a character device', ... for a non-regular file."""
-    kinds = [
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISLNK, "a symlink"),
-    ]
-    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
-
-
-@dataclass(frozen=True)
-class FileIdentity:
-    """What must not change between reading a file and renaming over it."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-
-    @classmethod
-    def of(cls, status: os.stat_result) -> FileIdentity:
-        return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def _refuse_unless_regular(status: os.stat_result, shown: str) -> None:
@@ -355,7 +301,7 @@ class FileRewrite:
                 break
             span *= 4
         keep = self.length - (len(tail) - len(kept))
-        return Content.from_stream(_PrefixReader(source_fd, keep))
+        return Content.from_stream(PrefixReader(source_fd, keep))
 
     def _readback_fd(self) -> int:
         """Where the bytes read can be read again: the source file, or its spool."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import click
 
+from .._engine import simd_choices
 from ..alphabets import NAMED_ALPHABETS, Alphabet
 from ..backends import BACKENDS, backend_classes
 from ..cores import max_jobs
@@ -14,8 +16,6 @@ from ..errors import InvalidAlphabetError
 from ..search import SearchOptions
 
 Command = Callable[..., Any]
-
-SIMD_CHOICES = ["avx512", "avx2", "sse2", "scalar"]
 
 
 def alphabet_options(function: Command) -> Command:
@@ -86,8 +86,8 @@ def search_options(function: Command) -> Command:
     )(decorated)
     decorated = click.option(
         "--simd",
-        type=click.Choice(SIMD_CHOICES),
-        help="Force a SIMD path of the compiled core (env MD5STEG_SIMD); default: the fastest.",
+        type=click.Choice(simd_choices()),
+        help="Force a SIMD path this build and CPU can run (env MD5STEG_SIMD); default: the fastest.",
     )(decorated)
     decorated = click.option(
         "--engine",

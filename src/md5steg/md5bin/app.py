@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
-from typing import Callable, Optional
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Optional
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException

@@ -13,7 +13,8 @@ import copy
 import importlib.util
 import signal
 import socket
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG

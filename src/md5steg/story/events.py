@@ -6,8 +6,8 @@ import the vocabulary without the machinery.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 DEFAULT_ALPHABET = "ws2"
 """Space and tab only: invisible in every viewer (ws5's VT and FF show as boxes in browsers)."""

@@ -15,10 +15,10 @@ the manifest and assumes every other id is free.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Optional
+from typing import Optional
 
 from ..addresses import content_id, md5_hex
 from .errors import CycleError, StoryError
