@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
-import resource
 import sys
 import time
 
@@ -144,6 +143,8 @@ def huge_content(tmp_path_factory: pytest.TempPathFactory) -> Content:
     """
     if content_module._block_compressor() is _md5py.compress_blocks:
         pytest.skip("without the compiled core, 2 GiB of pure-Python MD5 takes minutes to hours")
+    import resource  # POSIX only; the test that uses this fixture is skipped on Windows
+
     path = tmp_path_factory.mktemp("huge") / "huge.bin"
     with path.open("wb") as file:
         file.truncate(HUGE - 1)
