@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from .errors import InvalidTargetError
 
 MAX_HEX_DIGITS = 32
-_PATTERN_RE = re.compile(r"[0-9a-f_]+")
 
 
 @dataclass(frozen=True)
@@ -25,33 +24,13 @@ class Target:
     @classmethod
     def from_prefix(cls, prefix: str) -> Target:
         """A hex prefix the digest must start with (case-insensitive)."""
-        text = prefix.strip().lower()
-        if not text:
-            raise InvalidTargetError("the prefix is empty; give 1 to 32 hex digits, e.g. --prefix c0ffee")
-        if len(text) > MAX_HEX_DIGITS:
-            raise InvalidTargetError(
-                f"the prefix {prefix!r} has {len(text)} characters; an MD5 digest has only 32 hex digits"
-            )
-        if not re.fullmatch(r"[0-9a-f]+", text):
-            raise InvalidTargetError(
-                f"the prefix {prefix!r} is not hexadecimal; use only 0-9 and a-f"
-            )
+        text = _checked(prefix, "prefix", "[0-9a-f]+", "--prefix c0ffee", "use only 0-9 and a-f")
         return cls(text)
 
     @classmethod
     def from_pattern(cls, pattern: str) -> Target:
         """A position-by-position pattern; ``_`` matches any hex digit."""
-        text = pattern.strip().lower()
-        if not text:
-            raise InvalidTargetError("the pattern is empty; give up to 32 hex digits or '_', e.g. dead____beef")
-        if len(text) > MAX_HEX_DIGITS:
-            raise InvalidTargetError(
-                f"the pattern {pattern!r} has {len(text)} characters; it must have at most {MAX_HEX_DIGITS}"
-            )
-        if not _PATTERN_RE.fullmatch(text):
-            raise InvalidTargetError(
-                f"the pattern {pattern!r} may hold only hex digits and '_' wildcards"
-            )
+        text = _checked(pattern, "pattern", "[0-9a-f_]+", "dead____beef", "it may hold only hex digits and '_' wildcards")
         if set(text) == {"_"}:
             raise InvalidTargetError(f"the pattern {pattern!r} fixes no digit; every digest matches it")
         return cls(text)
@@ -91,3 +70,17 @@ class Target:
 
     def __str__(self) -> str:
         return self.pattern
+
+
+def _checked(given: str, kind: str, allowed: str, example: str, rule: str) -> str:
+    """``given`` stripped and lowercased, if it is 1..32 characters matching ``allowed``."""
+    text = given.strip().lower()
+    if not text:
+        raise InvalidTargetError(f"the {kind} is empty; give 1 to {MAX_HEX_DIGITS} hex digits, e.g. {example}")
+    if len(text) > MAX_HEX_DIGITS:
+        raise InvalidTargetError(
+            f"the {kind} {given!r} has {len(text)} characters; an MD5 digest has only {MAX_HEX_DIGITS} hex digits"
+        )
+    if not re.fullmatch(allowed, text):
+        raise InvalidTargetError(f"the {kind} {given!r} is not valid; {rule}")
+    return text

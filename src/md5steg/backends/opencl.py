@@ -57,7 +57,7 @@ class OpenCLBackend(Backend):
         BackendOption(
             flag="--gpu",
             keyword="gpu",
-            help="search on every OpenCL GPU device (needs md5steg[gpu] and the vendor's OpenCL driver)",
+            help="Search on every OpenCL GPU device (needs md5steg[gpu] and the vendor's OpenCL driver)",
             is_flag=True,
         ),
         BackendOption(

@@ -17,7 +17,13 @@ from ..files import writable_directory_problem
 from ..rewrite import FileRewrite, NotRegularFileError
 from ..search import Match, SearchOptions, find, make_target
 from ..target import Target
-from .options import alphabet_options, resolve_alphabet_options, search_options
+from .options import (
+    alphabet_options,
+    digest_target_options,
+    resolve_alphabet_options,
+    search_options,
+    search_run_options,
+)
 from .progress import search_progress
 
 DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
@@ -112,8 +118,7 @@ def _report(match: Match, shown_name: str, output: Optional[str]) -> dict[str, o
 
 @click.command("find")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--prefix", metavar="HEX", help="Hex prefix the MD5 must start with (1..32 digits).")
-@click.option("--pattern", metavar="PATTERN", help="Hex digits and _ wildcards, position by position (<= 32).")
+@digest_target_options
 @click.option(
     "-o",
     "--output",
@@ -123,9 +128,7 @@ def _report(match: Match, shown_name: str, output: Optional[str]) -> dict[str, o
 @alphabet_options
 @search_options
 @click.option("--replace", is_flag=True, help="First strip every trailing alphabet character (an earlier suffix).")
-@click.option("--force", is_flag=True, help="Search even when the expected time exceeds an hour.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@search_run_options
 def find_command(
     file: str,
     prefix: Optional[str],

@@ -24,7 +24,13 @@ from ..rewrite import FileRewrite
 from ..search import SearchOptions, make_target
 from ..target import Target
 from .find import DEFAULT_MAX_EXPECTED_SECONDS
-from .options import alphabet_options, resolve_alphabet_options, search_options
+from .options import (
+    alphabet_options,
+    digest_target_options,
+    resolve_alphabet_options,
+    search_options,
+    search_run_options,
+)
 from .progress import search_progress
 
 if TYPE_CHECKING:
@@ -166,8 +172,7 @@ def _hide_and_write(
 
 @click.command("hide")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--prefix", metavar="HEX", help="Hex prefix the MD5 must start with (1..32 digits).")
-@click.option("--pattern", metavar="PATTERN", help="Hex digits and _ wildcards, position by position (<= 32).")
+@digest_target_options
 @click.option("--message", metavar="TEXT", help="The message to hide (UTF-8).")
 @click.option("--message-file", metavar="PATH", help="Hide the exact bytes of PATH (- for stdin).")
 @passphrase_file_option
@@ -175,9 +180,7 @@ def _hide_and_write(
 @alphabet_options
 @search_options
 @click.option("--replace", is_flag=True, help="First strip an earlier hidden message (or suffix) and its nonce.")
-@click.option("--force", is_flag=True, help="Search even when the expected time exceeds an hour.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@search_run_options
 def hide_command(
     file: str,
     prefix: Optional[str],

@@ -18,6 +18,25 @@ from ..search import SearchOptions
 Command = Callable[..., Any]
 
 
+def digest_target_options(function: Command) -> Command:
+    """--prefix HEX / --pattern PATTERN: what the MD5 must look like (exactly one; see make_target)."""
+    function = click.option(
+        "--pattern", metavar="PATTERN", help="Hex digits and _ wildcards, position by position (<= 32)."
+    )(function)
+    return click.option("--prefix", metavar="HEX", help="Hex prefix the MD5 must start with (1..32 digits).")(
+        function
+    )
+
+
+def search_run_options(function: Command) -> Command:
+    """--force, --json, -q: how a file-rewriting search (find, hide) runs and reports."""
+    function = click.option("-q", "--quiet", is_flag=True, help="No progress bar.")(function)
+    function = click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(function)
+    return click.option("--force", is_flag=True, help="Search even when the expected time exceeds an hour.")(
+        function
+    )
+
+
 def alphabet_options(function: Command) -> Command:
     """--alphabet NAME / --alphabet-chars STRING, resolved into an ``Alphabet``."""
     function = click.option(
