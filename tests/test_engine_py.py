@@ -80,9 +80,11 @@ def test_blocks_then_padding_gives_the_digest() -> None:
 
 
 def test_md5py_tables_are_md5s_and_the_c_cores_schedule() -> None:
-    """_md5py's step tables against RFC 1321's formula and md5steg_core.h's X-macro, step by step."""
+    """_md5py's step tables against RFC 1321's formula and md5_schedule.h's X-macro, step by step.
+
+    md5_schedule.h is the schedule of the C core and the OpenCL kernel alike."""
     assert [int(abs(math.sin(i + 1)) * 2**32) for i in range(64)] == _md5py._K
-    header = Path(_md5py.__file__).with_name("md5steg_core.h")  # in src/ or installed beside it
+    header = Path(_md5py.__file__).with_name("md5_schedule.h")  # in src/ or installed beside it
     if not header.exists():
         pytest.skip(f"{header} is not installed here")
     text = header.read_text(encoding="utf-8")
@@ -93,7 +95,7 @@ def test_md5py_tables_are_md5s_and_the_c_cores_schedule() -> None:
     assert [fields[2] for fields in steps] == [_md5py._ROTATION[i % 4] for i in range(64)]
     assert [int(fields[6]) for fields in steps] == _md5py._WORD_ORDER
     assert [int(fields[7]) for fields in steps] == _md5py._SHIFTS
-    constants = re.search(r"md5steg_K\[64\] = \{(.*?)\};", text, re.DOTALL)
+    constants = re.search(r"#define MD5STEG_K_VALUES(.*?)\n\n", text, re.DOTALL)
     assert constants is not None
     assert [int(k[:-1], 16) for k in re.findall(r"0x[0-9a-f]+u", constants.group(1))] == _md5py._K
 

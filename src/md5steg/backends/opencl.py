@@ -29,6 +29,8 @@ from .opencl_plan import MAX_LAUNCH_CANDIDATES, KernelPlan, Launch, content_mids
 from .opencl_plan import unsupported_reason as plan_unsupported_reason
 
 KERNEL_SOURCE = Path(__file__).with_name("md5_prefix.cl")
+SCHEDULE_SOURCE = Path(__file__).parent.parent / "md5_schedule.h"
+"""The MD5 schedule the C core uses too, put in front of the kernel (so the build cache sees it)."""
 LAUNCH_SECONDS = 0.025
 """Target duration of one kernel launch: progress and Ctrl-C stay responsive."""
 
@@ -185,7 +187,11 @@ def _device_kernel(
             _contexts[key] = (context, cl.CommandQueue(context, properties=properties))
         context, command_queue = _contexts[key]
     options = [f"-D{name}={value}" for name, value in plan.defines().items()]
-    source = KERNEL_SOURCE.read_text(encoding="utf-8")
+    source = (
+        SCHEDULE_SOURCE.read_text(encoding="utf-8")
+        + '\n#line 1 "md5_prefix.cl"\n'
+        + KERNEL_SOURCE.read_text(encoding="utf-8")
+    )
     kernel_key = (key, source, tuple(options))
     kernel = _kernels.get(kernel_key)
     if kernel is None:
