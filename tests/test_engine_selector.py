@@ -71,10 +71,3 @@ def test_resolve_simd_takes_a_path_this_cpu_has(monkeypatch: pytest.MonkeyPatch)
 def test_the_pure_engine_ignores_simd_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MD5STEG_SIMD", "avx2")
     assert resolve_simd(load_engine(_engine_py.ENGINE_NAME), None) == "none"
-
-
-def test_simd_choices_are_the_paths_the_engines_run() -> None:
-    choices = _engine.simd_choices()
-    for name in available_engines():
-        assert set(load_engine(name).simd_paths()) <= set(choices)
-    assert len(set(choices)) == len(choices)

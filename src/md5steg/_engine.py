@@ -96,12 +96,6 @@ def load_engine(name: Optional[str] = None) -> Engine:
     raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(available_engines())}{hint}")
 
 
-def simd_choices() -> list[str]:
-    """Every SIMD path an engine here can run, fastest first: what ``--simd`` may offer."""
-    paths = [path for name in available_engines() for path in load_engine(name).simd_paths()]
-    return list(dict.fromkeys(paths))
-
-
 def resolve_simd(engine: Engine, simd: Optional[str]) -> str:
     """The SIMD path to run: ``simd``, else ``MD5STEG_SIMD``, else the engine's best.
 
