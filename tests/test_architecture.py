@@ -52,43 +52,15 @@ def _imports(name: str, path: Path, tree: ast.Module, known: set[str]) -> set[st
 
 
 def import_cycles() -> list[list[str]]:
-    """Strongly connected groups of modules that import each other (Tarjan)."""
+    """Groups of modules that import each other (the story planner's own Tarjan does the work)."""
+    from md5steg.story.graph import strongly_connected_components
+
     modules = _modules()
     known = set(modules)
     graph = {name: _imports(name, *modules[name], known) for name in modules}
     # A package's __init__ re-exporting its submodules is not a cycle of design.
     graph = {name: {t for t in targets if not name.startswith(t + ".")} for name, targets in graph.items()}
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    cycles = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in graph[node]:
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                cycles.append(sorted(group))
-
-    for name in graph:
-        if name not in index:
-            visit(name)
-    return cycles
+    return [sorted(group) for group in strongly_connected_components(graph) if len(group) > 1]
 
 
 def long_functions() -> list[str]:
