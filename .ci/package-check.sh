@@ -108,10 +108,10 @@ step "4. cibuildwheel build identifiers; the wheels workflow validates"
 for platform in linux macos windows; do
     (cd "$REPO" && "$TOOLS/cibuildwheel" --print-build-identifiers --platform "$platform" .)
 done | tee "$WORK/ids.txt" | tr '\n' ' '
-# Only CPython, not free-threaded, on 7 platforms; at least 3.10-3.14 on each.
+# Only CPython, not free-threaded, on 7 platforms; at least 3.9-3.14 on each.
 ! grep -Ev '^cp3[0-9]+-((many|musl)linux_(x86_64|aarch64)|macosx_(x86_64|arm64)|win_amd64)$' "$WORK/ids.txt" ||
     fail "unexpected build identifiers (above)"
-for version in 310 311 312 313 314; do
+for version in 39 310 311 312 313 314; do
     for platform in {many,musl}linux_{x86_64,aarch64} macosx_{x86_64,arm64} win_amd64; do
         grep -qx "cp$version-$platform" "$WORK/ids.txt" || fail "no cp$version-$platform wheel would be built"
     done

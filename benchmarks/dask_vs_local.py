@@ -202,8 +202,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     load_after = os.getloadavg()
 
     # Each round's two runs are seconds apart: their ratio cancels most of the load drift.
-    paired = [dask / local for local, dask in zip(rates["local"], rates["dask"], strict=False)]
-    cpu_paired = [dask / local for local, dask in zip(cpu_rates["local"], cpu_rates["dask"], strict=False)]
+    paired = [dask / local for local, dask in zip(rates["local"], rates["dask"])]
+    cpu_paired = [dask / local for local, dask in zip(cpu_rates["local"], cpu_rates["dask"])]
     ratio, cpu_ratio = statistics.median(paired), statistics.median(cpu_paired)
     arguments = "".join(f" {word}" for word in (argv if argv is not None else sys.argv[1:]))
     lines = [

@@ -63,7 +63,7 @@ def check_published(
             f"page {name}: {len(found)} URLs for {len(page.links)} links"
         )
         urls = {}
-        for link, url in zip(page.links, found, strict=False):
+        for link, url in zip(page.links, found):
             target_url = url.decode()
             assert urls.setdefault(link.target, target_url) == target_url, (
                 f"{name}: two URLs for {link.target}"

@@ -183,7 +183,7 @@ def test_lowest_hit_wins_when_several_lanes_match(simd: str) -> None:
     layout = choose_layout(len(content), WS5, BIG_LAYOUT_TARGET)
     target = Target.from_prefix("3")  # one candidate in 16 matches: vectors often hold several
     matches = brute_force_matches(content, layout, target, 2 * layout.fast_size)
-    triples = [(a, b, c) for a, b, c in zip((-1,) + matches, matches, matches[1:], strict=False) if c - b < 4]
+    triples = [(a, b, c) for a, b, c in zip((-1,) + matches, matches, matches[1:]) if c - b < 4]
     assert triples, "the fixture content should give two close matches"
     for previous, first, second in triples[:10]:
         for start in range(max(previous + 1, first - 20), first + 1):

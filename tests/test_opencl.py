@@ -243,7 +243,7 @@ def test_launches_cover_the_range_in_order_within_groups() -> None:
         for launch in launches
     ]
     assert covered[0][0] == start and covered[-1][1] == stop
-    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
     assert all(
         launch.outer // plan.vary_period == (launch.outer + launch.items - 1) // plan.vary_period
         for launch in launches

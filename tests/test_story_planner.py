@@ -79,7 +79,7 @@ def test_find_cycle_returns_a_real_closed_walk_or_none_for_a_dag(
         assert is_acyclic(graph)
     else:
         assert cycle[0] == cycle[-1]
-        assert all(b in graph[a] for a, b in zip(cycle, cycle[1:], strict=False))
+        assert all(b in graph[a] for a, b in zip(cycle, cycle[1:]))
 
 
 def test_dag_on_md5bin_is_pasted_leaves_first_with_no_search(tmp_path: Path) -> None:

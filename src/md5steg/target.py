@@ -66,7 +66,7 @@ class Target:
 
     def matches(self, hexdigest: str) -> bool:
         """The reference check every reported hit is held to."""
-        return all(want in ("_", got) for want, got in zip(self.pattern, hexdigest, strict=False))
+        return all(want in ("_", got) for want, got in zip(self.pattern, hexdigest))
 
     def __str__(self) -> str:
         return self.pattern
