@@ -443,7 +443,8 @@ def test_a_page_linked_to_a_private_file_is_refused_before_anything_is_pasted(
 ) -> None:
     secret = tmp_path / "passwd"
     secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
-    folder = write_story(tmp_path / "story", {"start": "Users: [[users]]\n", "end": "Bye\n"})
+    pages = {"start": "Users: [[users]], then [[end]]\n", "end": "Bye\n"}
+    folder = write_story(tmp_path / "story", pages)
     (folder / "users.txt").symlink_to(secret)
     database = tmp_path / "db.sqlite3"
     refused = run_cli("publish", str(folder), "--db", str(database), check=False)
@@ -537,3 +538,93 @@ def test_two_people_publishing_one_story_to_one_md5bin_at_once_get_the_same_urls
     check_published(
         tmp_path / "alice", alice["start_url"], http_fetch, expected_pages=15
     )
+
+
+# --- nothing outside the story: symlinked manifests, hard links, unreachable pages, special files --
+
+
+def test_a_symlinked_manifest_in_the_story_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious\n")
+    (folder / ".md5steg-manifest.json").symlink_to(victim)
+    database = tmp_path / "db.sqlite3"
+    for command in ("plan", "publish"):
+        refused = run_cli(command, str(folder), "--db", str(database), check=False)
+        assert refused.returncode == 1, refused.stderr
+        assert refused.stderr.count("\n") == 1, refused.stderr
+        assert ".md5steg-manifest.json is a symbolic link" in refused.stderr
+    assert victim.read_bytes() == b"precious\n"
+    assert not database.exists(), "the store was opened: something may have been pasted"
+    # A dangling link would be created by the write: refused just the same.
+    (folder / ".md5steg-manifest.json").unlink()
+    (folder / ".md5steg-manifest.json").symlink_to(tmp_path / "created-by-publish")
+    assert run_cli("publish", str(folder), "--db", str(database), check=False).returncode == 1
+    assert not (tmp_path / "created-by-publish").exists()
+
+
+def test_a_manifest_link_the_user_names_or_follows_is_used(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    record = tmp_path / "record.json"
+    (tmp_path / "named-link").symlink_to(record)
+    database = tmp_path / "db.sqlite3"
+    run_cli("publish", str(folder), "--db", str(database), "--manifest", str(tmp_path / "named-link"))
+    assert (tmp_path / "named-link").is_symlink() and "targets" in json.loads(record.read_text())
+    (folder / ".md5steg-manifest.json").symlink_to(record)
+    followed = run_cli("publish", str(folder), "--db", str(database), "--follow-symlinks")
+    assert "nothing to paste" in followed.stderr
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_manifest_that_is_a_device_or_a_fifo_is_refused_at_once(tmp_path: Path, special: str) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    if special == "fifo":
+        special = str(tmp_path / "fifo")
+        os.mkfifo(special)
+    result = subprocess.run(
+        [*CLI, "publish", str(folder), "--db", str(tmp_path / "db"), "--manifest", special],
+        capture_output=True,
+        text=True,
+        timeout=60,  # the old code read /dev/zero until memory ran out, and a FIFO for ever
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "the manifest is a character device" in result.stderr or "the manifest is a FIFO" in result.stderr
+
+
+def test_a_manifest_over_the_read_limit_is_refused(tmp_path: Path) -> None:
+    from md5steg.story.manifest import MAX_MANIFEST_BYTES
+
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    with open(folder / ".md5steg-manifest.json", "wb") as handle:
+        handle.truncate(MAX_MANIFEST_BYTES + 1)
+    result = run_cli("publish", str(folder), "--db", str(tmp_path / "db"), check=False)
+    assert result.returncode == 1
+    assert "the manifest is larger than 8 MiB" in result.stderr
+
+
+def test_a_hard_link_to_a_private_file_is_not_published(tmp_path: Path) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    os.link(secret, folder / "pw.txt")
+    database = tmp_path / "db.sqlite3"
+    refused = run_cli("publish", str(folder), "--db", str(database), check=False)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "pw.txt: page 'pw' has 2 hard links" in refused.stderr
+    assert not database.exists()
+    # Even with links followed, a page no link reaches is left out.
+    followed = run_cli("publish", str(folder), "--db", str(database), "--follow-symlinks", "--json")
+    assert sorted(json.loads(followed.stdout)["pages"]) == ["start"]
+    assert "pw (left out; --include-unreachable publishes them)" in followed.stderr
+    with Md5binStore(database) as store:
+        assert store.count() == 1
+
+
+def test_unreachable_pages_are_published_only_when_asked(tmp_path: Path) -> None:
+    folder = graph_story(tmp_path / "story", {"start": [], "draft": ["start"]}, "start")
+    database = tmp_path / "db.sqlite3"
+    plan = json.loads(run_cli("plan", str(folder), "--db", str(database), "--json").stdout)
+    assert [page["page"] for page in plan["order"]] == ["start"]
+    published = run_cli("publish", str(folder), "--db", str(database), "--include-unreachable", "--json")
+    assert sorted(json.loads(published.stdout)["pages"]) == ["draft", "start"]

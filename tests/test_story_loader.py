@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from md5steg.story import StoryError, load_story
-from md5steg.story.loader import check_for_target
+from md5steg.story.loader import MAX_CONFIG_BYTES, MAX_PAGE_BYTES, check_for_target
 from story_helpers import EXAMPLE_STORY, write_story
 
 
@@ -125,10 +125,62 @@ def test_page_over_the_size_limit_is_refused(tmp_path: Path) -> None:
         check_for_target(load_story(tmp_path), id_length=6, max_size=50)
 
 
-def test_unreachable_pages_give_a_warning_not_an_error(tmp_path: Path) -> None:
-    write_story(tmp_path, {"start": "s\n", "lost": "l [[start]]\n"})
+def test_unreachable_pages_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n", "lost": "l [[start]]\n"}, '[prefix]\nlost = "ab"\n')
     story = load_story(tmp_path)
+    assert sorted(story.pages) == ["start"]
+    assert dict(story.vanity) == {}
+    assert story.warnings == (
+        "page(s) not reachable from 'start': lost (left out; --include-unreachable publishes them)",
+    )
+
+
+def test_unreachable_pages_are_kept_when_asked(tmp_path: Path) -> None:
+    write_story(tmp_path, {"start": "s\n", "lost": "l [[start]]\n"})
+    story = load_story(tmp_path, include_unreachable=True)
+    assert sorted(story.pages) == ["lost", "start"]
     assert story.warnings == ("page(s) not reachable from 'start': lost (published anyway)",)
+
+
+def test_a_page_with_another_hard_link_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"root:x:0:0\n")
+    folder = write_story(tmp_path / "story", {"start": "Hello [[pw]]\n"})
+    os.link(secret, folder / "pw.txt")
+    with pytest.raises(StoryError, match=r"pw\.txt: page 'pw' has 2 hard links.*--follow-symlinks"):
+        load_story(folder)
+    assert load_story(folder, follow_symlinks=True).pages["pw"].source == b"root:x:0:0\n"
+
+
+def test_a_hard_linked_page_no_link_reaches_is_not_published_even_when_links_are_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"root:x:0:0\n")
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    os.link(secret, folder / "pw.txt")
+    assert sorted(load_story(folder, follow_symlinks=True).pages) == ["start"]
+
+
+def test_a_page_over_the_read_limit_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    with open(folder / "huge.txt", "wb") as handle:
+        handle.truncate(MAX_PAGE_BYTES + 1)  # sparse: costs no disk
+    with pytest.raises(StoryError, match=r"huge\.txt: page 'huge' is larger than 16 MiB"):
+        load_story(folder)
+
+
+def test_a_story_toml_over_the_read_limit_is_refused(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    with open(folder / "story.toml", "wb") as handle:
+        handle.truncate(MAX_CONFIG_BYTES + 1)
+    with pytest.raises(StoryError, match=r"story\.toml: story\.toml is larger than 1 MiB"):
+        load_story(folder)
+
+
+def test_a_story_toml_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    os.mkfifo(folder / "story.toml")
+    with pytest.raises(StoryError, match=r"story\.toml is a FIFO, not a regular file"):
+        load_story(folder)
 
 
 # --- only the story's own files ------------------------------------------------------------------

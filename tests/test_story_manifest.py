@@ -88,8 +88,8 @@ def test_a_manifest_that_is_not_ours_is_one_error(
 
 
 def test_a_manifest_that_cannot_be_read_or_written_is_one_error(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="cannot read the manifest"):
-        Manifest.load(tmp_path)  # a folder
+    with pytest.raises(ManifestError, match="the manifest is a folder, not a regular file"):
+        Manifest.load(tmp_path)
     (tmp_path / "file").write_bytes(b"")
     with pytest.raises(ManifestError, match="cannot read the manifest .*Not a directory"):
         Manifest.load(tmp_path / "file" / "m.json")

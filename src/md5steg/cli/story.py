@@ -17,12 +17,11 @@ from ..search import SearchOptions
 from ..story import (
     Plan,
     PublishEvent,
-    default_manifest_path,
+    load_manifest,
     load_story,
     make_plan,
     publish,
 )
-from ..story.manifest import Manifest
 from .options import search_options
 
 CommandFunction = Callable[..., Any]
@@ -109,18 +108,26 @@ def target_options(function: CommandFunction) -> CommandFunction:
 
 
 def story_options(function: CommandFunction) -> CommandFunction:
-    """--manifest and --follow-symlinks: the options of commands that read a story folder."""
+    """--manifest, --follow-symlinks, --include-unreachable: the options of commands that read a story folder."""
+    function = click.option(
+        "--include-unreachable",
+        is_flag=True,
+        help="Also publish pages that no chain of links from the start page reaches "
+        "(left out by default: no reader finds them).",
+    )(function)
     function = click.option(
         "--follow-symlinks",
         is_flag=True,
-        help="Read pages and story.toml that are symbolic links (refused by default, so a link "
-        "to a private file is never pasted).",
+        help="Follow links: read pages and story.toml that are symbolic links or have other hard "
+        "links, and a manifest that is a symbolic link (all refused by default, so a link to a "
+        "private file is never pasted nor overwritten).",
     )(function)
     return click.option(
         "--manifest",
         "manifest_path",
         type=click.Path(dir_okay=False),
-        help="Publish record (default STORY/.md5steg-manifest.json).",
+        help="Publish record (default STORY/.md5steg-manifest.json; a symbolic link there is "
+        "refused, one named here is followed).",
     )(function)
 
 
@@ -203,6 +210,7 @@ def plan_command(
     target: TargetOptions,
     manifest_path: Optional[str],
     follow_symlinks: bool,
+    include_unreachable: bool,
     search: SearchOptions,
     as_json: bool,
 ) -> None:
@@ -215,8 +223,10 @@ def plan_command(
     pastebin = target.open(offline=True)
     try:
         with pastebin:
-            story = load_story(story_folder, follow_symlinks=follow_symlinks)
-            manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
+            story = load_story(
+                story_folder, follow_symlinks=follow_symlinks, include_unreachable=include_unreachable
+            )
+            manifest = load_manifest(story.folder, manifest_path, follow_symlinks=follow_symlinks)
             plan = make_plan(story, pastebin, manifest.pages(pastebin.target_key))
             description = pastebin.description
     except Md5stegError as exc:
@@ -245,6 +255,7 @@ def publish_command(
     target: TargetOptions,
     manifest_path: Optional[str],
     follow_symlinks: bool,
+    include_unreachable: bool,
     search: SearchOptions,
     as_json: bool,
     quiet: bool,
@@ -274,8 +285,17 @@ def publish_command(
 
     try:
         with pastebin:
-            story = load_story(story_folder, follow_symlinks=follow_symlinks)
-            result = publish(story, pastebin, manifest_path, search=search, on_event=report)
+            story = load_story(
+                story_folder, follow_symlinks=follow_symlinks, include_unreachable=include_unreachable
+            )
+            result = publish(
+                story,
+                pastebin,
+                manifest_path,
+                search=search,
+                on_event=report,
+                follow_symlinks=follow_symlinks,
+            )
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -11,7 +11,7 @@ from .errors import CycleError, ManifestError, PublishError, StoryError
 from .events import PublishEvent, PublishResult
 from .graph import feedback_vertex_set, find_cycle
 from .loader import Link, Page, Story, load_story
-from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
+from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path, load_manifest
 from .paste import PasteInputError, PasteResult, paste_content
 from .planner import Plan, PlannedPage, plan_story
 from .publish import make_plan, publish
@@ -36,6 +36,7 @@ __all__ = [
     "default_manifest_path",
     "feedback_vertex_set",
     "find_cycle",
+    "load_manifest",
     "load_story",
     "make_plan",
     "paste_content",

@@ -3,19 +3,19 @@
 A page is a ``*.txt`` or ``*.md`` file; its name is the file stem (letters,
 digits, ``-``, ``_``). Pages are kept as bytes, exactly as on disk (no newline
 translation), because the bytes are what gets pasted and hashed. Only the
-folder's own files are read: a page or ``story.toml`` that is a symbolic link
-is refused (``follow_symlinks`` to allow it), so nothing outside the story is
-ever published by accident. Every mistake
+folder's own files are read: a page or ``story.toml`` that is a symbolic link,
+or a page with a second hard link, is refused (``follow_symlinks`` to allow
+it), and pages that no path of links from the start page reaches are left
+out (``include_unreachable`` to keep them), so nothing outside the story is
+ever published by accident. A page may have at most ``MAX_PAGE_BYTES``
+(16 MiB) and ``story.toml`` ``MAX_CONFIG_BYTES`` (1 MiB). Every mistake
 that can be found without a pastebin is found here, before anything is pasted,
 and reported with the file and line.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import re
-import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from typing import Any, Optional, Union
 
 from ..addresses import md5_hex
 from .errors import StoryError
+from .reading import MIB, read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +37,10 @@ DEFAULT_START_PAGES = ("start", "index")
 NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 LINK_RE = re.compile(rb"\[\[([^\[\]\r\n]*)\]\]")
 HEX_RE = re.compile(r"[0-9a-f]+")
+MAX_PAGE_BYTES = 16 * MIB
+"""The largest page file read (every pastebin md5steg knows takes far less: md5bin 1 MiB by default)."""
+MAX_CONFIG_BYTES = 1 * MIB
+"""The largest ``story.toml`` read."""
 
 
 @dataclass(frozen=True)
@@ -137,40 +142,27 @@ def parse_page(name: str, path: Path, source: bytes) -> Page:
     return Page(name=name, path=path, source=source, links=tuple(links))
 
 
-def read_story_file(path: Path, follow_symlinks: bool, what: str) -> bytes:
-    """The bytes of a page or ``story.toml``, refusing a symbolic link unless told to follow it.
+def read_story_file(path: Path, follow_symlinks: bool, what: str, *, limit: int = MAX_PAGE_BYTES) -> bytes:
+    """The bytes of a page or ``story.toml``: a regular file of the folder's own, at most ``limit`` bytes.
 
-    A link could take in any file the user can read (``/etc/passwd``, a key)
-    and paste it for the world, so only the story's own files are read. The
-    file is opened with ``O_NOFOLLOW``, so a link swapped in after the check
-    is refused too, and it must be a regular file.
+    A symbolic link could take in any file the user can read (``/etc/passwd``,
+    a key) and paste it for the world, and so could a hard link, so both are
+    refused unless ``follow_symlinks``; the link check holds also for a link
+    swapped in after it (``O_NOFOLLOW``). A FIFO, a device or a folder is refused.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW)
-    if path.is_symlink() and not follow_symlinks:
-        raise StoryError(
-            f"{path}: {what} is a symbolic link (to {os.readlink(path)}); md5steg reads only the "
-            f"story folder's own files; copy the file in, or pass --follow-symlinks"
-        )
-    try:
-        descriptor = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP and not follow_symlinks:
-            raise StoryError(
-                f"{path}: {what} became a symbolic link while being read; pass --follow-symlinks "
-                f"to read it"
-            ) from None
-        raise StoryError(f"cannot read {path}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise StoryError(f"{path}: {what} is not a regular file; a page is a plain text file")
-        try:
-            return handle.read()
-        except OSError as exc:
-            raise StoryError(f"cannot read {path}: {exc.strerror}") from None
+    return read_regular_file(
+        path,
+        limit,
+        what=what,
+        error=StoryError,
+        follow_symlinks=follow_symlinks,
+        single_link=not follow_symlinks,
+        hint="copy the file into the story folder, or pass --follow-symlinks to read links",
+    )
 
 
 def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
-    source = read_story_file(path, follow_symlinks, CONFIG_NAME)
+    source = read_story_file(path, follow_symlinks, CONFIG_NAME, limit=MAX_CONFIG_BYTES)
     try:
         config = tomllib.loads(source.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -218,11 +210,16 @@ def _read_pages(root: Path, follow_symlinks: bool) -> dict[str, Page]:
     return pages
 
 
-def load_story(folder: Union[str, Path], *, follow_symlinks: bool = False) -> Story:
+def load_story(
+    folder: Union[str, Path], *, follow_symlinks: bool = False, include_unreachable: bool = False
+) -> Story:
     """Load and check every page of ``folder``; raises ``StoryError`` on the first mistake.
 
-    Pages and ``story.toml`` that are symbolic links are refused unless
-    ``follow_symlinks``; the folder itself may be reached through a link.
+    Pages and ``story.toml`` that are symbolic links (or pages with another
+    hard link) are refused unless ``follow_symlinks``; the folder itself may
+    be reached through a link. Pages the start page does not lead to are
+    dropped with a warning unless ``include_unreachable``: no reader could
+    find them, so publishing them would only expose what no one meant to.
     """
     root = Path(folder)
     if not root.is_dir():
@@ -254,12 +251,18 @@ def load_story(folder: Union[str, Path], *, follow_symlinks: bool = False) -> St
     vanity = _read_vanity(config.get("prefix", {}), pages, config_path)
     story = Story(folder=root, pages=pages, start=start, vanity=vanity)
     unreachable = sorted(set(pages) - story.reachable())
-    if unreachable:
+    if not unreachable:
+        return story
+    if include_unreachable:
+        warning = f"page(s) not reachable from {start!r}: {', '.join(unreachable)} (published anyway)"
+    else:
         warning = (
-            f"page(s) not reachable from {start!r}: {', '.join(unreachable)} (published anyway)"
+            f"page(s) not reachable from {start!r}: {', '.join(unreachable)} (left out; "
+            f"--include-unreachable publishes them)"
         )
-        story = Story(folder=root, pages=pages, start=start, vanity=vanity, warnings=(warning,))
-    return story
+        pages = {name: page for name, page in pages.items() if name not in unreachable}
+        vanity = {name: prefix for name, prefix in vanity.items() if name in pages}
+    return Story(folder=root, pages=pages, start=start, vanity=vanity, warnings=(warning,))
 
 
 def _read_vanity(table: Any, pages: Mapping[str, Page], config_path: Path) -> dict[str, str]:

@@ -15,6 +15,12 @@ UTF-8, not JSON, or has a field of the wrong type is one ``ManifestError``.
 
 The manifest is only a cache of what the pastebin holds: losing it costs
 nothing on md5bin, where a fresh copy of the story finds its pages again.
+
+The default manifest sits in the story folder, which may come from someone
+else: there a symbolic link would make ``publish`` create or replace a file
+anywhere the user can write, so ``Manifest.load`` and ``save`` refuse one
+unless ``follow_symlinks`` (``--follow-symlinks``, or a ``--manifest PATH`` the
+user names). Only a regular file of at most ``MAX_MANIFEST_BYTES`` is read.
 """
 
 from __future__ import annotations
@@ -27,14 +33,30 @@ from typing import Any, Optional, Union
 
 from ..files import remove_stale_temp_files, write_atomic
 from .errors import ManifestError
+from .reading import MIB, read_regular_file
 
 MANIFEST_NAME = ".md5steg-manifest.json"
 MANIFEST_VERSION = 1
+MAX_MANIFEST_BYTES = 8 * MIB
+"""The largest manifest read: a record per page is some 300 bytes, so ample for any story."""
 
 
 def default_manifest_path(story_folder: Union[str, Path]) -> Path:
     """Where the manifest lives unless ``--manifest`` says otherwise."""
     return Path(story_folder) / MANIFEST_NAME
+
+
+def load_manifest(
+    story_folder: Union[str, Path],
+    manifest_path: Optional[Union[str, Path]] = None,
+    *,
+    follow_symlinks: bool = False,
+) -> Manifest:
+    """The manifest a command uses: ``manifest_path`` as named (a link there is the user's
+    choice), else the story folder's own, whose link is refused unless ``follow_symlinks``."""
+    if manifest_path is not None:
+        return Manifest.load(manifest_path, follow_symlinks=True)
+    return Manifest.load(default_manifest_path(story_folder), follow_symlinks=follow_symlinks)
 
 
 @dataclass
@@ -145,26 +167,42 @@ class Manifest:
     """
 
     def __init__(
-        self, path: Optional[Union[str, Path]], targets: Optional[dict[str, TargetRecord]] = None
+        self,
+        path: Optional[Union[str, Path]],
+        targets: Optional[dict[str, TargetRecord]] = None,
+        *,
+        follow_symlinks: bool = False,
     ) -> None:
         self.path = Path(path) if path is not None else None
+        self.follow_symlinks = follow_symlinks
         self.targets: dict[str, TargetRecord] = targets if targets is not None else {}
 
     @classmethod
-    def load(cls, path: Union[str, Path]) -> Manifest:
+    def load(cls, path: Union[str, Path], *, follow_symlinks: bool = False) -> Manifest:
         """Read and check the manifest at ``path``; a missing file is an empty manifest.
 
-        Temp files that a killed run left beside it are removed first
-        (``md5steg.files.remove_stale_temp_files``).
+        A symbolic link is refused unless ``follow_symlinks`` (and so is every
+        later ``save`` through one); so are FIFOs, devices and files over
+        ``MAX_MANIFEST_BYTES``. Temp files that a killed run left beside it
+        are removed first (``md5steg.files.remove_stale_temp_files``).
         """
         path = Path(path)
+        manifest = cls(path, follow_symlinks=follow_symlinks)
+        manifest._check_not_a_link()
         remove_stale_temp_files(os.path.dirname(os.path.realpath(path)) or ".")
         try:
-            text = path.read_bytes().decode("utf-8")
+            data = read_regular_file(
+                path,
+                MAX_MANIFEST_BYTES,
+                what="the manifest",
+                error=ManifestError,
+                follow_symlinks=follow_symlinks,
+                hint="pass another path with --manifest",
+            )
         except FileNotFoundError:
-            return cls(path)
-        except OSError as exc:
-            raise ManifestError(f"cannot read the manifest {path}: {exc.strerror}") from None
+            return manifest
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ManifestError(
                 f"the manifest {path} is not UTF-8 text (byte {exc.start}); "
@@ -189,7 +227,17 @@ class Manifest:
             raise ManifestError(
                 f"the manifest {path} is damaged: {exc}; delete it or pass another path with --manifest"
             ) from None
-        return cls(path, records)
+        manifest.targets = records
+        return manifest
+
+    def _check_not_a_link(self) -> None:
+        """Refuse a manifest path that is a symbolic link, unless told to follow it."""
+        if self.path is not None and not self.follow_symlinks and self.path.is_symlink():
+            raise ManifestError(
+                f"the manifest {self.path} is a symbolic link (to {os.readlink(self.path)}); "
+                f"md5steg would write where it points; delete the link, pass --manifest PATH, "
+                f"or --follow-symlinks"
+            )
 
     def target(self, key: str, description: str = "") -> TargetRecord:
         """The record of one target, created empty if new."""
@@ -206,6 +254,7 @@ class Manifest:
         """Write the manifest atomically (an in-memory manifest: nothing to do)."""
         if self.path is None:
             return
+        self._check_not_a_link()
         text = json.dumps(_as_json(self.targets), indent=2, sort_keys=True) + "\n"
         try:
             write_atomic(self.path, text.encode("utf-8"))

@@ -38,7 +38,7 @@ from .errors import PublishError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
 from .ids import candidate_id, holds_page
 from .loader import Story
-from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path
+from .manifest import Manifest, PageRecord, TargetRecord, load_manifest
 from .planner import IdCheck, IdState, Plan, plan_story
 
 MAX_REPLANS = 5
@@ -380,7 +380,12 @@ def publish(
     *,
     search: Optional[SearchOptions] = None,
     on_event: Optional[EventCallback] = None,
+    follow_symlinks: bool = False,
 ) -> PublishResult:
-    """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL."""
-    manifest = Manifest.load(manifest_path or default_manifest_path(story.folder))
+    """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL.
+
+    The story folder's own manifest is refused when it is a symbolic link,
+    unless ``follow_symlinks``; a ``manifest_path`` given is used as named.
+    """
+    manifest = load_manifest(story.folder, manifest_path, follow_symlinks=follow_symlinks)
     return Publisher(story, pastebin, manifest, search, on_event).run()
