@@ -187,3 +187,30 @@ def test_a_full_length_vanity_id_holding_other_text_is_one_clear_error(tmp_path:
     assert again.returncode == 1
     assert "no free 4-hex id starting with 'c0de'" in again.stderr.decode()
     assert "paste's --vanity" in again.stderr.decode() and rows(database) == 1
+
+
+def test_a_self_token_that_is_not_utf8_is_matched_as_the_bytes_given(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    data = b"I live at \xff, and only there\n"
+    result = subprocess.run(
+        [*CLI, "paste", "-", "--db", str(database), "--id-length", "4", "--self", b"\xff"],
+        input=data,
+        capture_output=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr.decode()  # was a UnicodeEncodeError traceback
+    url = url_of(result)
+    served = raw_from_store(database, url)
+    assert served.startswith(b"I live at " + url.encode() + b", and only there\n")
+    assert hashlib.md5(served).hexdigest().startswith(url.rsplit("/", 1)[1])
+
+
+def test_a_self_token_not_in_the_input_is_named_even_when_not_utf8(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*CLI, "paste", "-", "--db", str(tmp_path / "db"), "--self", b"tok\xfe"],
+        input=b"no token here\n",
+        capture_output=True,
+        timeout=240,
+    )
+    assert result.returncode == 0
+    assert b"warning: the input holds no tok\\xfe; it is pasted as it is" in result.stderr

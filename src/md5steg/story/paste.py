@@ -12,6 +12,7 @@ every paste is read back and checked.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -49,10 +50,19 @@ class PasteResult:
     seconds: float
 
 
-def _one_page_story(content: bytes, source: Path, self_token: Optional[str], vanity: str) -> Story:
+def token_bytes(self_token: Union[str, bytes]) -> bytes:
+    """The token as the bytes to find: a ``str`` as the command line gave it (``os.fsencode``).
+
+    Arguments that are not UTF-8 reach Python as lone surrogates
+    (surrogateescape); ``os.fsencode`` turns them back into the bytes typed,
+    so ``--self $'\\xff'`` finds the byte 0xff, not a traceback.
+    """
+    return self_token if isinstance(self_token, bytes) else os.fsencode(self_token)
+
+
+def _one_page_story(content: bytes, source: Path, token: Optional[bytes], vanity: str) -> Story:
     links = []
-    if self_token:
-        token = self_token.encode("utf-8")
+    if token:
         start = content.find(token)
         while start >= 0:
             links.append(Link(PAGE_NAME, line_of(content, start), start, start + len(token)))
@@ -66,7 +76,7 @@ def _one_page_story(content: bytes, source: Path, self_token: Optional[str], van
     )
 
 
-def _check(content: bytes, pastebin: Pastebin, vanity: str, self_token: Optional[str]) -> None:
+def _check(content: bytes, pastebin: Pastebin, vanity: str, self_token: Optional[bytes]) -> None:
     """Everything that can be refused before a byte is sent."""
     if not content.strip():
         raise PasteInputError("the input is empty or only whitespace; there is nothing to paste")
@@ -99,7 +109,7 @@ def paste_content(
     *,
     source: Union[str, Path] = "<stdin>",
     vanity: Optional[str] = None,
-    self_token: Optional[str] = None,
+    self_token: Optional[Union[str, bytes]] = None,
     search: Optional[SearchOptions] = None,
     alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
     max_expected_seconds: Optional[float] = None,
@@ -112,10 +122,12 @@ def paste_content(
     search would take longer than ``max_expected_seconds``.
     """
     vanity = (vanity or "").lower()
-    _check(content, pastebin, vanity, self_token)
-    story = _one_page_story(content, Path(source), self_token, vanity)
-    if self_token and on_event is not None and not story.pages[PAGE_NAME].links:
-        message = f"the input holds no {self_token}; it is pasted as it is"
+    token = token_bytes(self_token) if self_token is not None else None
+    _check(content, pastebin, vanity, token)
+    story = _one_page_story(content, Path(source), token, vanity)
+    if token and on_event is not None and not story.pages[PAGE_NAME].links:
+        shown = token.decode("utf-8", errors="backslashreplace")
+        message = f"the input holds no {shown}; it is pasted as it is"
         on_event(PublishEvent("notice", message=message))
     manifest = Manifest(None)  # one paste: nothing to resume, the pastebin itself is the record
     publisher = Publisher(
