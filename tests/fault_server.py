@@ -3,7 +3,8 @@
 ``FaultServer`` is a real HTTP server that gives scripted answers in turn (the
 last one repeats) and records every request it received, so a test can say how
 many times a POST reached it. An answer can also drop the connection without
-a word, or hang until the test ends (the client then times out).
+a word, hang until the test ends (the client then times out), or send a body
+without end (``endless``, until the client hangs up).
 ``refused_port`` is an address nothing listens on.
 """
 
@@ -24,7 +25,7 @@ HANG_LIMIT_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Answer:
-    """What the server does with one request: answer it, ``drop`` the connection, or ``hang``."""
+    """What the server does with one request: answer it, ``drop`` the connection, ``hang``, or ``endless``."""
 
     status: int = 200
     body: bytes = b""
@@ -78,12 +79,25 @@ class FaultServer:
                 if answer.action in ("drop", "hang"):
                     self.close_connection = True
                     return
+                if answer.action == "endless":
+                    self._send_endless(answer)
+                    return
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
                 self.wfile.write(answer.body)
+
+            def _send_endless(self, answer: Answer) -> None:
+                self.close_connection = True
+                self.send_response(answer.status)
+                self.send_header("Connection", "close")  # no length: the body ends when the socket does
+                self.end_headers()
+                chunk = b"x" * 65536
+                with contextlib.suppress(OSError):
+                    while not owner._released.is_set():
+                        self.wfile.write(chunk)
 
             do_GET = do_POST = do_HEAD = _serve
 

@@ -157,11 +157,13 @@ def test_self_without_the_token_in_the_input_says_so(tmp_path: Path) -> None:
     assert raw_from_store(tmp_path / "db", url_of(result)) == b"no token here\n"
 
 
-def test_an_unreachable_pastebin_is_one_line() -> None:
+def test_an_unreachable_pastebin_says_retrying_once_then_one_error_line() -> None:
     result = paste("-", "--to", "http://127.0.0.1:9", data=b"x\n", check=False)
     assert result.returncode == 1
-    message = result.stderr.decode().strip()
-    assert len(message.splitlines()) == 1 and "Connection refused" in message
+    notice, error = result.stderr.decode().strip().splitlines()
+    assert notice.startswith("warning: http://127.0.0.1:9/api/info: cannot connect (")
+    assert notice.endswith("retrying up to 5 times with growing waits")
+    assert error.startswith("Error: ") and "Connection refused" in error
 
 
 def test_a_file_mistaken_for_the_self_token_is_a_usage_error(tmp_path: Path) -> None:

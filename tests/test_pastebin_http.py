@@ -10,7 +10,7 @@ import email.utils
 import pytest
 
 from fault_server import Answer, FaultServer, refused_port
-from md5steg.pastebins.errors import AmbiguousRequestError, PastebinUnreachableError
+from md5steg.pastebins.errors import AmbiguousRequestError, PastebinError, PastebinUnreachableError
 from md5steg.pastebins.http import HttpSession, retry_after_seconds
 
 
@@ -102,3 +102,31 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert retry_after_seconds(email.utils.formatdate(now - 5, usegmt=True), now=now) == 0.0
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+def test_a_body_without_end_is_cut_off_at_the_limit_not_read_into_memory() -> None:
+    with FaultServer(Answer(action="endless")) as server:
+        limited = HttpSession(max_retries=0, max_response_bytes=1_000_000)
+        with pytest.raises(PastebinError, match="answered more than 1000000 bytes"):
+            limited.request("GET", f"{server.url}/raw/abc", idempotent=True)
+
+
+def test_a_body_within_the_limit_reads_whole() -> None:
+    with FaultServer(Answer(200, b"y" * 5000)) as server:
+        response = HttpSession(max_retries=0, max_response_bytes=5000).request(
+            "GET", f"{server.url}/raw/abc", idempotent=True
+        )
+    assert response.status_code == 200 and response.content == b"y" * 5000
+
+
+def test_retrying_is_reported_once_through_the_callback() -> None:
+    notices: list[str] = []
+    waits: list[float] = []
+    with refused_port() as url, pytest.raises(PastebinUnreachableError):
+        HttpSession(max_retries=3, sleep=waits.append, on_retry=notices.append).request(
+            "GET", f"{url}/raw/abc", idempotent=True
+        )
+    assert len(waits) == 3
+    (notice,) = notices
+    assert notice.startswith(f"{url}/raw/abc: cannot connect (") and "Connection refused" in notice
+    assert notice.endswith("); retrying up to 3 times with growing waits")

@@ -51,11 +51,17 @@ class TargetOptions:
             base_url=self.base_url,
             id_length=self.id_length,
             offline=offline,
+            on_retry=_say_retrying,
         )
         try:
             return open_pastebin(self.kind, options)
         except Md5stegError as exc:
             raise click.UsageError(str(exc)) from None
+
+
+def _say_retrying(message: str) -> None:
+    """The pastebin adapter's one notice that it is waiting for a server, on stderr."""
+    click.echo(f"warning: {message}", err=True)
 
 
 _TARGET_KEYWORDS = ("kind", "url", "db_path", "base_url", "id_length")

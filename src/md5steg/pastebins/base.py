@@ -34,6 +34,7 @@ Contract, for every adapter:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import ClassVar, Optional
@@ -53,6 +54,8 @@ class PastebinOptions:
     ``url`` is ``--to``, ``db_path`` ``--db``, ``base_url`` ``--base-url``,
     ``id_length`` ``--id-length``. ``offline`` is for ``md5steg plan``: the
     adapter must answer everything the planner asks without the network.
+    ``on_retry`` hears, once, that a request failed and is being retried
+    (network adapters only; the CLI prints it).
     """
 
     url: Optional[str] = None
@@ -61,6 +64,7 @@ class PastebinOptions:
     id_length: Optional[int] = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     offline: bool = False
+    on_retry: Optional[Callable[[str], None]] = None
 
 
 @dataclass(frozen=True)

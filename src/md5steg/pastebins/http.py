@@ -16,8 +16,15 @@ sent again depends on whether repeating it is harmless:
 
 A ``Retry-After`` header (seconds or an HTTP date) replaces the backoff for
 that wait; one longer than ``max_wait_seconds`` ends the retries instead of
-being cut short. httpx and tenacity are imported only when a session is built,
-so ``import md5steg.pastebins`` works without the ``serve`` extra.
+being cut short. The first retry of a session is reported once through
+``on_retry`` (the CLI prints it; an adapter never does), so a long wait for a
+server that is down is not silent. httpx and tenacity are imported only when
+a session is built, so ``import md5steg.pastebins`` works without the
+``serve`` extra.
+
+Every response body is read to at most ``max_response_bytes`` (after
+decompression): a server that answers without end, or a gzip bomb, is an
+error, not an exhausted memory.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ if TYPE_CHECKING:
     import tenacity
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The largest response body read: above any paste a pastebin md5steg knows will serve."""
 REFUSED_UNSEEN_STATUS = 429
 """The one retryable status that says the server did not act on the request."""
 
@@ -81,9 +90,14 @@ class HttpSession:
         max_wait_seconds: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         transport: Optional[httpx.BaseTransport] = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        on_retry: Optional[Callable[[str], None]] = None,
     ) -> None:
         import httpx
 
+        self.max_response_bytes = max_response_bytes
+        self._on_retry = on_retry
+        self._retry_reported = False
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.max_wait_seconds = max_wait_seconds
@@ -108,6 +122,7 @@ class HttpSession:
             stop=self._should_stop,
             wait=self._wait_seconds,
             sleep=self._sleep,
+            before_sleep=self._report_retry,
             reraise=True,
         )
         try:
@@ -131,7 +146,7 @@ class HttpSession:
         import httpx
 
         try:
-            response = self._client.request(method, url, **kwargs)
+            response = self._send(method, url, kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _RetryableFailure(f"cannot connect ({exc or type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -147,6 +162,47 @@ class HttpSession:
         if not idempotent and response.status_code != REFUSED_UNSEEN_STATUS:
             raise AmbiguousRequestError(f"{method} {url} answered {problem}")
         raise _RetryableFailure(problem, retry_after_seconds(response.headers.get("Retry-After")))
+
+    def _send(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        """The response with its body read, at most ``max_response_bytes`` of it."""
+        import httpx
+
+        request = self._client.build_request(method, url, **kwargs)
+        streamed = self._client.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise PastebinError(
+                        f"{method} {url} answered more than {self.max_response_bytes} bytes; "
+                        f"is it the pastebin it should be?"
+                    )
+                chunks.append(chunk)
+        finally:
+            streamed.close()
+        # Decoded already: the copy must not claim an encoding or a length it no longer has.
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
+
+    def _report_retry(self, state: tenacity.RetryCallState) -> None:
+        """Tell ``on_retry``, once per session, that a request failed and is being retried."""
+        if self._retry_reported or self._on_retry is None:
+            return
+        self._retry_reported = True
+        failure = state.outcome.exception() if state.outcome is not None else None
+        problem = failure.problem if isinstance(failure, _RetryableFailure) else "failed"
+        url = state.args[1] if len(state.args) > 1 else "the pastebin"
+        self._on_retry(
+            f"{url}: {problem}; retrying up to {self.max_retries} times with growing waits"
+        )
 
     def _too_long(self, retry_after: Optional[float]) -> bool:
         return retry_after is not None and retry_after > self.max_wait_seconds
@@ -192,15 +248,17 @@ class HttpPastebin(Pastebin):
         what: str,
         session: Optional[HttpSession] = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        on_retry: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.url = normalise_base_url(url, what)
         self._session = session
         self._timeout = timeout
+        self._on_retry = on_retry
 
     @property
     def session(self) -> HttpSession:
         if self._session is None:
-            self._session = HttpSession(timeout=self._timeout)
+            self._session = HttpSession(timeout=self._timeout, on_retry=self._on_retry)
         return self._session
 
     def fetch(self, paste_id: str) -> bytes:

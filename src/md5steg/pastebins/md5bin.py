@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Optional, Union
 
@@ -55,7 +55,13 @@ class Md5bin(Pastebin):
         id_length = options.id_length
         if options.offline and id_length is None:
             id_length = DEFAULT_ID_LENGTH
-        return HttpMd5bin(options.url, options.base_url, id_length, timeout=options.timeout)
+        return HttpMd5bin(
+            options.url,
+            options.base_url,
+            id_length,
+            timeout=options.timeout,
+            on_retry=options.on_retry,
+        )
 
     @property
     @abstractmethod
@@ -153,8 +159,11 @@ class HttpMd5bin(Md5bin, HttpPastebin):
         session: Optional[HttpSession] = None,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        on_retry: Optional[Callable[[str], None]] = None,
     ) -> None:
-        super().__init__(url, what="md5bin URL (--to)", session=session, timeout=timeout)
+        super().__init__(
+            url, what="md5bin URL (--to)", session=session, timeout=timeout, on_retry=on_retry
+        )
         self.base_url = normalise_base_url(base_url, "base URL (--base-url)") if base_url else self.url
         self._id_length = id_length
         self._max_size: Optional[int] = None

@@ -14,6 +14,7 @@ paste, which expires with the paste's expiry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -38,8 +39,11 @@ class Pinnwand(HttpPastebin):
         session: Optional[HttpSession] = None,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        on_retry: Optional[Callable[[str], None]] = None,
     ) -> None:
-        super().__init__(url, what="pinnwand URL (--to)", session=session, timeout=timeout)
+        super().__init__(
+            url, what="pinnwand URL (--to)", session=session, timeout=timeout, on_retry=on_retry
+        )
         self.expiry = expiry
 
     @classmethod
@@ -61,7 +65,7 @@ class Pinnwand(HttpPastebin):
                 f"{', '.join(given)} {'is an md5bin option' if one else 'are md5bin options'}; "
                 f"pinnwand keeps its own random ids and links, so leave {'it' if one else 'them'} out"
             )
-        return cls(options.url, timeout=options.timeout)
+        return cls(options.url, timeout=options.timeout, on_retry=options.on_retry)
 
     @property
     def target_key(self) -> str:
