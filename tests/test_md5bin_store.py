@@ -17,6 +17,7 @@ from md5steg.md5bin import (
     DEFAULT_MAX_SIZE,
     EmptyPasteError,
     IdLengthMismatchError,
+    IdRemovedError,
     IdTakenError,
     InvalidIdLengthError,
     Md5binError,
@@ -339,3 +340,21 @@ def test_an_in_memory_store_reads_what_it_wrote() -> None:
         result = store.put(b"kept in memory\n")
         assert store.get(result.paste_id).content == b"kept in memory\n"
         assert store.is_taken(result.paste_id)
+
+
+def test_a_removed_paste_is_gone_and_its_id_retired(store: Md5binStore) -> None:
+    content = b"take me down\n"
+    paste_id = store.put(content).paste_id
+    removed = store.remove(paste_id)
+    assert removed is not None and removed.content == content
+    assert store.get(paste_id) is None and store.is_removed(paste_id)
+    assert store.is_taken(paste_id), "a retired id must not look free to the publisher"
+    with pytest.raises(IdRemovedError, match=f"paste id {paste_id} was removed"):
+        store.put(content)
+    assert isinstance(IdRemovedError(paste_id), IdTakenError)  # publish moves the page
+    assert store.count() == 0
+
+
+def test_removing_a_malformed_id_is_an_error(store: Md5binStore) -> None:
+    with pytest.raises(Md5binError, match="not a paste id of this md5bin"):
+        store.remove("zz")

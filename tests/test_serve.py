@@ -8,14 +8,17 @@ import json
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from md5steg.md5bin.store import Md5binStore
 from md5bin_server import SERVE_COMMAND, launch_md5bin_server, server_log
 from serve_helpers import (
     SMALL_MAX_SIZE,
@@ -215,12 +218,48 @@ def test_curl_posts_as_the_readme_says_are_stored_byte_exact(
     assert server.get(f"/raw/{md5_prefix(content)}").content == content
 
 
-def test_a_browser_post_gets_a_clickable_link(server: Server) -> None:
+def test_a_browser_post_is_sent_on_to_the_paste_with_303(server: Server) -> None:
+    # Post/Redirect/Get: a reload then reads the paste instead of posting again.
     content = unique("browser")
-    response = server.post(content, headers={"Accept": "text/html,application/xhtml+xml"})
-    assert response.status_code == 201
-    url = f"{server.base_url}/{md5_prefix(content)}"
-    assert f'<a href="{url}">' in response.text
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    response = server.post_form(files={"content": (None, content)}, headers=browser)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{server.base_url}/{md5_prefix(content)}"
+    assert_security_headers(response)
+    page = server.client.get(response.headers["location"], headers=browser)
+    assert page.status_code == 200 and content.decode().strip() in page.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"latin-1 caf\xe9\n", b"\xff\xfe not UTF-8 at all \x80\n", "caf\u00e9 UTF-8\n".encode()],
+    ids=["latin-1", "invalid-utf8", "utf8"],
+)
+def test_a_multipart_text_field_is_stored_as_the_exact_bytes_sent(server: Server, content: bytes) -> None:
+    content += unique("text field")
+    response = server.post_form(files={"content": (None, content)})  # a text field, not a file
+    assert response.status_code == 201, response.text
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
+def test_a_urlencoded_field_that_is_not_utf8_is_stored_as_the_exact_bytes_sent(server: Server) -> None:
+    content = b"\xff\xfe caf\xe9 " + unique("urlencoded bytes")
+    body = b"content=" + urllib.parse.quote_from_bytes(content).encode()
+    response = server.post(body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 201, response.text
+    assert server.get(f"/raw/{md5_prefix(content)}").content == content
+
+
+@pytest.mark.parametrize("kind", ["urlencoded", "multipart"])
+def test_a_form_with_two_content_fields_is_400(server: Server, kind: str) -> None:
+    if kind == "urlencoded":
+        response = server.post(
+            b"content=one&content=two", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+    else:
+        response = server.post_form(files=[("content", (None, b"one")), ("content", (None, b"two"))])
+    assert response.status_code == 400
+    assert "more than one field named 'content'" in response.text
 
 
 # --- the command itself ----------------------------------------------------------------------
@@ -314,3 +353,51 @@ def test_find_does_not_import_the_web_stack() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# --- the operator removes a paste ----------------------------------------------------------------
+
+
+def test_a_removed_paste_answers_410_and_its_id_is_never_given_out_again(
+    start_md5bin_server, tmp_path: Path  # noqa: F811
+) -> None:
+    base_url, process = start_md5bin_server(tmp_path, id_length=6)
+    database = process.md5bin_db_path
+    content = b"something that must go\n"
+    paste_id = md5_prefix(content)
+    assert httpx.post(f"{base_url}/", content=content, timeout=30).status_code == 201
+    removed = subprocess.run(
+        [*SERVE_COMMAND, "--db", str(database), "--remove", paste_id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout == f"{paste_id}: removed (23 bytes); it now answers 410 Gone\n"
+    for path in (f"/{paste_id}", f"/raw/{paste_id}", f"/{paste_id}.json"):
+        gone = httpx.get(base_url + path, timeout=30)
+        assert gone.status_code == 410 and gone.text == f"paste {paste_id} was removed from this md5bin\n"
+        assert_security_headers(gone)
+    page = httpx.get(f"{base_url}/{paste_id}", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 410 and "<h1>410 Gone</h1>" in page.text
+    again = httpx.post(f"{base_url}/", content=content, timeout=30)
+    assert again.status_code == 409 and "was removed from this md5bin" in again.text
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM pastes").fetchone()[0] == 0
+
+
+def test_remove_with_a_wrong_id_removes_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    with Md5binStore(database, 6) as store:
+        kept = store.put(b"keep me\n").paste_id
+    for bad in ("zz", "000000"):
+        result = subprocess.run(
+            [*SERVE_COMMAND, "--db", str(database), "--remove", kept, "--remove", bad],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1 and result.stderr.count("\n") == 1
+        assert "nothing was removed" in result.stderr
+    with Md5binStore(database) as store:
+        assert store.get(kept) is not None

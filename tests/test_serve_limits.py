@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from md5bin_server import SERVE_COMMAND, launch_md5bin_server, server_log, stop_md5bin_server
+from md5steg.md5bin.headers import SECURITY_HEADERS
 
 NEVER_SECONDS = 20.0  # longer than any limit the servers here are given
 PARSERS = ["h11", "httptools"]
@@ -50,6 +51,13 @@ def connect(base_url: str) -> socket.socket:
     parts = urlsplit(base_url)
     connection = socket.create_connection((parts.hostname, parts.port), timeout=NEVER_SECONDS)
     return connection
+
+
+def assert_raw_security_headers(answer: bytes) -> None:
+    """The headers the README promises on every response, in a raw answer read off the socket."""
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    for name, value in SECURITY_HEADERS.items():
+        assert f"\r\n{name.lower()}: {value.lower()}\r\n" in head + "\r\n", name
 
 
 def read_until_closed(connection: socket.socket) -> bytes:
@@ -80,6 +88,7 @@ def test_a_stalled_body_is_answered_408_and_closed(servers, tmp_path: Path, pars
         answer = read_until_closed(connection)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert b"did not arrive" in answer
+    assert_raw_security_headers(answer)
     assert httpx.get(f"{base_url}/api/info", timeout=30).status_code == 200
     assert "Traceback" not in server_log(process)
 
@@ -135,7 +144,21 @@ def test_connections_over_the_limit_are_refused_not_held(
         with connect(base_url) as extra:
             answer = read_until_closed(extra)
         assert answer.startswith(b"HTTP/1.1 503 ")
+        assert_raw_security_headers(answer)
     assert httpx.get(f"{base_url}/api/info", timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_a_request_that_cannot_be_parsed_gets_400_with_the_security_headers(
+    servers, tmp_path: Path, parser: str
+) -> None:
+    base_url, process = start(servers, tmp_path, "--http", parser)
+    with connect(base_url) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost md5bin\r\n\r\n")  # no colon: not a header
+        answer = read_until_closed(connection)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert_raw_security_headers(answer)
+    assert "Traceback" not in server_log(process)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

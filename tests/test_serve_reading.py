@@ -196,3 +196,44 @@ def test_wrong_method_is_405_with_security_headers(server: Server) -> None:
     response = server.client.post(f"{server.base_url}/api/info", content=b"x")
     assert response.status_code == 405
     assert_security_headers(response)
+
+
+# --- Host never steers a redirect; browsers get pages; removed pastes are gone -------------------
+
+
+@pytest.mark.parametrize("path", ["/abcdef/", "/raw/abcdef/", "//evil.example/"])
+def test_a_trailing_slash_redirects_on_the_base_url_whatever_the_host_header(
+    server: Server, path: str
+) -> None:
+    response = server.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 307
+    location = response.headers["location"]
+    assert location.startswith(f"{server.base_url}/") and "evil.example/" not in location
+    assert location == server.base_url + "/" + path.strip("/")
+    assert_security_headers(response)
+
+
+def test_a_browser_gets_an_html_404_with_a_way_home(server: Server) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    well_formed = server.get("/000000", headers=browser)
+    assert well_formed.status_code == 404
+    assert well_formed.headers["content-type"].startswith("text/html")
+    assert f'<a href="{server.base_url}/">md5bin front page</a>' in well_formed.text
+    assert "no paste with id 000000 here" in well_formed.text
+    assert "lowercase hex digits" not in well_formed.text
+    assert_security_headers(well_formed)
+    malformed = server.get("/raw/zz", headers=browser)
+    assert malformed.status_code == 404 and "ids are 6 lowercase hex digits" in malformed.text
+
+
+def test_curl_gets_a_plain_404_that_says_which_id(server: Server) -> None:
+    response = server.get("/raw/000000")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "no paste with id 000000 here\n"
+
+
+def test_the_page_title_is_the_first_line_without_markdown_hashes(server: Server) -> None:
+    content = b"## The lighthouse\n\nA light turns.\n" + unique("title")
+    server.post(content)
+    page = server.get(f"/{md5_prefix(content)}").text
+    assert f"<title>The lighthouse \u2014 md5bin {md5_prefix(content)}</title>" in page

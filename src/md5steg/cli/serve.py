@@ -5,12 +5,15 @@ use is a one-line error (exit 1) and ``--port 0`` picks a free port whose URL is
 printed. Ctrl-C stops the server and exits 130 with the one line
 ``md5steg: interrupted``, as every md5steg command does; SIGTERM also stops it.
 Either waits at most ``--shutdown-timeout`` seconds for responses in progress.
+``--remove ID`` takes a paste out of the store instead of serving (a running
+server answers 410 Gone for it from then on).
 """
 
 from __future__ import annotations
 
 import errno
 import functools
+import os
 import socket
 from typing import Any, Optional
 
@@ -59,15 +62,49 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
     return listener
 
 
+def _remove_pastes(database: str, paste_ids: tuple[str, ...]) -> None:
+    """``serve --remove``: take each paste out of the store, one line each on stdout."""
+    if not os.path.exists(database):
+        raise click.ClickException(f"there is no md5bin database at {database}; check --db")
+    try:
+        with Md5binStore(database) as store:
+            # Every id is checked before any is removed: a typo removes nothing.
+            for paste_id in paste_ids:
+                if not store.is_valid_id(paste_id):
+                    raise click.ClickException(
+                        f"{paste_id!r} is not a paste id of {database}: ids are "
+                        f"{store.id_length} lowercase hex digits; nothing was removed"
+                    )
+                if store.get(paste_id) is None:
+                    gone = "was removed already" if store.is_removed(paste_id) else "holds no paste"
+                    raise click.ClickException(
+                        f"{paste_id!r} {gone} in {database}; nothing was removed"
+                    )
+            for paste_id in paste_ids:
+                removed = store.remove(paste_id)
+                size = removed.size if removed is not None else 0
+                click.echo(f"{paste_id}: removed ({size} bytes); it now answers 410 Gone")
+    except Md5stegError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.command("serve")
 @click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False),
     help=(
-        "SQLite file holding the pastes "
-        "(default $MD5STEG_DB, else $XDG_DATA_HOME/md5steg/md5bin.sqlite3)."
+        "SQLite file holding the pastes (default $MD5STEG_DB, else md5bin.sqlite3 in the user's "
+        "data folder: ~/.local/share/md5steg on Linux)."
     ),
+)
+@click.option(
+    "--remove",
+    "remove_ids",
+    metavar="ID",
+    multiple=True,
+    help="Remove this paste from the store and exit, without serving (repeatable). The id "
+    "then answers 410 Gone and is never given to other content.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -150,6 +187,7 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
 )
 def serve_command(
     db_path: Optional[str],
+    remove_ids: tuple[str, ...],
     host: str,
     port: int,
     id_length: Optional[int],
@@ -158,11 +196,21 @@ def serve_command(
     access_log: bool,
     **limits: Any,
 ) -> None:
-    """Serve md5bin, a pastebin whose paste ids are MD5 prefixes, until Ctrl-C."""
+    """Serve md5bin, a pastebin whose paste ids are MD5 prefixes, until Ctrl-C.
+
+    \b
+    Examples:
+      md5steg serve                                  # http://127.0.0.1:8000, the default store
+      md5steg serve --host 0.0.0.0 --port 8080 --base-url https://bin.example.com
+      md5steg serve --remove 3f2a9c                  # take one paste down, then exit
+    """
+    database = db_path if db_path else str(default_db_path())
+    if remove_ids:
+        _remove_pastes(database, remove_ids)
+        return
     from ..md5bin.app import create_app
     from ..md5bin.server import run
 
-    database = db_path if db_path else str(default_db_path())
     listener = bind_listening_socket(host, port)
     try:
         bound_port = listener.getsockname()[1]

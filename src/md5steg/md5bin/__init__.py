@@ -9,6 +9,7 @@ from ..addresses import md5_hex
 from .errors import (
     EmptyPasteError,
     IdLengthMismatchError,
+    IdRemovedError,
     IdTakenError,
     InvalidIdLengthError,
     Md5binError,
@@ -36,6 +37,7 @@ __all__ = [
     "MIN_ID_LENGTH",
     "EmptyPasteError",
     "IdLengthMismatchError",
+    "IdRemovedError",
     "IdTakenError",
     "InvalidIdLengthError",
     "Md5binError",

@@ -5,13 +5,17 @@ the handlers live in ``handlers.py``):
 
 - ``POST /``: the raw body, or a form field ``content`` (urlencoded or
   multipart), becomes a paste. 201 + ``Location`` for new content, 200 for
-  content already here, 409 when different content holds the id, 400 when
-  blank, 413 when over ``max_size``, 503/507 when the database cannot store it
-  (nothing is acknowledged that is not on disk). The body is the paste URL.
+  content already here, 409 when different content holds the id (or the id
+  was removed), 400 when blank, 413 when over ``max_size``, 503/507 when the
+  database cannot store it (nothing is acknowledged that is not on disk).
+  The body is the paste URL; a browser gets 303 See Other to the paste.
 - ``GET /raw/<id>``: the exact bytes as ``text/plain; charset=utf-8``.
 - ``GET /<id>``: the text, HTML-escaped in a ``<pre>``, with http(s) URLs as links.
 - ``GET /<id>.json``: metadata. ``GET /api/info``: id length, max size, base URL.
 - ``GET /``: how to post with curl, and a small form.
+- A missing paste is 404, a removed one 410 (an HTML page for a browser).
+  A path with a trailing slash is sent, with 307, to the path without it on
+  the base URL: no ``Location`` is ever built from the request's ``Host``.
 
 Pastes never change, so the three paste routes send the MD5 as ``ETag`` with
 an immutable ``Cache-Control``, and answer ``If-None-Match`` with 304.
@@ -27,13 +31,13 @@ from typing import Optional
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
 from ..addresses import normalise_base_url
-from . import handlers
+from . import handlers, pages
 from .errors import (
     EmptyPasteError,
     IdTakenError,
@@ -42,21 +46,12 @@ from .errors import (
     StoreBusyError,
 )
 from .handlers import Refused, Site, text_response
+from .headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from .pages import linkify
 from .store import DEFAULT_MAX_SIZE, Md5binStore, PathLike
 
 __all__ = ["CONTENT_SECURITY_POLICY", "SECURITY_HEADERS", "create_app", "linkify"]
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 _SECURITY_HEADER_NAMES = {name.lower() for name in SECURITY_HEADERS}
 _SECURITY_RAW_HEADERS = [
     (name.lower().encode("latin-1"), value.encode("latin-1"))
@@ -120,14 +115,22 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     return text_response("the request body did not arrive in full", 400)
 
 
+_ERROR_STATUS_LINES = {404: "404 Not Found", 410: "410 Gone"}
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """404 and 410 say what is missing (as a page with a way home, for a browser); others as they are."""
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        id_length = handlers.site_of(request).store.id_length
-        return text_response(
-            f"no paste at {request.url.path}; ids are {id_length} lowercase hex digits", 404
-        )
-    return text_response(str(exc.detail), exc.status_code, exc.headers)
+    if exc.status_code not in _ERROR_STATUS_LINES:
+        return text_response(str(exc.detail), exc.status_code, exc.headers)
+    site = handlers.site_of(request)
+    message = str(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":  # no route, or a malformed id
+        message = f"no paste at {request.url.path}; ids are {site.store.id_length} lowercase hex digits"
+    if handlers.wants_html(request):
+        page = pages.error_page(_ERROR_STATUS_LINES[exc.status_code], message, f"{site.base_url}/")
+        return HTMLResponse(page, status_code=exc.status_code)
+    return text_response(message, exc.status_code)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -181,12 +184,15 @@ def create_app(
         Route("/api/info", handlers.api_info, methods=["GET", "HEAD"]),
         Route("/raw/{paste_id}", handlers.raw_paste, methods=["GET", "HEAD"]),
         Route("/{name}", handlers.paste_view, methods=["GET", "HEAD"]),
+        Route("/{rest:path}/", handlers.without_trailing_slash, methods=["GET", "HEAD"]),
     ]
     app = Starlette(
         routes=routes,
         exception_handlers=_exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,
     )
+    # Starlette's own slash redirect builds Location from the Host header: replaced by a route.
+    app.router.redirect_slashes = False
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.site = Site(store=store, base_url=base, max_size=max_size)
     return app

@@ -45,6 +45,18 @@ class IdTakenError(Md5binError):
         )
 
 
+class IdRemovedError(IdTakenError):
+    """The id was removed by the operator; it is retired, so no content may take it again."""
+
+    def __init__(self, paste_id: str) -> None:
+        Md5binError.__init__(
+            self,
+            f"paste id {paste_id} was removed from this md5bin and is not given out again; "
+            f"change the text slightly (a publish moves the page by itself) and post again",
+        )
+        self.paste_id = paste_id
+
+
 class StorageError(Md5binError):
     """The database could not store or read a paste; nothing was acknowledged.
 

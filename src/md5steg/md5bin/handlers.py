@@ -8,13 +8,21 @@ Posts: the raw body is the paste, byte for byte, unless it is a form.
 ``curl --data-binary @file`` labels any file ``application/x-www-form-urlencoded``,
 so such a body counts as a form only when it is well-formed urlencoding with a
 ``content`` field; anything else (a story has raw spaces and newlines) is stored
-as sent. Forms are parsed by Starlette (python-multipart): a file part keeps its
-exact bytes, a text field is its UTF-8 text.
+as sent. A form's ``content`` is stored as the exact bytes sent, like a raw
+body: a multipart part (file or text field: Starlette is told the charset is
+Latin-1, which maps every byte to one character and back) or a urlencoded
+field (percent-decoded to bytes). A form with two ``content`` fields is refused.
+
+A browser (``Accept: text/html``) that posts the form is sent on to the
+paste with ``303 See Other`` (Post/Redirect/Get: reloading does not post
+again); every ``Location`` is built from the configured base URL, never from
+the request's ``Host``.
 """
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Optional
@@ -23,7 +31,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.types import Message
 
 from .._version import __version__
@@ -98,24 +112,56 @@ async def read_body(request: Request, limit: int, max_size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(request: Request, body: bytes) -> Request:
-    """A copy of ``request`` whose body is ``body`` (already read), for Starlette's form parser."""
+_CHARSET_PARAMETER = re.compile(r";\s*charset\s*=\s*(\"[^\"]*\"|[^;]*)", re.IGNORECASE)
+MAX_FORM_FIELDS = 64
+DUPLICATE_CONTENT = "the form has more than one field named 'content'; send one"
+
+
+def _replay_as_latin1(request: Request, body: bytes) -> Request:
+    """A copy of ``request`` with ``body`` (already read) whose form text decodes as Latin-1.
+
+    Latin-1 maps each byte to one character, so ``text.encode("latin-1")``
+    gives back the exact bytes of a text field, UTF-8 or not.
+    """
+    content_type = request.headers.get("content-type", "")
+    content_type = _CHARSET_PARAMETER.sub("", content_type) + "; charset=latin-1"
+    headers = [(name, value) for name, value in request.scope["headers"] if name != b"content-type"]
+    headers.append((b"content-type", content_type.encode("latin-1")))
 
     async def receive() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return Request(request.scope, receive)
+    return Request({**request.scope, "headers": headers}, receive)
 
 
-async def _form_field(request: Request, body: bytes, limit: int) -> Optional[bytes]:
-    """The form field ``content`` of ``body``: a file part's exact bytes, or a text field's UTF-8."""
-    async with _replay(request, body).form(max_files=8, max_fields=64, max_part_size=limit) as form:
-        field = form.get("content")
-        if field is None:
+async def _multipart_field(request: Request, body: bytes, limit: int) -> Optional[bytes]:
+    """The exact bytes of the multipart part ``content`` (a file or a text field), or None."""
+    replay = _replay_as_latin1(request, body)
+    async with replay.form(max_files=8, max_fields=MAX_FORM_FIELDS, max_part_size=limit) as form:
+        fields = form.getlist("content")
+        if len(fields) > 1:
+            raise Refused(400, DUPLICATE_CONTENT)
+        if not fields:
             return None
+        field = fields[0]
         if isinstance(field, UploadFile):
             return await field.read()
-        return field.encode("utf-8")
+        return field.encode("latin-1")
+
+
+def _urlencoded_field(body: bytes) -> Optional[bytes]:
+    """The exact bytes of the urlencoded field ``content`` (percent-decoded), or None."""
+    pairs = [pair.partition(b"=") for pair in body.split(b"&") if pair]
+    if len(pairs) > MAX_FORM_FIELDS:
+        raise Refused(400, f"the form has more than {MAX_FORM_FIELDS} fields")
+    fields = [
+        urllib.parse.unquote_to_bytes(value.replace(b"+", b" "))
+        for name, _, value in pairs
+        if urllib.parse.unquote_to_bytes(name.replace(b"+", b" ")) == b"content"
+    ]
+    if len(fields) > 1:
+        raise Refused(400, DUPLICATE_CONTENT)
+    return fields[0] if fields else None
 
 
 async def paste_content(request: Request, site: Site) -> bytes:
@@ -124,7 +170,7 @@ async def paste_content(request: Request, site: Site) -> bytes:
     is_form = media_type in FORM_TYPES
     body = await read_body(request, site.form_limit if is_form else site.max_size, site.max_size)
     if media_type == "multipart/form-data":
-        field = await _form_field(request, body, site.form_limit)
+        field = await _multipart_field(request, body, site.form_limit)
         if field is None:
             raise Refused(
                 400,
@@ -134,24 +180,31 @@ async def paste_content(request: Request, site: Site) -> bytes:
             )
         return field
     if is_form and b"=" in body and _URLENCODED_BODY.fullmatch(body):
-        field = await _form_field(request, body, site.form_limit)
+        field = _urlencoded_field(body)
         if field is not None:
             return field
     return body
 
 
+def wants_html(request: Request) -> bool:
+    """True for a browser: its ``Accept`` names text/html."""
+    return "text/html" in request.headers.get("accept", "")
+
+
 async def post_paste(request: Request) -> Response:
-    """``POST /``: store the paste; 201 when new, 200 when the same bytes were already here."""
+    """``POST /``: store the paste; 201 when new, 200 when the same bytes were already here.
+
+    A browser gets 303 See Other to the paste instead, so a reload reads it
+    rather than posting again.
+    """
     site = site_of(request)
     content = await paste_content(request, site)
     result = await run_in_threadpool(site.store.put, content)
     url = site.paste_url(result.paste_id)
+    if wants_html(request):
+        return RedirectResponse(url, status_code=303)
     status_code = 201 if result.created else 200
-    headers = {"Location": url}
-    if "text/html" in request.headers.get("accept", ""):
-        receipt = pages.receipt_page(result.paste_id, url, result.created)
-        return HTMLResponse(receipt, status_code=status_code, headers=headers)
-    return text_response(url, status_code, headers)
+    return text_response(url, status_code, {"Location": url})
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -184,17 +237,22 @@ def cache_headers(paste: Paste) -> dict[str, str]:
 
 
 async def find_paste(request: Request, paste_id: str) -> Paste:
-    """The paste filed under ``paste_id``, or a 404.
+    """The paste filed under ``paste_id``, or a 404 (410 for a removed one).
 
     Read on the event loop, not in the thread pool: a primary-key lookup on the
     store's own read connection (WAL: never behind a writer) takes microseconds,
     and the thread hop cost more than the lookup (server CPU per GET measured
     0.2 ms direct against 0.35 ms through the pool).
     """
-    paste = site_of(request).store.get(paste_id)
-    if paste is None:
-        raise HTTPException(404)
-    return paste
+    store = site_of(request).store
+    paste = store.get(paste_id)
+    if paste is not None:
+        return paste
+    if store.is_removed(paste_id):
+        raise HTTPException(410, f"paste {paste_id} was removed from this md5bin")
+    if store.is_valid_id(paste_id):
+        raise HTTPException(404, f"no paste with id {paste_id} here")
+    raise HTTPException(404)
 
 
 async def raw_paste(request: Request) -> Response:
@@ -237,6 +295,12 @@ async def index(request: Request) -> Response:
         return await post_paste(request)
     site = site_of(request)
     return HTMLResponse(pages.index_page(site.base_url, site.store.id_length, site.max_size))
+
+
+async def without_trailing_slash(request: Request) -> Response:
+    """``GET /ID/`` and the like: 307 to the same path without the slash, on the base URL."""
+    path = "/" + request.path_params["rest"].strip("/")
+    return RedirectResponse(site_of(request).base_url + path, status_code=307)
 
 
 async def api_info(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""md5bin's HTML: the index, a paste's page and the post receipt, all escaped.
+"""md5bin's HTML: the index, a paste's page and the error pages, all escaped.
 
 Pure functions from values to strings, so the handlers stay small and the
 escaping rules live in one place.
@@ -55,9 +55,10 @@ def page(title: str, body: str) -> str:
 
 
 def first_line(text: str, limit: int = 80) -> str:
-    """The first non-blank line of ``text``, shortened to ``limit`` characters (a title)."""
+    """The first non-blank line of ``text`` without Markdown's heading ``#``s, shortened to ``limit``
+    characters (a title)."""
     for line in text.splitlines():
-        stripped = line.strip()
+        stripped = line.strip().lstrip("#").strip()
         if stripped:
             return stripped if len(stripped) <= limit else stripped[: limit - 1] + "\u2026"
     return ""
@@ -106,8 +107,11 @@ def paste_page(paste_id: str, content: bytes, md5: str) -> str:
     return page(f"{title} \u2014 md5bin {paste_id}", body)
 
 
-def receipt_page(paste_id: str, url: str, created: bool) -> str:
-    """What a browser sees after posting: a link to the paste."""
-    what = "Posted" if created else "Already here"
-    escaped = html.escape(url)
-    return page(f"md5bin {paste_id}", f'<p>{what}: <a href="{escaped}">{escaped}</a></p>')
+def error_page(status_line: str, message: str, home_url: str) -> str:
+    """A 404 or 410 for a browser: what went wrong, and the way back to the front page."""
+    body = (
+        f"<h1>{html.escape(status_line)}</h1>\n"
+        f"<p>{html.escape(message)}</p>\n"
+        f'<p><a href="{html.escape(home_url, quote=True)}">md5bin front page</a></p>'
+    )
+    return page(f"{status_line} \u2014 md5bin", body)

@@ -19,7 +19,10 @@ body will never come.
 - a prompt shutdown: a request still receiving its body when the server stops
   is answered 503 and closed (nothing was acknowledged), and a response the
   client does not read is cut off just before the shutdown grace ends, so
-  shutdown never waits on a stalled client, nor cancels the app mid-send.
+  shutdown never waits on a stalled client, nor cancels the app mid-send;
+- the security headers (``headers.py``) on these raw 408 and 503 answers and
+  on uvicorn's own 400 for a request it cannot parse, which never pass
+  through the app's middleware.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from .headers import SECURITY_HEADERS
 from .options import DEFAULT_REQUEST_TIMEOUT
 
 if TYPE_CHECKING:  # the mixin is checked against the interface both protocols share
@@ -47,12 +51,16 @@ class ServerConfig(uvicorn.Config):
 
 
 def _raw_response(status_line: str, message: str) -> bytes:
-    """A complete ``Connection: close`` text response, for a connection about to be closed."""
+    """A complete ``Connection: close`` text response, for a connection about to be closed.
+
+    It carries the same security headers as every response of the app.
+    """
     body = message.encode("utf-8") + b"\n"
+    security = "".join(f"{name.lower()}: {value}\r\n" for name, value in SECURITY_HEADERS.items())
     head = (
         f"HTTP/1.1 {status_line}\r\n"
         "content-type: text/plain; charset=utf-8\r\n"
-        "x-content-type-options: nosniff\r\n"
+        f"{security}"
         f"content-length: {len(body)}\r\n"
         "connection: close\r\n\r\n"
     )
@@ -86,6 +94,10 @@ class RequestDeadlineMixin(_ProtocolBase):
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self._disarm_deadline()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's own answer to a request it cannot parse, with md5bin's headers.
+        self._refuse("400 Bad Request", msg)
 
     def shutdown(self) -> None:
         cycle = self.cycle

@@ -7,7 +7,10 @@ URL ever handed out) and recorded in a ``meta`` table.
 
 Concurrency: SQLite in WAL mode with a busy timeout; ``put`` is a single
 ``INSERT OR IGNORE`` on the primary key, so any number of threads or processes
-posting the same text leave exactly one row. Rows are never changed or deleted.
+posting the same text leave exactly one row. Rows are never changed; the
+operator may ``remove`` one (``md5steg serve --remove ID``), and its id is then
+recorded in ``removed`` and never given to other content: a URL once handed
+out never shows something else (the server answers 410 Gone).
 
 Durability: every commit is synced (``synchronous = FULL``), and ``put``
 checks that the file it writes is still the one at ``path`` (not deleted or
@@ -29,10 +32,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Optional, Union
 
+import platformdirs
+
 from ..addresses import md5_hex
 from .errors import (
     EmptyPasteError,
     IdLengthMismatchError,
+    IdRemovedError,
     IdTakenError,
     InvalidIdLengthError,
     Md5binError,
@@ -65,6 +71,10 @@ CREATE TABLE IF NOT EXISTS pastes (
     size INTEGER NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS removed (
+    id TEXT PRIMARY KEY,
+    removed REAL NOT NULL
+);
 """
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -91,12 +101,16 @@ class Paste:
 
 
 def default_db_path() -> Path:
-    """Where ``md5steg serve`` keeps pastes: $MD5STEG_DB, else the XDG data folder."""
+    """Where ``md5steg serve`` keeps pastes: $MD5STEG_DB, else the user's data folder.
+
+    The folder is platformdirs' (``~/.local/share/md5steg`` on Linux, or
+    ``$XDG_DATA_HOME/md5steg``; ``~/Library/Application Support/md5steg`` on
+    macOS; ``%LOCALAPPDATA%\\md5steg`` on Windows).
+    """
     override = os.environ.get("MD5STEG_DB")
     if override:
         return Path(override).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join("~", ".local", "share")
-    return Path(data_home).expanduser() / "md5steg" / "md5bin.sqlite3"
+    return Path(platformdirs.user_data_dir("md5steg", appauthor=False)) / "md5bin.sqlite3"
 
 
 def validate_id_length(id_length: int) -> int:
@@ -276,10 +290,11 @@ class Md5binStore:
         paste_id = digest[: self._id_length]
         with self._guarded(self._lock):
             self._check_file()
+            # One statement, so a concurrent ``remove`` cannot slip between check and insert.
             cursor = self._connection.execute(
                 "INSERT OR IGNORE INTO pastes (id, md5, content, size, created) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (paste_id, digest, sqlite3.Binary(content), len(content), time.time()),
+                "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM removed WHERE id = ?)",
+                (paste_id, digest, sqlite3.Binary(content), len(content), time.time(), paste_id),
             )
             self._check_file()
             if cursor.rowcount == 1:
@@ -289,7 +304,47 @@ class Md5binStore:
             ).fetchone()
         if row is not None and row[0] == digest and bytes(row[1]) == content:
             return PutResult(paste_id=paste_id, created=False, md5=digest)
+        if row is None:
+            raise IdRemovedError(paste_id)
         raise IdTakenError(paste_id)
+
+    def remove(self, paste_id: str) -> Optional[Paste]:
+        """Delete the paste at ``paste_id`` and retire the id for good; returns what was removed.
+
+        None when the id held nothing (it is retired all the same, so nothing
+        can take it later; ``md5steg serve --remove`` refuses such an id
+        first). The bytes are overwritten on disk too
+        (``secure_delete``): a removal is usually for content that must go.
+        """
+        if not self.is_valid_id(paste_id):
+            raise Md5binError(
+                f"{paste_id!r} is not a paste id of this md5bin; ids are {self._id_length} "
+                f"lowercase hex digits"
+            )
+        paste = self.get(paste_id)
+        with self._guarded(self._lock):
+            self._check_file()
+            self._connection.execute("PRAGMA secure_delete = ON")
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                self._connection.execute("DELETE FROM pastes WHERE id = ?", (paste_id,))
+                self._connection.execute(
+                    "INSERT OR IGNORE INTO removed (id, removed) VALUES (?, ?)",
+                    (paste_id, time.time()),
+                )
+                self._connection.execute("COMMIT")
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+        return paste
+
+    def is_removed(self, paste_id: str) -> bool:
+        """True when the operator removed ``paste_id``: it answers 410 and takes no new paste."""
+        if not self.is_valid_id(paste_id):
+            return False
+        with self._guarded(self._read_lock):
+            row = self._reader.execute("SELECT 1 FROM removed WHERE id = ?", (paste_id,)).fetchone()
+        return row is not None
 
     def get(self, paste_id: str) -> Optional[Paste]:
         """The paste filed under ``paste_id``, or None (also for a malformed id)."""
@@ -306,11 +361,14 @@ class Md5binStore:
         )
 
     def is_taken(self, paste_id: str) -> bool:
-        """True when some paste already holds ``paste_id``."""
+        """True when some paste holds ``paste_id``, or held it and was removed."""
         if not self.is_valid_id(paste_id):
             return False
         with self._guarded(self._read_lock):
-            row = self._reader.execute("SELECT 1 FROM pastes WHERE id = ?", (paste_id,)).fetchone()
+            row = self._reader.execute(
+                "SELECT 1 FROM pastes WHERE id = ? UNION ALL SELECT 1 FROM removed WHERE id = ?",
+                (paste_id, paste_id),
+            ).fetchone()
         return row is not None
 
     def count(self) -> int:

@@ -264,8 +264,8 @@ class HttpPastebin(Pastebin):
     def fetch(self, paste_id: str) -> bytes:
         raw_url = f"{self.url}/raw/{paste_id}"
         response = self.session.request("GET", raw_url, idempotent=True)
-        if response.status_code == 404:
-            raise PasteMissingError(f"{raw_url} is not there (HTTP 404)")
+        if response.status_code in (404, 410):  # 410: md5bin's operator removed it
+            raise PasteMissingError(f"{raw_url} is not there (HTTP {response.status_code})")
         if response.status_code != 200:
             raise PastebinError(f"{raw_url} answered HTTP {response.status_code}")
         return bytes(response.content)

@@ -215,7 +215,7 @@ class HttpMd5bin(Md5bin, HttpPastebin):
         self._check_server()
         json_url = f"{self.url}/{paste_id}.json"
         response = self.session.request("GET", json_url, idempotent=True)
-        if response.status_code == 200:
+        if response.status_code in (200, 410):  # 410: removed, and never given out again
             return True
         if response.status_code == 404:
             return False
