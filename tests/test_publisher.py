@@ -15,6 +15,7 @@ import pytest
 from fake_pastebin import FakeMd5bin, FakeRandomPastebin
 from md5steg import find
 from md5steg.addresses import content_id
+from md5steg.pastebins.errors import AmbiguousRequestError, PastebinError
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.search import SearchOptions
 from md5steg.story import PublishError, PublishEvent, load_story, make_plan, publish
@@ -134,23 +135,40 @@ def test_random_id_pastebins_paste_only_what_changed(
     assert third.pasted == ["start"] and third.urls["end"] == first.urls["end"]
 
 
-def test_an_interrupted_random_id_paste_is_reported_on_the_next_run(
+def test_a_random_id_paste_without_a_clear_answer_is_reported_on_the_next_run(
     fake_pinnwand: FakeRandomPastebin, tmp_path: Path
 ) -> None:
     folder = graph_story(tmp_path / "story", {"start": []}, "start")
 
     def fail(content: bytes) -> None:
-        from md5steg.pastebins.base import PastebinError
-
-        raise PastebinError("the connection dropped after sending")
+        raise AmbiguousRequestError("POST http://fake.test/api/v1/paste answered HTTP 500")
 
     fake_pinnwand.before_paste = fail
-    with pytest.raises(PublishError, match="page 'start': the connection dropped"):
+    with pytest.raises(PublishError, match="page 'start': .*HTTP 500; the pastebin may have kept a copy"):
         publish(load_story(folder), fake_pinnwand)
     fake_pinnwand.before_paste = None
-    notices: list[str] = []
-    publish(load_story(folder), fake_pinnwand, on_event=lambda event: notices.append(event.message))
-    assert any("an unlinked copy may exist" in notice for notice in notices)
+    events: list[PublishEvent] = []
+    publish(load_story(folder), fake_pinnwand, on_event=events.append)
+    (notice,) = [event.message for event in events if event.kind == "notice"]
+    assert "got no clear answer (a server error, a timeout or an interruption)" in notice
+    assert "was interrupted" not in notice
+
+
+def test_a_random_id_paste_the_server_refused_leaves_no_notice(
+    fake_pinnwand: FakeRandomPastebin, tmp_path: Path
+) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+
+    def refuse(content: bytes) -> None:
+        raise PastebinError("http://fake.test refused the paste: HTTP 400 bad lexer")
+
+    fake_pinnwand.before_paste = refuse
+    with pytest.raises(PublishError, match="refused the paste: HTTP 400"):
+        publish(load_story(folder), fake_pinnwand)
+    fake_pinnwand.before_paste = None
+    events: list[PublishEvent] = []
+    publish(load_story(folder), fake_pinnwand, on_event=events.append)
+    assert [event for event in events if event.kind == "notice"] == []
 
 
 # --- conflicts, re-plans and moves ---------------------------------------------------------------

@@ -32,7 +32,12 @@ from typing import Optional, Union
 from ..addresses import content_id, md5_hex
 from ..alphabets import Alphabet
 from ..pastebins.base import Pastebin, PasteReceipt
-from ..pastebins.errors import PastebinError, PasteConflictError, PasteMissingError
+from ..pastebins.errors import (
+    AmbiguousRequestError,
+    PastebinError,
+    PasteConflictError,
+    PasteMissingError,
+)
 from ..search import Match, SearchOptions, find
 from .errors import PublishError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
@@ -358,19 +363,37 @@ class Publisher:
                 urls[name] = current
                 continue
             if attempts.get(name) == md5_hex(rendered):
-                message = f"an earlier attempt to paste {name!r} was interrupted; an unlinked copy may exist"
+                message = (
+                    f"an earlier attempt to paste {name!r} got no clear answer (a server error, "
+                    f"a timeout or an interruption); the pastebin may hold an unlinked copy"
+                )
                 self._emit(PublishEvent("notice", page=name, message=message))
             attempts[name] = md5_hex(rendered)
             self.manifest.save()
             started = time.perf_counter()
-            try:
-                receipt = self._paste(name, rendered)
-            except PasteConflictError as conflict:  # not expected from a random-id pastebin
-                raise PublishError(f"page {name!r}: {conflict}") from None
+            receipt = self._paste_random(name, rendered)
             urls[name] = receipt.url
             attempts.pop(name, None)
             self._record(name, _Outcome(receipt, rendered), rendered, False, time.perf_counter() - started)
         self.result.urls = urls
+
+    def _paste_random(self, name: str, rendered: bytes) -> PasteReceipt:
+        """Paste to a random-id pastebin; the attempt stays recorded only if a copy may exist.
+
+        A clear refusal (HTTP 4xx, a bad answer) made nothing, so the attempt
+        is forgotten; a server error, a timeout or a cut connection may have
+        made a copy, so the next run says so.
+        """
+        try:
+            receipt = self.pastebin.paste(rendered)
+        except AmbiguousRequestError as exc:
+            raise PublishError(f"page {name!r}: {exc}; the pastebin may have kept a copy") from None
+        except PastebinError as exc:
+            self.target.attempts.pop(name, None)
+            self.manifest.save()
+            raise PublishError(f"page {name!r}: {exc}") from None
+        self._verify(name, rendered, receipt)
+        return receipt
 
 
 def publish(
