@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,14 @@ def rows(database: Path) -> int:
 
 def url_of(result: subprocess.CompletedProcess[bytes]) -> str:
     return result.stdout.decode().strip()
+
+
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's data folder, for every paste run here: the paste records land in tmp_path."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder / "md5steg"
 
 
 @pytest.fixture
@@ -216,3 +226,52 @@ def test_a_self_token_not_in_the_input_is_named_even_when_not_utf8(tmp_path: Pat
     )
     assert result.returncode == 0
     assert b"warning: the input holds no tok\\xfe; it is pasted as it is" in result.stderr
+
+
+
+# --- pinnwand: pasting again reuses the recorded copy --------------------------------------------
+
+
+def test_pasting_the_same_input_to_pinnwand_again_prints_the_same_url(
+    pinnwand_url: str, data_folder: Path
+) -> None:
+    data = b"the same text, pasted twice into pinnwand\n"
+    first = paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=data)
+    again = paste("-", "--target", "pinnwand", "--to", pinnwand_url, "--json", data=data)
+    report = json.loads(again.stdout)
+    assert report["url"] == url_of(first) and report["already_pasted"] is True
+    assert again.stdout.count(b"\n") == 1, "--json is one line"
+    record = data_folder / "paste-records.json"
+    assert oct(record.stat().st_mode & 0o777) == "0o600"
+    assert url_of(first) in record.read_text()
+    other = paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=b"other text\n")
+    assert url_of(other) != url_of(first)
+
+
+@pytest.mark.parametrize(
+    "damage", ["not-json", "wrong-shape", "fifo", "too-large"], ids=lambda damage: damage
+)
+def test_a_damaged_paste_record_is_a_warning_and_ignored(
+    pinnwand_url: str, data_folder: Path, damage: str
+) -> None:
+    from md5steg.story.records import MAX_RECORDS_BYTES
+
+    data_folder.mkdir(parents=True)
+    record = data_folder / "paste-records.json"
+    if damage == "not-json":
+        record.write_bytes(b"\xff{")
+    elif damage == "wrong-shape":
+        record.write_text('{"version": 1, "pastes": {"k": []}}')
+    elif damage == "fifo":
+        os.mkfifo(record)
+    else:
+        with open(record, "wb") as handle:
+            handle.truncate(MAX_RECORDS_BYTES + 1)
+    result = paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=b"after damage\n")
+    warning = result.stderr.decode()
+    assert warning.startswith("warning: ") and warning.count("\n") == 1
+    assert "paste record" in warning and "ignored" in warning
+    if damage == "fifo":
+        assert stat.S_ISFIFO(record.stat().st_mode), "a FIFO is never written to nor replaced"
+    else:
+        assert url_of(result) in record.read_text(), "the record was replaced by a good one"

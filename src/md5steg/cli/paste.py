@@ -15,6 +15,7 @@ from ..search import SearchOptions
 from ..story.events import DEFAULT_ALPHABET, PublishEvent
 from ..story.loader import HEX_RE
 from ..story.paste import DEFAULT_SELF_TOKEN, paste_content
+from ..story.records import PasteRecords
 from .options import search_options
 from .story import TargetOptions, target_options
 
@@ -82,7 +83,7 @@ def _check_input_source(file: str, self_token: Optional[str]) -> None:
 )
 @search_options
 @click.option("--force", is_flag=True, help="Search even when the expected time exceeds an hour.")
-@click.option("--json", "as_json", is_flag=True, help="Print url, id, md5, bytes added and the search figures as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print url, id, md5, bytes added and the search figures as one line of JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No search notice on stderr.")
 def paste_command(
     file: str,
@@ -100,7 +101,14 @@ def paste_command(
     With --vanity the id starts with the given hex digits; with --self every
     {{url}} (or the token given) becomes the paste's own URL, so a script can
     print or fetch where it lives (write FILE first: `md5steg paste me.sh
-    --self`). The same input pasted again prints the same URL and adds nothing.
+    --self`). The same input pasted again prints the same URL and adds
+    nothing (on pinnwand, whose ids are random: when this user pasted it from
+    this machine, as recorded in the user's data folder).
+
+    \b
+    Examples:
+      uptime | md5steg paste --vanity c0de          # prints http://127.0.0.1:8000/c0de…
+      md5steg paste whereami.sh --self --to https://bin.example.com
     """
     _check_input_source(file, self_token)
     pastebin = target.open()
@@ -111,6 +119,11 @@ def paste_command(
         elif event.kind == "notice":
             click.echo(f"warning: {event.message}", err=True)
 
+    records = None
+    if not pastebin.predictable_ids:
+        records, problem = PasteRecords.load()
+        if problem:
+            click.echo(f"warning: {problem}", err=True)
     try:
         with pastebin:
             if pastebin.predictable_ids:
@@ -126,6 +139,7 @@ def paste_command(
                 alphabet=alphabet,
                 max_expected_seconds=None if force else DEFAULT_MAX_EXPECTED_SECONDS,
                 on_event=report,
+                records=records,
             )
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
@@ -141,7 +155,7 @@ def paste_command(
             "candidates": result.candidates,
             "seconds": round(result.seconds, 3),
         }
-        click.echo(json.dumps(report_json, indent=2))
+        click.echo(json.dumps(report_json))
         return
     if result.found and not quiet:
         click.echo("already pasted: nothing added", err=True)

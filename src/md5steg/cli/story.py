@@ -210,7 +210,7 @@ def _print_plan(plan: Plan, description: str, where: str, expected_seconds: floa
 @target_options
 @story_options
 @search_options
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one line of JSON.")
 def plan_command(
     story_folder: str,
     target: TargetOptions,
@@ -225,6 +225,11 @@ def plan_command(
     Prints the paste order, which pages need an MD5 search (pages in a cycle,
     and vanity prefixes) with the expected work and time, and for md5bin every
     page's URL. Pages the manifest shows as already published are marked.
+
+    \b
+    Examples:
+      md5steg plan examples/story                    # for the local md5bin store
+      md5steg plan examples/story --to https://bin.example.com --id-length 6 --json
     """
     pastebin = target.open(offline=True)
     try:
@@ -239,7 +244,7 @@ def plan_command(
         raise click.ClickException(str(exc)) from None
     rate, cores, expected_seconds = _expected_seconds(plan, search)
     if as_json:
-        click.echo(json.dumps(_plan_report(plan, description, expected_seconds), indent=2))
+        click.echo(json.dumps(_plan_report(plan, description, expected_seconds)))
         return
     where = f"at {rate / 1e6:.1f} M/s on {cores:g} core(s)"
     if search.backend or any(search.backend_options.values()):
@@ -253,7 +258,7 @@ def plan_command(
 @story_options
 @search_options
 @click.option(
-    "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as JSON."
+    "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as one line of JSON."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No search notices on stderr.")
 def publish_command(
@@ -272,8 +277,15 @@ def publish_command(
     serves. Re-running continues an interrupted publish and re-pastes only
     pages that changed (or link to pages that changed); on md5bin the same
     story published again, even from a fresh copy, pastes nothing and gets
-    the same URLs. Pages that are symbolic links are refused unless
-    --follow-symlinks. Prints one line per page pasted, then the start URL.
+    the same URLs. Pages that are symbolic links or have other hard links
+    are refused unless --follow-symlinks, and pages no link leads to are left
+    out unless --include-unreachable. Prints one line per page pasted, then
+    the start URL.
+
+    \b
+    Examples:
+      md5steg publish examples/story                 # into the store `md5steg serve` serves
+      md5steg publish examples/story --target pinnwand --to https://bpa.st
     """
     pastebin = target.open()
 
@@ -315,8 +327,7 @@ def publish_command(
                     "found": result.found,
                     "searches": result.searches,
                     "seconds": round(result.seconds, 3),
-                },
-                indent=2,
+                }
             )
         )
     else:

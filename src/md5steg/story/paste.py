@@ -7,24 +7,30 @@ the page its id in advance (a one-page cycle) and the publisher searches the
 whitespace suffix that makes the MD5 match that id; a ``vanity`` prefix is the
 story's ``[prefix]`` for that page. So ``md5steg paste`` inherits what publish
 promises: the same input pasted again gets the same URL and adds nothing, and
-every paste is read back and checked.
+every paste is read back and checked. On a random-id pastebin (pinnwand)
+"again" needs a memory: ``records`` (``records.py``) remembers where each input
+went, and a recorded paste that still holds the input is reused.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
+from ..addresses import md5_hex
 from ..alphabets import Alphabet
 from ..pastebins.base import Pastebin
+from ..pastebins.errors import PasteMissingError
 from ..search import SearchOptions
 from .errors import StoryError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent
 from .loader import HEX_RE, Link, Page, Story, line_of
 from .manifest import Manifest
 from .publish import Publisher
+from .records import PasteRecords
 
 PAGE_NAME = "paste"
 DEFAULT_SELF_TOKEN = "{{url}}"
@@ -103,6 +109,32 @@ def _check(content: bytes, pastebin: Pastebin, vanity: str, self_token: Optional
         )
 
 
+def _recorded_copy(content: bytes, pastebin: Pastebin, records: PasteRecords) -> Optional[PasteResult]:
+    """The copy of ``content`` the records name on ``pastebin``, if it still holds exactly that."""
+    started = time.perf_counter()
+    content_md5 = md5_hex(content)
+    known = records.find(pastebin.target_key, content_md5)
+    if known is None:
+        return None
+    try:
+        stored: Optional[bytes] = pastebin.fetch(known.paste_id)
+    except PasteMissingError:
+        stored = None
+    if stored != content:  # expired, deleted, or not what was recorded
+        records.forget(pastebin.target_key, content_md5)
+        return None
+    return PasteResult(
+        url=known.url,
+        paste_id=known.paste_id,
+        md5=content_md5,
+        added=b"",
+        found=True,
+        searches=0,
+        candidates=0,
+        seconds=time.perf_counter() - started,
+    )
+
+
 def paste_content(
     content: bytes,
     pastebin: Pastebin,
@@ -114,12 +146,15 @@ def paste_content(
     alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
     max_expected_seconds: Optional[float] = None,
     on_event: Optional[EventCallback] = None,
+    records: Optional[PasteRecords] = None,
 ) -> PasteResult:
     """Paste ``content`` (its ``self_token``s replaced by its own URL) with an id starting ``vanity``.
 
     Raises ``PasteInputError`` before sending anything when the input or the
     options cannot work on ``pastebin``, and ``TooMuchWorkError`` when the
-    search would take longer than ``max_expected_seconds``.
+    search would take longer than ``max_expected_seconds``. With ``records``,
+    a random-id pastebin is asked first for the copy recorded there, and a new
+    paste is recorded.
     """
     vanity = (vanity or "").lower()
     token = token_bytes(self_token) if self_token is not None else None
@@ -129,6 +164,11 @@ def paste_content(
         shown = token.decode("utf-8", errors="backslashreplace")
         message = f"the input holds no {shown}; it is pasted as it is"
         on_event(PublishEvent("notice", message=message))
+    remembered = records if records is not None and not pastebin.predictable_ids else None
+    if remembered is not None:
+        found = _recorded_copy(content, pastebin, remembered)
+        if found is not None:
+            return found
     manifest = Manifest(None)  # one paste: nothing to resume, the pastebin itself is the record
     publisher = Publisher(
         story,
@@ -141,6 +181,8 @@ def paste_content(
     )
     result = publisher.run()
     record = manifest.pages(pastebin.target_key)[PAGE_NAME]
+    if remembered is not None and not result.found:
+        remembered.add(pastebin.target_key, md5_hex(content), record.id, record.url)
     return PasteResult(
         url=record.url,
         paste_id=record.id,
