@@ -148,6 +148,25 @@ def test_connections_over_the_limit_are_refused_not_held(
     assert httpx.get(f"{base_url}/api/info", timeout=30).status_code == 200
 
 
+@pytest.mark.parametrize(("parser", "status"), [("h11", b"400"), ("httptools", b"431")])
+def test_a_request_head_without_end_is_refused_not_read(
+    servers, tmp_path: Path, parser: str, status: bytes
+) -> None:
+    base_url, _ = start(servers, tmp_path, "--http", parser)
+    with connect(base_url) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: md5bin\r\n")
+        sent = 0
+        try:
+            while sent < 4_000_000:  # the old httptools server read all of it
+                connection.sendall(b"X-Filler: " + b"a" * 1000 + b"\r\n")
+                sent += 1012
+        except OSError:  # the server closed the connection: what the test wants
+            pass
+        answer = read_until_closed(connection)  # never answered before: socket.timeout
+    assert answer.startswith(b"HTTP/1.1 " + status + b" ")
+    assert_raw_security_headers(answer)
+
+
 @pytest.mark.parametrize("parser", PARSERS)
 def test_a_request_that_cannot_be_parsed_gets_400_with_the_security_headers(
     servers, tmp_path: Path, parser: str
