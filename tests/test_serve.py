@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from md5steg.md5bin.store import Md5binStore
 from md5bin_server import SERVE_COMMAND, launch_md5bin_server, server_log
+from md5steg.md5bin.store import Md5binStore
 from serve_helpers import (
     SMALL_MAX_SIZE,
     Server,
