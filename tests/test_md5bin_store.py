@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import multiprocessing
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -331,7 +332,7 @@ def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> Non
 
 def test_a_database_path_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "folder.sqlite3").mkdir()
-    with pytest.raises(Md5binError, match="cannot open the md5bin database .*folder.sqlite3"):
+    with pytest.raises(Md5binError, match="folder.sqlite3 is a folder, not a regular file"):
         Md5binStore(tmp_path / "folder.sqlite3")
 
 
@@ -358,3 +359,12 @@ def test_a_removed_paste_is_gone_and_its_id_retired(store: Md5binStore) -> None:
 def test_removing_a_malformed_id_is_an_error(store: Md5binStore) -> None:
     with pytest.raises(Md5binError, match="not a paste id of this md5bin"):
         store.remove("zz")
+
+
+def test_a_fifo_as_the_database_is_refused_and_nothing_created_beside_it(tmp_path: Path) -> None:
+    # Not /dev/null itself: the old code created /dev/null-journal beside it.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(Md5binError, match="fifo is a FIFO, not a regular file"):
+        Md5binStore(fifo)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["fifo"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from typing import Optional, Union
 import platformdirs
 
 from ..addresses import md5_hex
+from ..files import describe_file_type
 from .errors import (
     EmptyPasteError,
     IdLengthMismatchError,
@@ -172,6 +174,7 @@ class Md5binStore:
 
     def _connect(self) -> sqlite3.Connection:
         if str(self.path) != ":memory:":
+            self._check_regular_file()
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -196,6 +199,21 @@ class Md5binStore:
                 f"check the path (--db or MD5STEG_DB) and its permissions"
             ) from None
         return connection
+
+    def _check_regular_file(self) -> None:
+        """Refuse a FIFO, a device or a folder at ``path``: SQLite would fail on it, and first
+        create ``PATH-journal`` beside it (``/dev/null-journal``)."""
+        try:
+            mode = os.stat(self.path).st_mode
+        except (FileNotFoundError, NotADirectoryError):  # created later, or mkdir says why not
+            return
+        except OSError as exc:
+            raise Md5binError(f"cannot open the md5bin database {self.path}: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):
+            raise Md5binError(
+                f"{self.path} is {describe_file_type(mode)}, not a regular file; point --db or "
+                f"MD5STEG_DB at a new file"
+            )
 
     def _initialise(self, requested_id_length: Optional[int]) -> int:
         """Create the tables and record the id length, or check it against the recorded one."""
