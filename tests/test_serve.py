@@ -401,3 +401,14 @@ def test_remove_with_a_wrong_id_removes_nothing(tmp_path: Path) -> None:
         assert "nothing was removed" in result.stderr
     with Md5binStore(database) as store:
         assert store.get(kept) is not None
+
+
+@pytest.mark.parametrize("host", [b"\xff", b"", b"h\xc3\xa9te"], ids=["not-utf8", "empty", "non-ascii"])
+def test_a_host_that_is_not_ascii_is_a_usage_error_not_a_traceback(tmp_path: Path, host: bytes) -> None:
+    result = subprocess.run(
+        [*SERVE_COMMAND, "--db", str(tmp_path / "db"), "--port", "0", "--host", host],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert b"Traceback" not in result.stderr and b"is not an address to listen on" in result.stderr

@@ -35,6 +35,16 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _ascii_host(host: str) -> str:
+    """``--host`` as given, if it can name a local address: printable ASCII (exit 2 otherwise)."""
+    if not host or not host.isascii() or not host.isprintable():
+        raise click.BadParameter(
+            f"{host!r} is not an address to listen on; give an IP address or a host name in "
+            f"ASCII, e.g. 127.0.0.1 or 0.0.0.0"
+        )
+    return host
+
+
 def bind_listening_socket(host: str, port: int) -> socket.socket:
     """A socket listening on ``host:port``, or a ClickException saying why not."""
     try:
@@ -106,7 +116,13 @@ def _remove_pastes(database: str, paste_ids: tuple[str, ...]) -> None:
     help="Remove this paste from the store and exit, without serving (repeatable). The id "
     "then answers 410 Gone and is never given to other content.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=lambda context, parameter, value: _ascii_host(value),
+    help="Address to listen on.",
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
