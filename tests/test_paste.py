@@ -275,3 +275,16 @@ def test_a_damaged_paste_record_is_a_warning_and_ignored(
         assert stat.S_ISFIFO(record.stat().st_mode), "a FIFO is never written to nor replaced"
     else:
         assert url_of(result) in record.read_text(), "the record was replaced by a good one"
+
+
+def test_a_record_that_cannot_be_written_is_a_warning_and_the_url_is_still_printed(
+    pinnwand_url: str, data_folder: Path
+) -> None:
+    data_folder.parent.mkdir(parents=True)
+    data_folder.write_bytes(b"a file where the folder should be\n")
+    result = paste("-", "--target", "pinnwand", "--to", pinnwand_url, data=b"unrecorded\n")
+    assert url_of(result).startswith(f"{pinnwand_url}/")
+    warnings = result.stderr.decode().splitlines()
+    assert all(line.startswith("warning: ") for line in warnings)
+    assert warnings[-1].startswith("warning: cannot write the paste record")
+    assert warnings[-1].endswith("pasting this input again will make a new copy")

@@ -25,7 +25,7 @@ from ..alphabets import Alphabet
 from ..pastebins.base import Pastebin
 from ..pastebins.errors import PasteMissingError
 from ..search import SearchOptions
-from .errors import StoryError
+from .errors import ManifestError, StoryError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent
 from .loader import HEX_RE, Link, Page, Story, line_of
 from .manifest import Manifest
@@ -182,7 +182,12 @@ def paste_content(
     result = publisher.run()
     record = manifest.pages(pastebin.target_key)[PAGE_NAME]
     if remembered is not None and not result.found:
-        remembered.add(pastebin.target_key, md5_hex(content), record.id, record.url)
+        try:
+            remembered.add(pastebin.target_key, md5_hex(content), record.id, record.url)
+        except ManifestError as exc:  # the paste is done: say so, and still give its URL
+            if on_event is not None:
+                message = f"{exc}; pasting this input again will make a new copy"
+                on_event(PublishEvent("notice", message=message))
     return PasteResult(
         url=record.url,
         paste_id=record.id,
