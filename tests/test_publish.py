@@ -628,3 +628,20 @@ def test_unreachable_pages_are_published_only_when_asked(tmp_path: Path) -> None
     assert [page["page"] for page in plan["order"]] == ["start"]
     published = run_cli("publish", str(folder), "--db", str(database), "--include-unreachable", "--json")
     assert sorted(json.loads(published.stdout)["pages"]) == ["draft", "start"]
+
+
+@pytest.mark.parametrize("command", ["publish", "plan", "paste", "serve"])
+def test_help_shows_examples_one_per_line(command: str) -> None:
+    help_text = run_cli(command, "--help").stdout
+    examples = help_text.split("Examples:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert examples
+    for example in examples:
+        # The first md5steg of the line is this command (paste's may read a pipe first).
+        assert example.split("md5steg ", 1)[1].startswith(f"{command} "), example
+
+
+@pytest.mark.parametrize("command", ["publish", "plan"])
+def test_json_is_one_line(tmp_path: Path, command: str) -> None:
+    folder = graph_story(tmp_path / "story", {"start": []}, "start")
+    output = run_cli(command, str(folder), "--db", str(tmp_path / "db"), "--json").stdout
+    assert output.count("\n") == 1 and json.loads(output)["start"] == "start"
