@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -247,3 +248,36 @@ def test_a_command_missing_its_extra_names_that_extra(runner: CliRunner, module:
     result = runner.invoke(command, [])
     assert result.exit_code == 1
     assert f"needs {module}, which is not installed; install the extra with: pip install 'md5steg[{extra}]'" in result.output
+
+
+@pytest.mark.parametrize("command", ["hide", "reveal"])
+def test_hide_and_reveal_refuse_a_socket_or_device_as_output_in_one_line(
+    runner: CliRunner, story_file: Path, tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o on a device or socket is refused before anything is written (as root it once replaced /dev/null)."""
+    stego = pytest.importorskip("md5steg.stego")
+    monkeypatch.setenv("MD5STEG_PASSPHRASE", "s3cret")
+    with stego.cheap_kdf_for_tests():
+        hidden = runner.invoke(cli, ["hide", str(story_file), "--prefix", "0", "--message", "hi", "-q"])
+        assert hidden.exit_code == 0, hidden.output
+        outputs = [tmp_path / "socket"]
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(outputs[0]))
+        listener.close()
+        try:
+            os.mknod(tmp_path / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+            outputs.append(tmp_path / "null")
+        except PermissionError:
+            pass
+        before = story_file.read_bytes()
+        for output in outputs:
+            extra = ["--prefix", "1", "--message", "again", "-q"] if command == "hide" else []
+            result = runner.invoke(cli, [command, str(story_file), *extra, "-o", str(output)])
+            kind = "a socket" if output.name == "socket" else "a character device"
+            assert result.exit_code == 1, result.output
+            assert result.stderr == (
+                f"Error: {output} is {kind}; md5steg writes only regular files, new paths and FIFOs "
+                "(nothing was written)\n"
+            )
+            assert not stat.S_ISREG(output.lstat().st_mode)
+        assert story_file.read_bytes() == before

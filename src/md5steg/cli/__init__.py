@@ -14,6 +14,7 @@ from typing import Any, Optional
 import click
 
 from .._version import __version__
+from ..errors import Md5stegError
 
 LAZY_COMMANDS = {
     "find": "md5steg.cli.find:find_command",
@@ -44,6 +45,13 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(module, attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a library error it did not map itself is still one line, exit 1."""
+        try:
+            return super().invoke(ctx)
+        except Md5stegError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 EXTRA_FOR_MODULE = {
