@@ -503,12 +503,27 @@ def test_endless_stdin_ends_with_one_line_and_no_temp_file_when_the_spool_hits_a
     assert listing(tmp_path) == []
 
 
-def test_ctrl_c_while_reading_stdin_exits_130_and_removes_the_spool(tmp_path: Path) -> None:
+HIDE_ARGUMENTS = ["hide", "--message", "meet at noon"]
+
+
+@pytest.mark.parametrize(
+    ("how", "status", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+@pytest.mark.parametrize("command", [["find"], HIDE_ARGUMENTS], ids=["find", "hide"])
+def test_a_signal_while_reading_stdin_exits_in_one_line_and_removes_the_spool(
+    tmp_path: Path, command: list[str], how: signal.Signals, status: int, word: str
+) -> None:
+    """SIGTERM (kill, timeout, systemd) ends a run as Ctrl-C does: once it left a 138 MB spool behind."""
+    if command == HIDE_ARGUMENTS:
+        pytest.importorskip("cryptography")
     process = subprocess.Popen(
-        [*MD5STEG, "find", "-q", "--prefix", "00", "-o", str(tmp_path / "result.txt"), "-"],
+        [*MD5STEG, *command, "-q", "--prefix", "00", "-o", str(tmp_path / "result.txt"), "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env={**os.environ, "MD5STEG_PASSPHRASE": "s3cret"},
     )
     assert process.stdin is not None
     process.stdin.write(b"half a file")
@@ -516,10 +531,11 @@ def test_ctrl_c_while_reading_stdin_exits_130_and_removes_the_spool(tmp_path: Pa
     deadline = time.monotonic() + WAIT
     while not list(tmp_path.glob(".md5steg-*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+    assert list(tmp_path.glob(".md5steg-*.tmp")), "the spool was not created"
+    process.send_signal(how)
     _, stderr = process.communicate(timeout=WAIT)
-    assert process.returncode == 130
-    assert "interrupted" in one_line_error(subprocess.CompletedProcess([], 130, b"", stderr))
+    assert process.returncode == status
+    assert one_line_error(subprocess.CompletedProcess([], status, b"", stderr)).strip() == f"md5steg: {word}"
     assert listing(tmp_path) == []
 
 
