@@ -15,7 +15,7 @@ from ..alphabets import Alphabet
 from ..errors import InvalidTargetError, Md5stegError
 from ..files import writable_directory_problem
 from ..rewrite import FileRewrite, NotRegularFileError
-from ..search import Match, SearchOptions, find, make_target
+from ..search import DEFAULT_MAX_EXPECTED_SECONDS, Match, SearchOptions, find, make_target
 from ..target import Target
 from .options import (
     alphabet_options,
@@ -25,8 +25,6 @@ from .options import (
     search_run_options,
 )
 from .progress import search_progress
-
-DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
 
 
 class _QuietExit(click.ClickException):
