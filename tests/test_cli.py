@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -17,6 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from md5steg.cli import LAZY_COMMANDS, cli
+from md5steg.cli.progress import fit_status
+from md5steg.search import Progress
+
+MAIN = "from md5steg.cli import main; main()"
 
 
 @pytest.fixture()
@@ -281,3 +287,65 @@ def test_hide_and_reveal_refuse_a_socket_or_device_as_output_in_one_line(
             )
             assert not stat.S_ISREG(output.lstat().st_mode)
         assert story_file.read_bytes() == before
+
+
+def test_md5steg_alone_prints_the_help_and_no_error() -> None:
+    completed = subprocess.run([sys.executable, "-c", MAIN], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("Usage: md5steg [OPTIONS] COMMAND") and "find" in completed.stdout
+    assert "Error" not in completed.stdout + completed.stderr
+
+
+def test_a_mistyped_command_gets_the_closest_one_suggested() -> None:
+    completed = subprocess.run([sys.executable, "-c", MAIN, "fnid"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert completed.stderr == "Error: no command 'fnid'; did you mean find? (see 'md5steg --help')\n"
+
+
+@pytest.mark.parametrize("command", ["find", "info", "alphabets"])
+def test_help_shows_real_examples(runner: CliRunner, command: str) -> None:
+    shown = runner.invoke(cli, [command, "--help"]).stdout
+    examples = shown.split("Examples:", 1)[1].split("Options:", 1)[0]
+    assert f"md5steg {command}" in examples
+
+
+def test_a_narrow_progress_line_drops_the_bar_and_counts_before_the_time_left() -> None:
+    progress = Progress(candidates=123_456_789, seconds=2.0, expected_candidates=16**8)
+    wide, bar_on_wide = fit_status("md5 c0ffee00", progress, 160)
+    assert bar_on_wide and "tried" in wide and "M/s" in wide
+    narrow, bar_on_narrow = fit_status("md5 c0ffee00", progress, 60)
+    assert not bar_on_narrow and "tried" not in narrow
+    assert narrow.endswith("more") and narrow.startswith(("P(hit", "expected", "61.7 M/s"))
+    assert len("md5 c0ffee00") + 1 + len(narrow) < 60
+    tiny, _ = fit_status("md5 c0ffee00", progress, 20)
+    assert tiny.startswith("expected ") and tiny.endswith(" more")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_the_progress_bar_at_60_columns_shows_the_expected_time_left(story_file: Path, tmp_path: Path) -> None:
+    """Drawn on a real (pseudo-)terminal 60 columns wide, as a person sees it."""
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "find", "--prefix", "0" * 12, "--force", "-j", "1", "-o", str(tmp_path / "out.txt"), str(story_file)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower, env={**env, "TERM": "xterm"},
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        while b" more" not in seen:
+            ready, _, _ = select.select([leader], [], [], 30)
+            if not ready:
+                break
+            seen += os.read(leader, 65536)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        os.close(leader)
+    assert b"expected " in seen and b" more" in seen, seen[-500:]
+    assert b"tried" not in seen

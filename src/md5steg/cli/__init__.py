@@ -8,6 +8,7 @@ SIGTERM (``kill``, ``timeout``, systemd) takes the same path and exits 143.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import os
@@ -50,6 +51,18 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(module, attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[Optional[str], Optional[click.Command], list[str]]:
+        """The subcommand named first in ``args``; a mistyped name gets the closest one suggested."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if not close:
+                raise
+            raise click.UsageError(f"no command {args[0]!r}; did you mean {close[0]}?", ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; a library error it did not map itself is still one line, exit 1."""

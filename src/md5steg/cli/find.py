@@ -145,8 +145,16 @@ def find_command(
     FILE must be a regular file; it is rewritten atomically (owner, group and
     mode kept; a symlink's target is rewritten) unless -o is given, and a run
     fails rather than overwrite a change made meanwhile. `-` reads stdin and
-    then writes stdout; with -o, FILE may also be a FIFO such as <(cmd). The suffix is the lowest matching nonce, so
+    then writes stdout; with -o, FILE may also be a FIFO such as <(cmd), and OUT a
+    FIFO (written into, not replaced). The suffix is the lowest matching nonce, so
     the same input always gives the same result.
+
+    Examples:
+
+    \b
+      md5steg find page.txt --prefix c0ffee
+      md5steg find data.bin --pattern dead____beef -o marked.bin --json
+      curl -s https://example.org/ | md5steg find - --prefix 00 > page.html
     """
     try:
         target = make_target(prefix, pattern)
