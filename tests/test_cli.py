@@ -376,3 +376,15 @@ def test_the_committed_man_page_names_every_command_and_option(runner: CliRunner
             for flag in getattr(parameter, "opts", []) if isinstance(parameter, click.Option) else []:
                 escaped = flag.replace("-", "\\-")
                 assert escaped in committed, f"docs/md5steg.1 lacks {name} {flag}: run make man"
+
+
+def test_the_text_report_names_the_backend_and_devices_when_the_search_left_the_local_pool() -> None:
+    from md5steg.cli.find import _where
+    from md5steg.search import Match
+
+    def match(backend: str, devices: tuple[str, ...]) -> Match:
+        return Match(b" ", "0" * 32, 0, 1, 0.1, 1, "cython", "avx2", "ws5", "0", backend=backend, devices=devices)
+
+    assert _where(match("opencl", ("NVIDIA H200", "pocl cpu"))) == "  on opencl: NVIDIA H200, pocl cpu"
+    assert _where(match("dask", ("tcp://10.0.0.5:8786 (3 workers, 48 threads)",))).startswith("  on dask: tcp://")
+    assert _where(match("pool", ("2 local processes",))) == _where(match("local", ("this process",))) == ""

@@ -27,6 +27,10 @@ from .options import (
 from .progress import search_progress
 
 
+LOCAL_BACKENDS = ("local", "pool")
+"""Searches in this process or its process pool: the text report does not name them."""
+
+
 class _QuietExit(click.ClickException):
     """Exit 1 without a message: stderr itself cannot be written."""
 
@@ -199,7 +203,15 @@ def find_command(
         shown_destination = destination if destination != "-" else "<stdout>"
         _emit(
             f"{written_md5}  {shown_destination}  +{len(match.suffix)} bytes  "
-            f"{match.candidates:,} candidates  {match.seconds:.3f} s  {match.rate / 1e6:.2f} M/s",
+            f"{match.candidates:,} candidates  {match.seconds:.3f} s  {match.rate / 1e6:.2f} M/s"
+            f"{_where(match)}",
             destination == "-",
             done,
         )
+
+
+def _where(match: Match) -> str:
+    """``  on BACKEND: DEVICES`` when the search left this machine's process pool (a GPU, a cluster)."""
+    if match.backend in LOCAL_BACKENDS:
+        return ""
+    return f"  on {match.backend}: {', '.join(match.devices)}"
