@@ -21,6 +21,8 @@ import pytest
 
 README = Path(__file__).parent.parent / "README.md"
 SEPARATOR = "@@md5steg-readme-command@@"
+INSTALLS = re.compile(r"\b(pip|pipx|uv|apt|apt-get)\b.*\binstall\b")
+"""Never run from a test: it would change the test environment (or the machine)."""
 
 
 @dataclass
@@ -35,11 +37,14 @@ class Example:
 def console_blocks(text: str) -> list[Example]:
     examples: list[Example] = []
     current: Example | None = None
+    indent = 0  # a block inside a list item is indented as a whole
     for number, line in enumerate(text.splitlines(), start=1):
         if current is None:
             if line.strip() == "```console":
-                current = Example(number, [], [])
-        elif line.strip() == "```":
+                current, indent = Example(number, [], []), len(line) - len(line.lstrip())
+            continue
+        line = line[indent:]
+        if line.strip() == "```":
             examples.append(current)
             current = None
         elif line.startswith("$ "):
@@ -69,6 +74,8 @@ def test_the_readme_has_console_examples() -> None:
 )
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"README.md:{example.line}" for example in EXAMPLES])
 def test_console_example_runs_as_shown(example: Example, tmp_path: Path) -> None:
+    installing = [command for command in example.commands if INSTALLS.search(command)]
+    assert not installing, f"README.md:{example.line} installs packages ({installing[0]}): make it a ```sh block"
     bin_folder = tmp_path / ".bin"
     bin_folder.mkdir()
     shim = bin_folder / "md5steg"
