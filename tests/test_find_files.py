@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from md5steg.files import write_atomic
-from md5steg.rewrite import FileChangedError, FileRewrite, NotRegularFileError
+from md5steg.files import NotRegularFileError, write_atomic
+from md5steg.rewrite import FileChangedError, FileRewrite
 
 MD5STEG = [sys.executable, "-c", "from md5steg.cli import main; main()"]
 WAIT = 60.0

@@ -9,7 +9,8 @@ digits, an engine's availability) stay with the code that has it.
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from collections.abc import Mapping
+from typing import Union
 
 from .cores import available_cores, max_jobs
 from .errors import ArgumentTypeError, InvalidArgumentError
@@ -56,7 +57,7 @@ def check_find_arguments(
     progress: object,
     max_expected_seconds: object,
     gpu: object,
-    names: dict[str, object],
+    names: Mapping[str, object],
 ) -> None:
     """The types and ranges ``find`` needs before it starts; targets and alphabets check themselves.
 

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Optional, Protocol, Union
 
 from . import _md5py
-from .errors import ArgumentTypeError
 from ._md5py import State
+from .errors import ArgumentTypeError
 
 BLOCK = 64
 PURE_KEEP_BYTES = 64 << 20

@@ -20,7 +20,7 @@ from .arguments import check_find_arguments
 from .backends import Backend, SearchJob, create_backend, selected_backend
 from .backends.pool import ProcessPoolBackend
 from .content import Content
-from .cores import available_cores, max_jobs
+from .cores import available_cores
 from .durations import format_duration
 from .errors import EngineError, InvalidTargetError, SearchExhaustedError, TooMuchWorkError
 from .layout import MAX_SUFFIX_BYTES, choose_layout

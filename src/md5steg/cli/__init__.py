@@ -122,7 +122,7 @@ def _raise_terminated(signum: int, frame: Optional[FrameType]) -> None:
     raise Terminated()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _default_sigterm_in_forked_children() -> None:
     """A forked search worker gets SIGTERM's default back: the pool's ``terminate`` just ends it."""
     os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))

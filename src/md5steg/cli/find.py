@@ -13,9 +13,12 @@ import click
 
 from ..alphabets import Alphabet
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import writable_directory_problem
-from ..rewrite import FileRewrite, NotRegularFileError
-from ..search import DEFAULT_MAX_EXPECTED_SECONDS, Match, SearchOptions, find, make_target
+from ..files import NotRegularFileError, writable_directory_problem
+from ..rewrite import FileRewrite
+from ..search import (
+    DEFAULT_MAX_EXPECTED_SECONDS as DEFAULT_MAX_EXPECTED_SECONDS,  # hide.py imports it from here
+)
+from ..search import Match, SearchOptions, find, make_target
 from ..target import Target
 from .options import (
     alphabet_options,
@@ -25,7 +28,6 @@ from .options import (
     search_run_options,
 )
 from .progress import search_progress
-
 
 LOCAL_BACKENDS = ("local", "pool")
 """Searches in this process or its process pool: the text report does not name them."""
