@@ -596,3 +596,15 @@ def test_a_file_over_2_gib_is_streamed_in_bounded_memory(tmp_path: Path) -> None
     assert usage.ru_maxrss < 1 << 20, f"peak RSS {usage.ru_maxrss} KiB"
     assert written > big.stat().st_size
     assert digest.hexdigest().startswith("0")
+
+
+def test_a_manifest_is_saved_through_the_same_refusals(tmp_path: Path) -> None:
+    """Manifests (publish's records) take the one write path: a socket is refused, not replaced."""
+    from md5steg.story.manifest import Manifest
+
+    made = special_files(tmp_path)
+    manifest = Manifest(made["socket"])
+    manifest.target("http://127.0.0.1:1/", "a pastebin")
+    with pytest.raises(NotRegularFileError, match="is a socket"):
+        manifest.save()
+    assert stat.S_ISSOCK(made["socket"].lstat().st_mode)
