@@ -1,23 +1,34 @@
-# md5steg developer tasks. Every target sets up what it needs (a .venv with an
-# editable build of the C core and every extra), so `make test` works on a fresh clone.
+# md5steg developer tasks. Every target sets up what it needs in .venv (an editable build
+# of the C core), so each works on a fresh clone: `make demo` installs only what the demo
+# runs (the core and the [serve] extra), `make test` every extra.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+SOURCES := pyproject.toml setup.py src/md5steg/_core.pyx $(wildcard src/md5steg/*.h)
+EDITABLE := MD5STEG_REQUIRE_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e
 
-.PHONY: install test test-pure demo bench bench-quick lint debug clean info package-check system-deps
+.PHONY: install test test-pure demo bench bench-quick lint debug clean info package-check system-deps man
 
-$(STAMP): pyproject.toml setup.py src/md5steg/_core.pyx $(wildcard src/md5steg/*.h)
+$(VENV)/.tools: ## the venv and the build tools both installs need
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip "setuptools>=77" wheel "Cython>=3.0"
-	MD5STEG_REQUIRE_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e ".[test,serve,dask,bench,gpu,hide]"
-	touch $(STAMP)
+	touch $@
+
+$(DEMO_STAMP): $(SOURCES) | $(VENV)/.tools
+	$(EDITABLE) ".[serve]"
+	touch $@
+
+$(STAMP): $(SOURCES) | $(VENV)/.tools
+	$(EDITABLE) ".[test,serve,dask,bench,gpu,hide]"
+	touch $@ $(DEMO_STAMP)
 
 install: $(STAMP) ## venv + editable build with every extra
 
-system-deps: ## Debian packages the browser tests use (headless Chromium), when root with apt-get
+system-deps: ## Debian packages the browser and OpenCL tests use (Chromium, pocl), installed with apt-get only when root
 	@bash .ci/system-deps.sh
 
 test: install system-deps ## the whole suite on the compiled core (pure engine too, via the fixture), with branch coverage
@@ -26,7 +37,7 @@ test: install system-deps ## the whole suite on the compiled core (pure engine t
 test-pure: install ## the whole suite with the C extension disabled
 	MD5STEG_NO_EXTENSIONS=1 $(PY) -m pytest
 
-demo: install ## make a file's MD5 start with c0ffee, then publish the example story into the local md5bin
+demo: $(DEMO_STAMP) ## make a file's MD5 start with c0ffee, then publish the example story into the local md5bin (installs the core and [serve] only)
 	@mkdir -p .md5steg
 	@printf 'Hello from md5steg! This line is all you see.\n' > .md5steg/hello.txt
 	$(BIN)/md5steg find --prefix c0ffee .md5steg/hello.txt
@@ -54,6 +65,9 @@ info: install ## versions of Python, Cython, compiler; CPU flags; the engine and
 
 package-check: ## build sdist + wheel, test the installed wheel, PyPy, cibuildwheel ids, aarch64 cross-compile
 	bash .ci/package-check.sh
+
+man: install ## regenerate docs/md5steg.1 from the click commands (commit it)
+	$(PY) tools/make_man.py docs/md5steg.1
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build dist wheelhouse src/*.egg-info src/md5steg/*.so src/md5steg/_core.c src/md5steg/_core.html .pytest_cache .hypothesis .md5steg

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -24,3 +28,19 @@ def engine(request: pytest.FixtureRequest) -> str:
     if request.param not in available_engines():
         pytest.skip(f"the {request.param} engine is not available in this environment")
     return str(request.param)
+
+
+SYSTEM_DEVICES = ("/dev/null", "/dev/zero", "/dev/full")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def system_devices_survive() -> Iterator[None]:
+    """Fail the run if a test left /dev/null, /dev/zero or /dev/full as anything but a character device.
+
+    md5steg once replaced /dev/null with a regular file when run as root with
+    ``-o /dev/null``; every later program on the machine would then have
+    written into that file.
+    """
+    yield
+    broken = [path for path in SYSTEM_DEVICES if not stat.S_ISCHR(os.lstat(path).st_mode)]
+    assert not broken, f"the test run replaced {', '.join(broken)}: restore with mknod (as root) now"

@@ -5,17 +5,24 @@ creates (2 per IP), and its spam score refuses link-heavy pastes (a story
 page is mostly links). The wrapper below loads a TOML configuration the way
 ``pinnwand --configuration-path`` does, raises those limits, and serves on
 127.0.0.1 on a free port, printing the URL.
+
+The venv is shared by every test run on the machine (``MD5STEG_PINNWAND_VENV``
+moves it). ``cached_venv`` builds it under a lock into a temp folder beside
+it and renames that into place, with a ready marker inside: two runs at once
+both get a complete venv, and an interrupted build is started over instead of
+being taken for a finished one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,7 +31,8 @@ PINNWAND_VERSION = "1.5.0"
 VENV = Path(
     os.environ.get(
         "MD5STEG_PINNWAND_VENV",
-        Path(tempfile.gettempdir()) / f"md5steg-pinnwand-{PINNWAND_VERSION}",
+        # One per Python version: a venv's python is a link to the interpreter that built it.
+        Path(tempfile.gettempdir()) / f"md5steg-pinnwand-{PINNWAND_VERSION}-py{sys.version_info[0]}.{sys.version_info[1]}",
     )
 )
 
@@ -75,53 +83,56 @@ refill = 100000
 """
 
 
-def pinnwand_python() -> Path:
-    """The venv's Python with pinnwand installed (built once, then reused); skips if it cannot be."""
-    python = VENV / "bin" / "python"
-    if python.exists():
+READY_MARKER = ".md5steg-ready"
+"""Written last inside a finished venv: a venv without it is a build that did not finish."""
+
+
+class VenvBuildError(Exception):
+    """The packages could not be installed (no network, no such version)."""
+
+
+def cached_venv(venv: Path, requirements: Sequence[str], pip_options: Sequence[str] = ()) -> Path:
+    """The Python of the venv at ``venv`` with ``requirements`` installed, built once and then reused.
+
+    Built under ``<venv>.lock`` into a temp folder beside ``venv`` and renamed
+    into place when complete, so a concurrent run waits and then reuses it, and
+    an interrupted build leaves only a temp folder the next build ignores.
+    """
+    python = venv / "bin" / "python"
+    if (venv / READY_MARKER).exists():
         return python
-    building = Path(tempfile.mkdtemp(prefix="md5steg-pinnwand-build-"))
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(building)],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        installed = subprocess.run(
-            [
-                str(building / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                f"pinnwand=={PINNWAND_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if installed.returncode != 0:
-            pytest.skip(
-                f"cannot install pinnwand=={PINNWAND_VERSION} (no network?): {installed.stderr.strip()[-300:]}"
-            )
-        # Recreate at the final path: a venv's scripts hold its absolute path.
-        if not VENV.exists():
-            subprocess.run(
-                [sys.executable, "-m", "venv", str(VENV)],
-                check=True,
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{venv}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run building: wait for it, then reuse its venv
+        if (venv / READY_MARKER).exists():
+            return python
+        building = Path(tempfile.mkdtemp(prefix=f"{venv.name}.building-", dir=venv.parent))
+        try:
+            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(building)], check=True, capture_output=True, timeout=120)
+            installed = subprocess.run(
+                [sys.executable, "-m", "pip", "--python", str(building / "bin" / "python"), "install", "-q",
+                 *pip_options, *requirements],
                 capture_output=True,
-                timeout=120,
-            )
-            subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", f"pinnwand=={PINNWAND_VERSION}"],
-                check=True,
-                capture_output=True,
+                text=True,
                 timeout=300,
             )
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
+            if installed.returncode != 0:
+                raise VenvBuildError(installed.stderr.strip()[-300:])
+            (building / READY_MARKER).write_text(" ".join(requirements) + "\n")
+            if venv.exists():  # what an interrupted build of the old kind left: never complete
+                shutil.rmtree(venv)
+            os.rename(building, venv)  # the venv's python finds its prefix from where it is: it moves
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
     return python
+
+
+def pinnwand_python() -> Path:
+    """The venv's Python with pinnwand installed (built once, then reused); skips if it cannot be."""
+    try:
+        return cached_venv(VENV, [f"pinnwand=={PINNWAND_VERSION}"])
+    except VenvBuildError as exc:
+        pytest.skip(f"cannot install pinnwand=={PINNWAND_VERSION} (no network?): {exc}")
 
 
 @pytest.fixture(scope="session")

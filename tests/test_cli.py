@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
+import select
 import shutil
+import signal
+import socket
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
 
 from md5steg.cli import LAZY_COMMANDS, cli
+from md5steg.cli.progress import fit_status
+from md5steg.search import Progress
+
+MAIN = "from md5steg.cli import main; main()"
 
 
 @pytest.fixture()
@@ -247,3 +256,135 @@ def test_a_command_missing_its_extra_names_that_extra(runner: CliRunner, module:
     result = runner.invoke(command, [])
     assert result.exit_code == 1
     assert f"needs {module}, which is not installed; install the extra with: pip install 'md5steg[{extra}]'" in result.output
+
+
+@pytest.mark.parametrize("command", ["hide", "reveal"])
+def test_hide_and_reveal_refuse_a_socket_or_device_as_output_in_one_line(
+    runner: CliRunner, story_file: Path, tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-o on a device or socket is refused before anything is written (as root it once replaced /dev/null)."""
+    stego = pytest.importorskip("md5steg.stego")
+    monkeypatch.setenv("MD5STEG_PASSPHRASE", "s3cret")
+    with stego.cheap_kdf_for_tests():
+        hidden = runner.invoke(cli, ["hide", str(story_file), "--prefix", "0", "--message", "hi", "-q"])
+        assert hidden.exit_code == 0, hidden.output
+        outputs = [tmp_path / "socket"]
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(outputs[0]))
+        listener.close()
+        try:
+            os.mknod(tmp_path / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+            outputs.append(tmp_path / "null")
+        except PermissionError:
+            pass
+        before = story_file.read_bytes()
+        for output in outputs:
+            extra = ["--prefix", "1", "--message", "again", "-q"] if command == "hide" else []
+            result = runner.invoke(cli, [command, str(story_file), *extra, "-o", str(output)])
+            kind = "a socket" if output.name == "socket" else "a character device"
+            assert result.exit_code == 1, result.output
+            assert result.stderr == (
+                f"Error: {output} is {kind}; md5steg writes only regular files, new paths and FIFOs "
+                "(nothing was written)\n"
+            )
+            assert not stat.S_ISREG(output.lstat().st_mode)
+        assert story_file.read_bytes() == before
+
+
+def test_md5steg_alone_prints_the_help_and_no_error() -> None:
+    completed = subprocess.run([sys.executable, "-c", MAIN], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("Usage: md5steg [OPTIONS] COMMAND") and "find" in completed.stdout
+    assert "Error" not in completed.stdout + completed.stderr
+
+
+def test_a_mistyped_command_gets_the_closest_one_suggested() -> None:
+    completed = subprocess.run([sys.executable, "-c", MAIN, "fnid"], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert completed.stderr == "Error: no command 'fnid'; did you mean find? (see 'md5steg --help')\n"
+
+
+@pytest.mark.parametrize("command", ["find", "info", "alphabets"])
+def test_help_shows_real_examples(runner: CliRunner, command: str) -> None:
+    shown = runner.invoke(cli, [command, "--help"]).stdout
+    examples = shown.split("Examples:", 1)[1].split("Options:", 1)[0]
+    assert f"md5steg {command}" in examples
+
+
+def test_a_narrow_progress_line_drops_the_bar_and_counts_before_the_time_left() -> None:
+    progress = Progress(candidates=123_456_789, seconds=2.0, expected_candidates=16**8)
+    wide, bar_on_wide = fit_status("md5 c0ffee00", progress, 160)
+    assert bar_on_wide and "tried" in wide and "M/s" in wide
+    narrow, bar_on_narrow = fit_status("md5 c0ffee00", progress, 60)
+    assert not bar_on_narrow and "tried" not in narrow
+    assert narrow.endswith("more") and narrow.startswith(("P(hit", "expected", "61.7 M/s"))
+    assert len("md5 c0ffee00") + 1 + len(narrow) < 60
+    tiny, _ = fit_status("md5 c0ffee00", progress, 20)
+    assert tiny.startswith("expected ") and tiny.endswith(" more")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_the_progress_bar_at_60_columns_shows_the_expected_time_left(story_file: Path, tmp_path: Path) -> None:
+    """Drawn on a real (pseudo-)terminal 60 columns wide, as a person sees it."""
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 60, 0, 0))
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "find", "--prefix", "0" * 12, "--force", "-j", "1", "-o", str(tmp_path / "out.txt"), str(story_file)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower, env={**env, "TERM": "xterm"},
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        while b" more" not in seen:
+            ready, _, _ = select.select([leader], [], [], 30)
+            if not ready:
+                break
+            seen += os.read(leader, 65536)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        os.close(leader)
+    assert b"expected " in seen and b" more" in seen, seen[-500:]
+    assert b"tried" not in seen
+
+
+def load_man_page_tool() -> Any:
+    spec = importlib.util.spec_from_file_location("make_man", Path(__file__).parent.parent / "tools" / "make_man.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_man_page_names_every_command_and_option(runner: CliRunner) -> None:
+    """docs/md5steg.1 comes from `make man`; run it again when a command or option changes."""
+    committed = (Path(__file__).parent.parent / "docs" / "md5steg.1").read_text(encoding="utf-8")
+    generated = load_man_page_tool().man_page()
+    context = click.Context(cli, info_name="md5steg")
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None
+        if (command.help or "").startswith("(unavailable"):
+            continue  # an extra that is not installed here
+        assert f".SS md5steg {name}" in committed and f".SS md5steg {name}" in generated
+        for parameter in command.params:
+            for flag in getattr(parameter, "opts", []) if isinstance(parameter, click.Option) else []:
+                escaped = flag.replace("-", "\\-")
+                assert escaped in committed, f"docs/md5steg.1 lacks {name} {flag}: run make man"
+
+
+def test_the_text_report_names_the_backend_and_devices_when_the_search_left_the_local_pool() -> None:
+    from md5steg.cli.find import _where
+    from md5steg.search import Match
+
+    def match(backend: str, devices: tuple[str, ...]) -> Match:
+        return Match(b" ", "0" * 32, 0, 1, 0.1, 1, "cython", "avx2", "ws5", "0", backend=backend, devices=devices)
+
+    assert _where(match("opencl", ("NVIDIA H200", "pocl cpu"))) == "  on opencl: NVIDIA H200, pocl cpu"
+    assert _where(match("dask", ("tcp://10.0.0.5:8786 (3 workers, 48 threads)",))).startswith("  on dask: tcp://")
+    assert _where(match("pool", ("2 local processes",))) == _where(match("local", ("this process",))) == ""

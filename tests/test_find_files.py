@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from md5steg.files import NotRegularFileError, write_atomic
 from md5steg.rewrite import FileChangedError, FileRewrite
 
 MD5STEG = [sys.executable, "-c", "from md5steg.cli import main; main()"]
@@ -112,13 +114,103 @@ def test_fifo_can_be_read_when_the_result_goes_elsewhere(tmp_path: Path, engine:
     assert listing(tmp_path) == ["pipe", "result.txt"]
 
 
-def test_a_fifo_at_the_destination_is_not_replaced(page: Path, tmp_path: Path) -> None:
+def read_fifo_in_background(fifo: Path) -> tuple[threading.Thread, list[bytes]]:
+    received: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as reader:
+            received.append(reader.read())
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread, received
+
+
+def test_a_fifo_at_the_destination_is_written_into_and_stays_a_fifo(page: Path, tmp_path: Path) -> None:
     fifo = tmp_path / "out"
     os.mkfifo(fifo)
+    reader, received = read_fifo_in_background(fifo)
     completed = md5steg("find", "-q", "--prefix", "00", "-o", str(fifo), str(page))
-    assert completed.returncode == 1
-    assert "FIFO" in one_line_error(completed)
+    reader.join(WAIT)
+    assert completed.returncode == 0, completed.stderr
+    assert received[0].startswith(page.read_bytes())
+    assert hashlib.md5(received[0]).hexdigest() == completed.stdout.split()[0].decode()
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert listing(tmp_path) == ["out", "page.txt"]
+
+
+def special_files(tmp_path: Path) -> dict[str, Path]:
+    """A folder, a socket and (where mknod is allowed) a copy of /dev/null's device node."""
+    made = {"folder": tmp_path / "folder", "socket": tmp_path / "socket"}
+    made["folder"].mkdir()
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(made["socket"]))
+    listener.close()  # the socket file stays
+    with contextlib.suppress(PermissionError):
+        os.mknod(tmp_path / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        made["character device"] = tmp_path / "null"
+    return made
+
+
+def file_kind(path: Path) -> int:
+    return stat.S_IFMT(path.lstat().st_mode)
+
+
+@pytest.mark.parametrize("kind", ["folder", "socket", "character device"])
+def test_write_atomic_refuses_a_special_file_and_leaves_it_alone(tmp_path: Path, kind: str) -> None:
+    made = special_files(tmp_path)
+    if kind not in made:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    before, names = file_kind(made[kind]), listing(tmp_path)
+    with pytest.raises(NotRegularFileError, match=f"{made[kind]} is an? {kind}"):
+        write_atomic(made[kind], b"secret")
+    assert file_kind(made[kind]) == before and listing(tmp_path) == names
+    os.symlink(made[kind], tmp_path / "link")
+    with pytest.raises(NotRegularFileError):
+        write_atomic(tmp_path / "link", b"secret")  # followed, and refused just the same
+    assert file_kind(made[kind]) == before and listing(tmp_path) == sorted([*names, "link"])
+
+
+def test_write_atomic_writes_into_a_fifo_instead_of_replacing_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader, received = read_fifo_in_background(fifo)
+    write_atomic(fifo, b"through the pipe")
+    reader.join(WAIT)
+    assert received == [b"through the pipe"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and listing(tmp_path) == ["pipe"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "socket", "character device"])
+def test_find_refuses_a_special_destination_in_one_line_and_leaves_it_alone(
+    page: Path, tmp_path: Path, kind: str
+) -> None:
+    made = special_files(tmp_path)
+    if kind not in made:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    before, names = file_kind(made[kind]), listing(tmp_path)
+    original = page.read_bytes()
+    completed = md5steg("find", "-q", "--prefix", "00", "-o", str(made[kind]), str(page))
+    assert completed.returncode == 1
+    assert f"{made[kind]} is a" in one_line_error(completed) and kind in completed.stderr.decode()
+    assert file_kind(made[kind]) == before and listing(tmp_path) == names and page.read_bytes() == original
+
+
+def test_a_destination_that_becomes_a_device_before_the_rename_is_not_replaced(page: Path, tmp_path: Path) -> None:
+    """The kind is checked again just before the rename, not only when the run starts."""
+    result = tmp_path / "result.txt"
+    with FileRewrite(page, result) as rewrite:
+        content = rewrite.read()
+        os.mkdir(result)  # what another program put there meanwhile
+        with pytest.raises(NotRegularFileError, match="became a folder"):
+            rewrite.commit(b"", keep_bytes=content.length)
+    assert result.is_dir() and listing(result) == [] and listing(tmp_path) == ["page.txt", "result.txt"]
+
+
+def test_find_refuses_the_real_dev_null_as_output(page: Path) -> None:
+    """Safe only because the refusal is in place; the session guard in conftest.py catches a regression."""
+    completed = md5steg("find", "-q", "--prefix", "00", "-o", "/dev/null", str(page))
+    assert completed.returncode == 1 and "/dev/null is a character device" in one_line_error(completed)
 
 
 # 2. The output is written by copying; input that cannot be read twice is spooled while read.
@@ -411,12 +503,27 @@ def test_endless_stdin_ends_with_one_line_and_no_temp_file_when_the_spool_hits_a
     assert listing(tmp_path) == []
 
 
-def test_ctrl_c_while_reading_stdin_exits_130_and_removes_the_spool(tmp_path: Path) -> None:
+HIDE_ARGUMENTS = ["hide", "--message", "meet at noon"]
+
+
+@pytest.mark.parametrize(
+    ("how", "status", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+@pytest.mark.parametrize("command", [["find"], HIDE_ARGUMENTS], ids=["find", "hide"])
+def test_a_signal_while_reading_stdin_exits_in_one_line_and_removes_the_spool(
+    tmp_path: Path, command: list[str], how: signal.Signals, status: int, word: str
+) -> None:
+    """SIGTERM (kill, timeout, systemd) ends a run as Ctrl-C does: once it left a 138 MB spool behind."""
+    if command == HIDE_ARGUMENTS:
+        pytest.importorskip("cryptography")
     process = subprocess.Popen(
-        [*MD5STEG, "find", "-q", "--prefix", "00", "-o", str(tmp_path / "result.txt"), "-"],
+        [*MD5STEG, *command, "-q", "--prefix", "00", "-o", str(tmp_path / "result.txt"), "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env={**os.environ, "MD5STEG_PASSPHRASE": "s3cret"},
     )
     assert process.stdin is not None
     process.stdin.write(b"half a file")
@@ -424,10 +531,11 @@ def test_ctrl_c_while_reading_stdin_exits_130_and_removes_the_spool(tmp_path: Pa
     deadline = time.monotonic() + WAIT
     while not list(tmp_path.glob(".md5steg-*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+    assert list(tmp_path.glob(".md5steg-*.tmp")), "the spool was not created"
+    process.send_signal(how)
     _, stderr = process.communicate(timeout=WAIT)
-    assert process.returncode == 130
-    assert "interrupted" in one_line_error(subprocess.CompletedProcess([], 130, b"", stderr))
+    assert process.returncode == status
+    assert one_line_error(subprocess.CompletedProcess([], status, b"", stderr)).strip() == f"md5steg: {word}"
     assert listing(tmp_path) == []
 
 
@@ -488,3 +596,15 @@ def test_a_file_over_2_gib_is_streamed_in_bounded_memory(tmp_path: Path) -> None
     assert usage.ru_maxrss < 1 << 20, f"peak RSS {usage.ru_maxrss} KiB"
     assert written > big.stat().st_size
     assert digest.hexdigest().startswith("0")
+
+
+def test_a_manifest_is_saved_through_the_same_refusals(tmp_path: Path) -> None:
+    """Manifests (publish's records) take the one write path: a socket is refused, not replaced."""
+    from md5steg.story.manifest import Manifest
+
+    made = special_files(tmp_path)
+    manifest = Manifest(made["socket"])
+    manifest.target("http://127.0.0.1:1/", "a pastebin")
+    with pytest.raises(NotRegularFileError, match="is a socket"):
+        manifest.save()
+    assert stat.S_ISSOCK(made["socket"].lstat().st_mode)

@@ -1,4 +1,4 @@
-"""Ctrl-C: exit 130 quickly, no worker process left behind, the file untouched."""
+"""Ctrl-C (exit 130) and SIGTERM (exit 143): quickly, no worker process left behind, the file untouched."""
 
 from __future__ import annotations
 
@@ -41,9 +41,21 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to see worker processes")
-@pytest.mark.parametrize("to_group", [False, True], ids=["sigint-to-parent", "ctrl-c-to-process-group"])
+@pytest.mark.parametrize(
+    ("how", "to_group", "status"),
+    [
+        (signal.SIGINT, False, 130),
+        (signal.SIGINT, True, 130),
+        (signal.SIGTERM, False, 143),
+        (signal.SIGTERM, True, 143),
+    ],
+    ids=["sigint-to-parent", "ctrl-c-to-process-group", "sigterm-to-parent", "sigterm-to-process-group"],
+)
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_interrupt_exits_130_and_leaves_no_worker(tmp_path: Path, to_group: bool, jobs: str) -> None:
+def test_a_signal_exits_in_one_line_and_leaves_no_worker(
+    tmp_path: Path, how: signal.Signals, to_group: bool, status: int, jobs: str
+) -> None:
+    """SIGTERM is what kill, timeout and systemd send: it ends a run as Ctrl-C does, exit 128 + 15."""
     page = tmp_path / "page.txt"
     page.write_bytes(b"an interrupted search must not touch me\n")
     before = page.read_bytes()
@@ -64,16 +76,17 @@ def test_interrupt_exits_130_and_leaves_no_worker(tmp_path: Path, to_group: bool
                 break
             time.sleep(0.05)
         if to_group:
-            os.killpg(process.pid, signal.SIGINT)
+            os.killpg(process.pid, how)
         else:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(how)
         _, stderr = process.communicate(timeout=5)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert process.returncode == 130, stderr
-    assert b"interrupted" in stderr and b"Traceback" not in stderr
+    assert process.returncode == status, stderr
+    word = b"interrupted" if how == signal.SIGINT else b"terminated"
+    assert stderr.strip() == b"md5steg: " + word, stderr
     assert not [pid for pid in workers if alive(pid)], "a worker process survived"
     assert page.read_bytes() == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["page.txt"]

@@ -13,9 +13,11 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~30 ms a
 if TYPE_CHECKING:
     from .alphabets import NAMED_ALPHABETS, Alphabet
     from .errors import (
+        ArgumentTypeError,
         BackendError,
         EngineError,
         InvalidAlphabetError,
+        InvalidArgumentError,
         InvalidTargetError,
         Md5stegError,
         SearchExhaustedError,
@@ -30,9 +32,11 @@ if TYPE_CHECKING:
 _LAZY_EXPORTS = {
     "NAMED_ALPHABETS": "alphabets",
     "Alphabet": "alphabets",
+    "ArgumentTypeError": "errors",
     "BackendError": "errors",
     "EngineError": "errors",
     "InvalidAlphabetError": "errors",
+    "InvalidArgumentError": "errors",
     "InvalidTargetError": "errors",
     "Md5stegError": "errors",
     "SearchExhaustedError": "errors",
@@ -60,9 +64,11 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "NAMED_ALPHABETS",
     "Alphabet",
+    "ArgumentTypeError",
     "BackendError",
     "EngineError",
     "InvalidAlphabetError",
+    "InvalidArgumentError",
     "InvalidTargetError",
     "Match",
     "Md5stegError",

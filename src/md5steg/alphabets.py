@@ -11,7 +11,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-from .errors import InvalidAlphabetError
+from .errors import ArgumentTypeError, InvalidAlphabetError
 
 MIN_SYMBOLS = 2
 MAX_SYMBOLS = 256
@@ -44,9 +44,34 @@ class Alphabet:
     name: str
     symbols: tuple[bytes, ...]
 
+    def __post_init__(self) -> None:
+        """2..256 distinct non-empty byte strings, none the start of another, so a suffix reads back one way."""
+        if not isinstance(self.name, str):
+            raise ArgumentTypeError(f"an alphabet's name must be a str, not {type(self.name).__name__}")
+        if not isinstance(self.symbols, tuple) or not all(isinstance(symbol, bytes) for symbol in self.symbols):
+            raise ArgumentTypeError(
+                f"alphabet {self.name!r} needs a tuple of bytes symbols; build one from text with Alphabet.from_chars"
+            )
+        if not MIN_SYMBOLS <= len(self.symbols) <= MAX_SYMBOLS:
+            raise InvalidAlphabetError(
+                f"alphabet {self.name!r} has {len(self.symbols)} symbol(s); it needs {MIN_SYMBOLS} to {MAX_SYMBOLS}"
+            )
+        for index, symbol in enumerate(self.symbols):
+            if not symbol:
+                raise InvalidAlphabetError(f"alphabet {self.name!r} has an empty symbol")
+            others = self.symbols[:index] + self.symbols[index + 1 :]
+            clash = next((other for other in others if other.startswith(symbol)), None)
+            if clash is not None:
+                raise InvalidAlphabetError(
+                    f"alphabet {self.name!r} has the symbol {symbol!r} "
+                    f"{'twice' if clash == symbol else f'at the start of {clash!r}'}; every symbol must be distinct"
+                )
+
     @classmethod
     def from_chars(cls, chars: str, name: str = "custom") -> Alphabet:
         """Build an alphabet from a string, one symbol per character (UTF-8 encoded)."""
+        if not isinstance(chars, str):
+            raise ArgumentTypeError(f"alphabet characters must be a str, not {type(chars).__name__}")
         if len(chars) < MIN_SYMBOLS:
             raise InvalidAlphabetError(
                 f"alphabet {name!r} has {len(chars)} character(s); it needs at least {MIN_SYMBOLS}"
@@ -73,6 +98,8 @@ class Alphabet:
     @classmethod
     def named(cls, name: str) -> Alphabet:
         """Look up one of the built-in alphabets (see ``NAMED_ALPHABETS``)."""
+        if not isinstance(name, str):
+            raise ArgumentTypeError(f"an alphabet name must be a str such as 'ws5', not {type(name).__name__}")
         try:
             chars = NAMED_ALPHABETS[name]
         except KeyError:
@@ -107,4 +134,6 @@ def resolve_alphabet(alphabet: str | Alphabet) -> Alphabet:
     """Accept a built-in name or an ``Alphabet`` wherever the API takes an alphabet."""
     if isinstance(alphabet, Alphabet):
         return alphabet
+    if not isinstance(alphabet, str):
+        raise ArgumentTypeError(f"alphabet must be a name such as 'ws5' or an Alphabet, not {type(alphabet).__name__}")
     return Alphabet.named(alphabet)

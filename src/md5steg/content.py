@@ -29,6 +29,7 @@ from typing import Optional, Protocol, Union
 
 from . import _md5py
 from ._md5py import State
+from .errors import ArgumentTypeError
 
 BLOCK = 64
 PURE_KEEP_BYTES = 64 << 20
@@ -111,6 +112,8 @@ class Content:
     @classmethod
     def from_bytes(cls, data: bytes) -> Content:
         """Content already in memory (small files, stdin, tests); the state is computed lazily."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ArgumentTypeError(f"content must be bytes, not {type(data).__name__}; encode text first")
         data = bytes(data)
         hasher = _new_md5()
         hasher.update(data)
@@ -131,6 +134,8 @@ class Content:
         so up to ``PURE_KEEP_BYTES`` are kept in memory instead and hashed only
         when needed, as for ``from_bytes``; longer streams are hashed as read.
         """
+        if not callable(getattr(stream, "read", None)):
+            raise ArgumentTypeError(f"content must be read from a binary stream, not {type(stream).__name__}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be positive, not {chunk_size}")
         compress = _block_compressor()
@@ -139,6 +144,8 @@ class Content:
         hasher = _new_md5()
         state, length, carry = _md5py.IV, 0, b""
         while chunk := stream.read(chunk_size):
+            if not isinstance(chunk, bytes):
+                raise ArgumentTypeError(f"the stream gave {type(chunk).__name__}, not bytes; open it in binary mode ('rb')")
             if sink is not None:
                 sink(chunk)
             hasher.update(chunk)

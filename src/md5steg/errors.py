@@ -11,6 +11,14 @@ class Md5stegError(Exception):
     """Base class of every error md5steg raises on purpose."""
 
 
+class InvalidArgumentError(Md5stegError, ValueError):
+    """An argument out of range: ``jobs=0``, a negative time bound, an alphabet of one symbol."""
+
+
+class ArgumentTypeError(Md5stegError, TypeError):
+    """An argument of the wrong type: text where bytes are needed, a number where a prefix is."""
+
+
 class InvalidTargetError(Md5stegError, ValueError):
     """A prefix or pattern that is not 1..32 hex digits (or `_` wildcards)."""
 

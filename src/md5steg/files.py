@@ -1,5 +1,13 @@
 """Atomic file writes: readers see the old bytes or the new ones, never half a file.
 
+Every path md5steg writes (``find -o``, ``hide -o``, ``reveal -o``, manifests,
+records) goes through ``write_atomic`` or ``FileRewrite``, and both decide with
+``destination_kind`` what may happen there: a regular file or a new path gets
+a temp file renamed into place; a FIFO is opened and written into, never
+replaced; a device, socket or folder is refused (``NotRegularFileError``)
+before anything is opened or created. As root, ``-o /dev/null`` would
+otherwise replace the system's ``/dev/null`` with a regular file.
+
 Every temp file is created beside the file it will replace (a rename never
 crosses file systems), named ``.md5steg-<pid>-<random>.tmp`` and held under an
 ``flock`` for as long as its writer lives. A run killed with SIGKILL leaves its
@@ -10,6 +18,7 @@ temp file behind; the next run that writes into the same folder removes it
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -18,6 +27,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Optional, Union
+
+from .errors import Md5stegError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -28,6 +39,75 @@ Sink = Callable[[bytes], object]
 """Where a stream's chunks are copied as they are read (the spool)."""
 
 TEMP_FILE_PATTERN = re.compile(r"\.md5steg-(?P<pid>[0-9]+)-[A-Za-z0-9_]+\.tmp")
+
+
+class NotRegularFileError(Md5stegError):
+    """A FIFO, device, socket or folder where md5steg must read or replace a regular file."""
+
+
+NEW, REGULAR, FIFO = "new", "regular", "fifo"
+"""What ``destination_kind`` finds at a path md5steg is about to write."""
+
+
+def destination_kind(target: str) -> str:
+    """NEW, REGULAR or FIFO for the (resolved) path ``target``; anything else is refused.
+
+    A device, socket or folder is never replaced and never written: it raises
+    ``NotRegularFileError`` naming the path and what it is.
+    """
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        return NEW
+    if stat.S_ISREG(status.st_mode):
+        return REGULAR
+    if stat.S_ISFIFO(status.st_mode):
+        return FIFO
+    raise NotRegularFileError(
+        f"{target} is {describe_file_type(status.st_mode)}; md5steg writes only regular files, "
+        "new paths and FIFOs (nothing was written)"
+    )
+
+
+def open_fifo_for_writing(target: str) -> int:
+    """A descriptor open for writing on the FIFO at ``target``, waiting for its reader as a shell would.
+
+    It is opened without following a symlink and checked with ``fstat``, so a
+    path swapped for a device meanwhile is refused, not written.
+    """
+    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        fd = os.open(target, flags | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # ENXIO: a FIFO with no reader yet
+            raise
+        fd = os.open(target, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISFIFO(status.st_mode):
+            raise NotRegularFileError(
+                f"{target} became {describe_file_type(status.st_mode)} while md5steg opened it; nothing was written"
+            )
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def replace_file(temp_path: str, target: str) -> None:
+    """Rename ``temp_path`` over ``target``, checking first that ``target`` is still a regular file or absent.
+
+    The check narrows the window in which another program could put a device
+    or folder there to the gap between one ``lstat`` and the rename.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        status = os.lstat(target)
+        if not stat.S_ISREG(status.st_mode):
+            raise NotRegularFileError(
+                f"{target} became {describe_file_type(status.st_mode)} while md5steg worked; nothing was written"
+            )
+    os.replace(temp_path, target)
 
 
 def default_mode() -> int:
@@ -149,11 +229,20 @@ def write_atomic(path: PathLike, data: bytes, mode: Optional[int] = None) -> Non
 
     The file's owner, group (where allowed) and permission bits are kept (or
     ``mode``, or the umask default for a new file). A symlink is followed, so
-    the link stays and its target changes. On any failure the temp file is
+    the link stays and its target changes. A FIFO is written into, not
+    replaced; a device, socket or folder raises ``NotRegularFileError`` and is
+    not touched (see ``destination_kind``). On any failure the temp file is
     removed and ``path`` is untouched. Stale temp files of killed runs in the
     same folder are removed first.
     """
     target = os.path.realpath(os.fspath(path))
+    if destination_kind(target) == FIFO:
+        fifo = open_fifo_for_writing(target)
+        try:
+            write_all(fifo, data)
+        finally:
+            os.close(fifo)
+        return
     directory = os.path.dirname(target) or "."
     owner: Optional[tuple[int, int]] = None
     try:
@@ -170,7 +259,7 @@ def write_atomic(path: PathLike, data: bytes, mode: Optional[int] = None) -> Non
         if owner is not None:
             keep_owner(fd, *owner)
         os.fchmod(fd, mode)
-        os.replace(temp_path, target)
+        replace_file(temp_path, target)
     except BaseException:
         discard_temp_file(fd, temp_path)
         raise
@@ -186,16 +275,22 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def writable_directory_problem(path: PathLike) -> Optional[str]:
-    """Why a file could not be created at ``path`` (missing or read-only folder), or None."""
-    directory = os.path.dirname(os.path.realpath(os.fspath(path))) or "."
+    """Why a file could not be created at ``path`` (missing or read-only folder), or None.
+
+    Checked before any work starts. What is at ``path`` itself is checked too:
+    a device, socket or folder raises ``NotRegularFileError`` (see
+    ``destination_kind``), so every command refuses it the same way (exit 1).
+    """
+    target = os.path.realpath(os.fspath(path))
+    directory = os.path.dirname(target) or "."
     if not os.path.exists(directory):
         return f"the folder {directory} does not exist"
     if not os.path.isdir(directory):
         return f"{directory} is not a folder"
+    if destination_kind(target) == FIFO:
+        return None  # written into: the folder need not be writable
     if not os.access(directory, os.W_OK | os.X_OK):
         return f"the folder {directory} is not writable"
-    if os.path.isdir(os.fspath(path)):
-        return f"{os.fspath(path)} is a folder"
     return None
 
 

@@ -5,7 +5,9 @@ to a file). What it promises, after git's ``index.lock`` and coreutils' care:
 
 - Only a regular file is rewritten in place. A FIFO, device, socket or folder
   is refused before it is opened for anything that could block or change it.
-  Written elsewhere (``destination``), a FIFO or a device may still be read.
+  Written elsewhere (``destination``), a FIFO or a block device may still be
+  read. A destination is what ``files.destination_kind`` allows: a regular
+  file or new path (replaced by a rename), or a FIFO (written into).
 - One md5steg run per file at a time: the file itself is ``flock``-ed. The
   kernel drops the lock when its process ends, however it ends, so a killed
   run never leaves a lock behind (git's lock file can be left, and then needs
@@ -39,26 +41,27 @@ from .content import Content
 from .errors import Md5stegError
 from .files import (
     CHUNK_SIZE,
+    FIFO,
     FileIdentity,
+    NotRegularFileError,
     PathLike,
     PrefixReader,
     Sink,
     create_temp_file,
     default_mode,
     describe_file_type,
+    destination_kind,
     discard_temp_file,
     fsync_directory,
     keep_owner,
+    open_fifo_for_writing,
     read_content,
     remove_stale_temp_files,
+    replace_file,
     write_all,
 )
 
 LOCK_ATTEMPTS = 8
-
-
-class NotRegularFileError(Md5stegError):
-    """A FIFO, device, socket or folder where a regular file must be rewritten."""
 
 
 class FileBusyError(Md5stegError):
@@ -145,6 +148,7 @@ class FileRewrite:
         self._source = source
         self._destination = destination
         self._target: Optional[str] = None  # real path of the file to replace
+        self._fifo: Optional[str] = None  # real path of a FIFO to write into instead
         self._in_place = False
         self._identity: Optional[FileIdentity] = None
         self._copy_fd: Optional[int] = None  # a regular source file to copy from
@@ -181,8 +185,8 @@ class FileRewrite:
             return
         path = os.fspath(self._source)  # type: ignore[arg-type]
         self._in_place = self._target is not None and self._same_file(path, self._target)
-        if self._target is not None and not self._in_place:
-            self._refuse_special_destination(self._target)
+        if self._target is not None and not self._in_place and destination_kind(self._target) == FIFO:
+            self._fifo, self._target = self._target, None
         try:
             fd = _open_locked(self._target, self.name) if self._in_place else self._open_source(path)  # type: ignore[arg-type]
         except FileNotFoundError:
@@ -202,17 +206,6 @@ class FileRewrite:
         with contextlib.suppress(OSError):
             return os.path.samefile(path, target)
         return os.path.realpath(path) == target
-
-    @staticmethod
-    def _refuse_special_destination(target: str) -> None:
-        """An existing FIFO, device or socket at the destination is not replaced by a file."""
-        with contextlib.suppress(FileNotFoundError):
-            status = os.stat(target)
-            if not stat.S_ISREG(status.st_mode):
-                raise NotRegularFileError(
-                    f"{target} is {describe_file_type(status.st_mode)}, not a regular file; "
-                    "md5steg replaces only regular files"
-                )
 
     def _open_source(self, path: str) -> int:
         """Open a source that is only read: a FIFO or block device may be; a folder, socket or
@@ -326,6 +319,8 @@ class FileRewrite:
         length = self.length if keep_bytes is None else keep_bytes
         if not 0 <= length <= self.length:
             raise ValueError(f"keep_bytes must be within 0..{self.length}, not {keep_bytes}")
+        if self._fifo is not None:
+            return self._commit_to_fifo(self._fifo, suffix, length, expected_md5)
         if self._target is None:
             return self._commit_to_stream(suffix, length, expected_md5)
         try:
@@ -364,12 +359,24 @@ class FileRewrite:
             raise self._changed(f"its MD5 with the suffix would be {digest}, not {expected_md5}")
         return digest
 
-    def _commit_to_stream(self, suffix: bytes, length: int, expected_md5: Optional[str]) -> str:
-        output = self._destination
-        assert output is not None and not _is_path(output)
-        hasher = self._copy(self._readback_fd(), length, output.write)  # type: ignore[union-attr]
-        output.write(suffix)  # type: ignore[union-attr]
-        output.flush()  # type: ignore[union-attr]
+    def _commit_to_fifo(self, fifo: str, suffix: bytes, length: int, expected_md5: Optional[str]) -> str:
+        """Write into the FIFO at the destination (a reader takes the bytes; the FIFO stays)."""
+        try:
+            with open(open_fifo_for_writing(fifo), "wb", closefd=True) as output:
+                return self._commit_to_stream(suffix, length, expected_md5, output)
+        except OSError as exc:
+            raise RewriteIOError(f"cannot write the FIFO {fifo}: {exc.strerror or exc}") from None
+
+    def _commit_to_stream(
+        self, suffix: bytes, length: int, expected_md5: Optional[str], output: Optional[BinaryIO] = None
+    ) -> str:
+        if output is None:
+            assert self._destination is not None and not _is_path(self._destination)
+            output = self._destination  # type: ignore[assignment]
+        assert output is not None
+        hasher = self._copy(self._readback_fd(), length, output.write)
+        output.write(suffix)
+        output.flush()
         return self._check_md5(hasher, suffix, expected_md5)
 
     def _commit_to_file(self, suffix: bytes, length: int, expected_md5: Optional[str]) -> str:
@@ -395,7 +402,7 @@ class FileRewrite:
             if now != self._identity:
                 raise self._changed("another program wrote or replaced it")
         temp_fd, temp_path = self._temp
-        os.replace(temp_path, self._target)
+        replace_file(temp_path, self._target)
         self._temp = None
         os.close(temp_fd)
         fsync_directory(os.path.dirname(self._target) or ".")

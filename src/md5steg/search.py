@@ -16,10 +16,11 @@ from typing import Any, Optional, Union
 
 from ._engine import Scanner, load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
+from .arguments import check_find_arguments
 from .backends import Backend, SearchJob, create_backend, selected_backend
 from .backends.pool import ProcessPoolBackend
 from .content import Content
-from .cores import available_cores, max_jobs
+from .cores import available_cores
 from .durations import format_duration
 from .errors import EngineError, InvalidTargetError, SearchExhaustedError, TooMuchWorkError
 from .layout import MAX_SUFFIX_BYTES, choose_layout
@@ -27,6 +28,9 @@ from .target import Target
 
 CALIBRATION_SECONDS = 0.02
 """In-process scanning before any backend starts: tiny searches end here, the rest get a rate."""
+
+DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
+"""``find`` refuses a target whose expected time is longer, as the CLI does without --force."""
 
 PROGRESS_INTERVAL = 0.1
 CHUNKS_IN_FLIGHT_PER_SLOT = 2
@@ -120,14 +124,6 @@ def make_target(prefix: Optional[str], pattern: Optional[str]) -> Target:
     return Target.from_prefix(prefix) if prefix is not None else Target.from_pattern(pattern or "")
 
 
-def check_jobs(jobs: Optional[int]) -> None:
-    """Refuse worker counts below 1 or beyond ``max_jobs()`` (thousands of forks help nobody)."""
-    if jobs is not None and not 1 <= jobs <= max_jobs():
-        raise ValueError(
-            f"jobs must be between 1 and {max_jobs()} ({available_cores()} core(s) here), not {jobs}"
-        )
-
-
 def resolve_backend(
     backend: Union[Backend, str, None],
     jobs: Optional[int],
@@ -153,7 +149,7 @@ def find(
     simd: Optional[str] = None,
     backend: Union[Backend, str, None] = None,
     progress: Optional[ProgressCallback] = None,
-    max_expected_seconds: Optional[float] = None,
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     scheduler: Optional[str] = None,
     gpu: bool = False,
     opencl_device: Optional[str] = None,
@@ -164,15 +160,16 @@ def find(
     ``jobs``, ``engine`` or backend. ``backend`` is a ``Backend`` or a name from
     ``md5steg.backends.BACKENDS``; ``scheduler=`` (Dask), ``gpu=True`` and
     ``opencl_device=`` (OpenCL) are shortcuts for those backends. The search
-    closes the backend it ran on. ``max_expected_seconds`` refuses targets
-    whose expected time (from a measured rate) exceeds it. ``data`` may be a
+    closes the backend it ran on. ``max_expected_seconds`` (default an hour, as the CLI) refuses
+    a target whose expected time exceeds it; ``None`` or ``math.inf`` lifts the bound. ``data`` may be a
     ``Content`` (``Content.from_stream``), so files of any size fit in memory.
     """
     started = time.perf_counter()
+    names = {"engine": engine, "simd": simd, "backend": backend, "scheduler": scheduler, "opencl_device": opencl_device}
+    check_find_arguments(data, jobs, progress, max_expected_seconds, gpu, names)
     content = data if isinstance(data, Content) else Content.from_bytes(data)
     target = make_target(prefix, pattern)
     resolved_alphabet = resolve_alphabet(alphabet)
-    check_jobs(jobs)
     layout = choose_layout(content.length, resolved_alphabet, target)
     longest_symbol = max(len(symbol) for symbol in resolved_alphabet.symbols)
     if layout.digits * longest_symbol > MAX_SUFFIX_BYTES:

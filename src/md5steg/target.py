@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidTargetError
+from .errors import ArgumentTypeError, InvalidTargetError
 
 MAX_HEX_DIGITS = 32
+PATTERN_RULE = "it may hold only hex digits and '_' wildcards"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,17 @@ class Target:
     """A digest pattern: 1..32 characters of hex digits and ``_`` wildcards."""
 
     pattern: str
+
+    def __post_init__(self) -> None:
+        """Built directly, the pattern must already be in the form ``from_pattern`` gives."""
+        if not isinstance(self.pattern, str):
+            raise ArgumentTypeError(f"a target pattern must be a str, not {type(self.pattern).__name__}")
+        if _checked(self.pattern, "pattern", "[0-9a-f_]+", "dead____beef", PATTERN_RULE) != self.pattern:
+            raise InvalidTargetError(
+                f"the pattern {self.pattern!r} is not in lowercase; use Target.from_prefix or Target.from_pattern"
+            )
+        if set(self.pattern) == {"_"}:
+            raise InvalidTargetError(f"the pattern {self.pattern!r} fixes no digit; every digest matches it")
 
     @classmethod
     def from_prefix(cls, prefix: str) -> Target:
@@ -30,10 +42,7 @@ class Target:
     @classmethod
     def from_pattern(cls, pattern: str) -> Target:
         """A position-by-position pattern; ``_`` matches any hex digit."""
-        text = _checked(pattern, "pattern", "[0-9a-f_]+", "dead____beef", "it may hold only hex digits and '_' wildcards")
-        if set(text) == {"_"}:
-            raise InvalidTargetError(f"the pattern {pattern!r} fixes no digit; every digest matches it")
-        return cls(text)
+        return cls(_checked(pattern, "pattern", "[0-9a-f_]+", "dead____beef", PATTERN_RULE))
 
     @property
     def fixed_digits(self) -> int:
@@ -74,6 +83,8 @@ class Target:
 
 def _checked(given: str, kind: str, allowed: str, example: str, rule: str) -> str:
     """``given`` stripped and lowercased, if it is 1..32 characters matching ``allowed``."""
+    if not isinstance(given, str):
+        raise ArgumentTypeError(f"the {kind} must be a str of hex digits, not {type(given).__name__}")
     text = given.strip().lower()
     if not text:
         raise InvalidTargetError(f"the {kind} is empty; give 1 to {MAX_HEX_DIGITS} hex digits, e.g. {example}")

@@ -2,18 +2,25 @@
 
 Subcommands are imported only when used, so ``md5steg find`` never pays for
 the web server's or Dask's imports. Library errors (``Md5stegError``) become
-one-line messages with exit 1; bad arguments exit 2; Ctrl-C exits 130.
+one-line messages with exit 1; bad arguments exit 2; Ctrl-C exits 130, and
+SIGTERM (``kill``, ``timeout``, systemd) takes the same path and exits 143.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import importlib
+import os
+import signal
 import sys
+from types import FrameType
 from typing import Any, Optional
 
 import click
 
 from .._version import __version__
+from ..errors import Md5stegError
 
 LAZY_COMMANDS = {
     "find": "md5steg.cli.find:find_command",
@@ -44,6 +51,25 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(module, attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[Optional[str], Optional[click.Command], list[str]]:
+        """The subcommand named first in ``args``; a mistyped name gets the closest one suggested."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if not close:
+                raise
+            raise click.UsageError(f"no command {args[0]!r}; did you mean {close[0]}?", ctx) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a library error it did not map itself is still one line, exit 1."""
+        try:
+            return super().invoke(ctx)
+        except Md5stegError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 EXTRA_FOR_MODULE = {
@@ -86,10 +112,38 @@ def cli() -> None:
     """Make a file's MD5 start with any hex prefix by appending invisible whitespace."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so every Ctrl-C cleanup runs for it too."""
+
+
+def _raise_terminated(signum: int, frame: Optional[FrameType]) -> None:
+    """The SIGTERM handler: raise ``Terminated`` once; a second SIGTERM waits for the cleanup."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
+@functools.cache
+def _default_sigterm_in_forked_children() -> None:
+    """A forked search worker gets SIGTERM's default back: the pool's ``terminate`` just ends it."""
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+
+
+def _interrupted(error: BaseException) -> None:
+    """Ctrl-C: exit 130; SIGTERM: exit 143 (128 + the signal), one line either way."""
+    if isinstance(error, Terminated) or isinstance(error.__cause__, Terminated):
+        click.echo("md5steg: terminated", err=True)
+        sys.exit(128 + signal.SIGTERM)
+    click.echo("md5steg: interrupted", err=True)
+    sys.exit(130)
+
+
 def main(argv: Optional[list[str]] = None) -> Any:
-    """Console entry point: run the CLI, turning Ctrl-C into exit status 130."""
+    """Console entry point: run the CLI, turning Ctrl-C into exit status 130 and SIGTERM into 143."""
+    _default_sigterm_in_forked_children()
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    arguments = sys.argv[1:] if argv is None else argv
     try:
-        return cli.main(args=argv, prog_name="md5steg", standalone_mode=False)
+        return cli.main(args=arguments or ["--help"], prog_name="md5steg", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.UsageError as exc:
@@ -99,9 +153,5 @@ def main(argv: Optional[list[str]] = None) -> Any:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("md5steg: interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("md5steg: interrupted", err=True)
-        sys.exit(130)
+    except (click.Abort, KeyboardInterrupt) as exc:
+        _interrupted(exc)

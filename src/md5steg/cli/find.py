@@ -13,8 +13,11 @@ import click
 
 from ..alphabets import Alphabet
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import writable_directory_problem
-from ..rewrite import FileRewrite, NotRegularFileError
+from ..files import NotRegularFileError, writable_directory_problem
+from ..rewrite import FileRewrite
+from ..search import (
+    DEFAULT_MAX_EXPECTED_SECONDS as DEFAULT_MAX_EXPECTED_SECONDS,  # hide.py imports it from here
+)
 from ..search import Match, SearchOptions, find, make_target
 from ..target import Target
 from .options import (
@@ -26,7 +29,8 @@ from .options import (
 )
 from .progress import search_progress
 
-DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
+LOCAL_BACKENDS = ("local", "pool")
+"""Searches in this process or its process pool: the text report does not name them."""
 
 
 class _QuietExit(click.ClickException):
@@ -147,8 +151,16 @@ def find_command(
     FILE must be a regular file; it is rewritten atomically (owner, group and
     mode kept; a symlink's target is rewritten) unless -o is given, and a run
     fails rather than overwrite a change made meanwhile. `-` reads stdin and
-    then writes stdout; with -o, FILE may also be a FIFO such as <(cmd). The suffix is the lowest matching nonce, so
+    then writes stdout; with -o, FILE may also be a FIFO such as <(cmd), and OUT a
+    FIFO (written into, not replaced). The suffix is the lowest matching nonce, so
     the same input always gives the same result.
+
+    Examples:
+
+    \b
+      md5steg find page.txt --prefix c0ffee
+      md5steg find data.bin --pattern dead____beef -o marked.bin --json
+      curl -s https://example.org/ | md5steg find - --prefix 00 > page.html
     """
     try:
         target = make_target(prefix, pattern)
@@ -193,7 +205,15 @@ def find_command(
         shown_destination = destination if destination != "-" else "<stdout>"
         _emit(
             f"{written_md5}  {shown_destination}  +{len(match.suffix)} bytes  "
-            f"{match.candidates:,} candidates  {match.seconds:.3f} s  {match.rate / 1e6:.2f} M/s",
+            f"{match.candidates:,} candidates  {match.seconds:.3f} s  {match.rate / 1e6:.2f} M/s"
+            f"{_where(match)}",
             destination == "-",
             done,
         )
+
+
+def _where(match: Match) -> str:
+    """``  on BACKEND: DEVICES`` when the search left this machine's process pool (a GPU, a cluster)."""
+    if match.backend in LOCAL_BACKENDS:
+        return ""
+    return f"  on {match.backend}: {', '.join(match.devices)}"

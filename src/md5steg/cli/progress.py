@@ -1,7 +1,9 @@
 """The live progress bar on stderr: candidates, rate, chance of a hit so far, expected time left.
 
 It exists only when stderr is a terminal and --quiet is off; otherwise the
-search gets no callback at all.
+search gets no callback at all. On a narrow terminal the line loses the bar
+first, then the counts, the rate and the probability, so the expected time
+left, what a person waits for, is the last thing to go.
 """
 
 from __future__ import annotations
@@ -14,6 +16,32 @@ from typing import Optional
 from ..durations import format_duration
 from ..search import Progress, ProgressCallback
 
+BAR_WIDTH = 24
+
+
+def status_fields(progress: Progress) -> list[str]:
+    """The status fields, least important first: counts, rate, probability, expected time left."""
+    return [
+        f"{progress.candidates:,} tried",
+        f"{progress.rate / 1e6:.1f} M/s",
+        f"P(hit so far) {progress.probability:.0%}",
+        f"expected {format_duration(progress.expected_seconds_left)} more",
+    ]
+
+
+def fit_status(label: str, progress: Progress, width: int) -> tuple[str, bool]:
+    """The status text and whether the bar is drawn, for a terminal ``width`` columns wide."""
+    fields = status_fields(progress)
+    show_bar = True
+    while True:
+        used = len(label) + 1 + (BAR_WIDTH + 1 if show_bar else 0) + len("  ".join(fields))
+        if used < width or len(fields) == 1:
+            return "  ".join(fields), show_bar
+        if show_bar:
+            show_bar = False
+        else:
+            fields = fields[1:]
+
 
 @contextlib.contextmanager
 def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCallback]]:
@@ -25,22 +53,15 @@ def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCall
     from rich.progress import BarColumn, TextColumn
     from rich.progress import Progress as Bar
 
-    bar = Bar(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        TextColumn("{task.fields[status]}"),
-        console=Console(stderr=True),
-        auto_refresh=False,
-        transient=True,
-    )
+    description, bar_column, status = TextColumn("{task.description}"), BarColumn(bar_width=BAR_WIDTH), TextColumn("{task.fields[status]}")
+    console = Console(stderr=True)
+    bar = Bar(description, bar_column, status, console=console, auto_refresh=False, transient=True)
     task = bar.add_task(label, total=1.0, status="")
 
     def update(progress: Progress) -> None:
-        status = (
-            f"{progress.candidates:,} tried  {progress.rate / 1e6:.1f} M/s  "
-            f"P(hit so far) {progress.probability:.0%}  expected {format_duration(progress.expected_seconds_left)} more"
-        )
-        bar.update(task, completed=progress.probability, status=status)
+        text, show_bar = fit_status(label, progress, console.width)
+        bar.columns = (description, bar_column, status) if show_bar else (description, status)
+        bar.update(task, completed=progress.probability, status=text)
         bar.refresh()
 
     with bar:
