@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -24,3 +28,16 @@ def engine(request: pytest.FixtureRequest) -> str:
     if request.param not in available_engines():
         pytest.skip(f"the {request.param} engine is not available in this environment")
     return str(request.param)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Resume records of the suite's searches (and its CLI subprocesses) go to a temp folder, never ~."""
+    folder = tmp_path_factory.mktemp("state")
+    previous = os.environ.get("MD5STEG_STATE_DIR")
+    os.environ["MD5STEG_STATE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("MD5STEG_STATE_DIR", None)
+    else:
+        os.environ["MD5STEG_STATE_DIR"] = previous

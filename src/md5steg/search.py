@@ -4,10 +4,18 @@ The answer is the lowest nonce index whose digest matches, so it is the same
 for any number of processes, any backend and either engine. Ranges are handed
 out in increasing order; once a hit is known, only ranges below it still
 matter, and everything above is stopped.
+
+Because the answer is the lowest hit, progress is just the set of ranges
+searched without a hit (``resume.Coverage``): a search that outlasts its
+calibration keeps it in a resume record, and a rerun of the same search skips
+those ranges and still returns the lowest hit. With no backend asked for, a
+search the CPU would need more than GPU_STARTUP_SECONDS for runs on an OpenCL
+GPU when one is present (never on a CPU OpenCL device).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +31,7 @@ from .cores import available_cores, max_jobs
 from .durations import format_duration
 from .errors import EngineError, InvalidTargetError, SearchExhaustedError, TooMuchWorkError
 from .layout import MAX_SUFFIX_BYTES, choose_layout
+from .resume import RECORD_INTERVAL, Coverage, Record, RecordError
 from .target import Target
 
 CALIBRATION_SECONDS = 0.02
@@ -30,6 +39,10 @@ CALIBRATION_SECONDS = 0.02
 
 PROGRESS_INTERVAL = 0.1
 CHUNKS_IN_FLIGHT_PER_SLOT = 2
+
+GPU_STARTUP_SECONDS = 0.5
+"""What starting the OpenCL backend costs (import, context, cached kernel): a search the CPU
+would finish sooner than this stays on the CPU."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,8 @@ class Progress:
     candidates: int
     seconds: float
     expected_candidates: int
+    resumed_candidates: int = 0
+    """Candidates an interrupted earlier run of this search had already tried (not in ``candidates``)."""
 
     @property
     def rate(self) -> float:
@@ -46,8 +61,8 @@ class Progress:
 
     @property
     def probability(self) -> float:
-        """Chance that a match exists among the candidates tried so far."""
-        return -math.expm1(-self.candidates / self.expected_candidates)
+        """Chance that a match exists among the candidates tried so far (earlier runs included)."""
+        return -math.expm1(-(self.candidates + self.resumed_candidates) / self.expected_candidates)
 
     @property
     def expected_seconds_left(self) -> float:
@@ -76,6 +91,8 @@ class Match:
     devices: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
     """Things the caller should tell the user, e.g. that a backend could not run this search."""
+    resumed_candidates: int = 0
+    """Candidates earlier, interrupted runs had tried; ``candidates`` counts this run's only."""
 
     @property
     def rate(self) -> float:
@@ -93,8 +110,9 @@ class SearchOptions:
 
     ``backend_options`` holds the values of the backends' own options
     (``{"scheduler": "tcp://...", "gpu": True}``); ``backend`` names one
-    explicitly. Each ``find_kwargs()`` call builds a fresh backend, since a
-    search closes the backend it ran on.
+    explicitly. ``cpu`` keeps a search off a GPU it would otherwise pick,
+    ``resume`` turns resume records on or off. Each ``find_kwargs()`` call
+    builds a fresh backend, since a search closes the backend it ran on.
     """
 
     jobs: Optional[int] = None
@@ -102,6 +120,8 @@ class SearchOptions:
     simd: Optional[str] = None
     backend: Optional[str] = None
     backend_options: Mapping[str, Any] = field(default_factory=dict)
+    cpu: bool = False
+    resume: bool = True
 
     def find_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``find`` (and ``hide``) that run a search this way."""
@@ -110,6 +130,8 @@ class SearchOptions:
             "engine": self.engine,
             "simd": self.simd,
             "backend": resolve_backend(self.backend, self.jobs, self.backend_options),
+            "cpu": self.cpu,
+            "resume": self.resume,
         }
 
 
@@ -157,6 +179,8 @@ def find(
     scheduler: Optional[str] = None,
     gpu: bool = False,
     opencl_device: Optional[str] = None,
+    cpu: bool = False,
+    resume: bool = True,
 ) -> Match:
     """Find the suffix of alphabet symbols that gives ``data`` an MD5 matching ``prefix``/``pattern``.
 
@@ -167,6 +191,13 @@ def find(
     closes the backend it ran on. ``max_expected_seconds`` refuses targets
     whose expected time (from a measured rate) exceeds it. ``data`` may be a
     ``Content`` (``Content.from_stream``), so files of any size fit in memory.
+
+    With no backend given, a search the CPU would need more than
+    GPU_STARTUP_SECONDS for runs on an OpenCL GPU if there is one (``cpu=True``
+    keeps it on the CPU). With ``resume`` (the default), a search that outlasts
+    its calibration records its progress in the user's state folder
+    (``md5steg.resume``) and continues from an earlier run's record; the
+    record is removed when the search ends.
     """
     started = time.perf_counter()
     content = data if isinstance(data, Content) else Content.from_bytes(data)
@@ -184,14 +215,21 @@ def find(
     simd_path = resolve_simd(engine_module, simd)
     job = SearchJob(content, layout, target, engine_module.ENGINE_NAME, simd_path)
     settings = {"scheduler": scheduler, "gpu": gpu, "opencl_device": opencl_device}
-    search = _Search(job, engine_module.Scanner(content, layout, target, simd_path), progress, started)
+    scanner = engine_module.Scanner(content, layout, target, simd_path)
+    record = Record(content, layout, target) if resume else None
+    search = _Search(job, scanner, progress, started, record)
     chosen = resolve_backend(backend, jobs, settings)
     try:
-        hit = search.run(chosen, jobs, max_expected_seconds)
+        hit = search.run(chosen, jobs, max_expected_seconds, auto_gpu=chosen is None and not cpu)
+    except BaseException:
+        search.save_progress()
+        raise
     finally:
         search.close()
         if chosen is not None:
             chosen.close()
+    if record is not None and search.record_used:
+        record.remove()
     if hit < 0:
         raise SearchExhaustedError(
             f"all {layout.capacity} nonces of {layout.digits} symbols were tried without a match for "
@@ -219,48 +257,105 @@ def find(
         backend=used.name if used is not None else "local",
         devices=tuple(used.devices()) if used is not None else ("this process",),
         notices=tuple(search.notices),
+        resumed_candidates=search.resumed_candidates,
     )
 
 
 class _Search:
-    """One search's state: calibrate in this process, then hand ranges to a backend in order."""
+    """One search's state: calibrate in this process, then hand ranges to a backend in order.
+
+    ``coverage`` holds what is known to hold no match and the lowest hit found
+    so far (``coverage.hit``), whether this run or a recorded earlier one
+    found it; the answer is certain once nothing below that hit is unsearched.
+    """
 
     def __init__(
-        self, job: SearchJob, scanner: Scanner, progress: Optional[ProgressCallback], started: float
+        self,
+        job: SearchJob,
+        scanner: Scanner,
+        progress: Optional[ProgressCallback],
+        started: float,
+        record: Optional[Record] = None,
     ) -> None:
         self.job = job
         self.scanner = scanner
         self.progress = progress
         self.started = started
         self.candidates = 0
+        self.resumed_candidates = 0
+        self.coverage = Coverage(job.layout.capacity)
+        self.record = record
+        self.record_used = False  # read or written: removed when the search ends
+        self._recorded = (0, -1)  # (searched, hit) as last written or read
         self.backend: Optional[Backend] = None
         self.notices: list[str] = []
         self._fallback: Optional[Backend] = None
 
     def report(self) -> None:
+        if self.record is not None and self.record_used:
+            if time.monotonic() - self.record.last_write >= RECORD_INTERVAL:
+                self.save_progress()
         if self.progress is not None:
             self.progress(
                 Progress(
                     self.candidates,
                     time.perf_counter() - self.started,
                     self.job.target.expected_candidates,
+                    self.resumed_candidates,
                 )
             )
+
+    def save_progress(self) -> None:
+        """Write the resume record if this run searched more than it says (failures: one notice)."""
+        record = self.record
+        if record is None or not self.record_used:
+            return
+        state = (self.coverage.searched, self.coverage.hit)
+        if state == self._recorded:
+            record.last_write = time.monotonic()
+            return
+        try:
+            record.save(self.coverage)
+        except OSError as exc:
+            self.notices.append(
+                f"cannot keep a resume record in {record.directory} ({exc.strerror or exc}); "
+                f"an interrupted search will start over"
+            )
+            self.record = None
+            return
+        self._recorded = state
 
     def close(self) -> None:
         if self._fallback is not None:
             self._fallback.close()
 
+    @property
+    def limit(self) -> int:
+        """Nonces at or above this need no search: the lowest hit known, else the capacity."""
+        hit = self.coverage.hit
+        return hit if hit >= 0 else self.job.layout.capacity
+
+    def finished(self) -> bool:
+        return self.coverage.next_range(0, 1, self.limit) is None
+
     def run(
-        self, chosen: Optional[Backend], jobs: Optional[int], max_expected_seconds: Optional[float]
+        self,
+        chosen: Optional[Backend],
+        jobs: Optional[int],
+        max_expected_seconds: Optional[float],
+        auto_gpu: bool = False,
     ) -> int:
         """The lowest matching nonce index, or -1 when the whole nonce space has none."""
-        capacity = self.job.layout.capacity
-        # Short searches end in calibration, without starting any backend.
-        hit, rate = self._calibrate()
+        # Short searches end in calibration, without starting any backend or reading a record.
+        rate = self._calibrate()
         self.report()
-        if hit >= 0 or self.candidates >= capacity:
-            return hit
+        if self.finished():
+            return self.coverage.hit
+        self._resume()
+        if self.finished():
+            return self.coverage.hit
+        if auto_gpu:
+            chosen = self._default_gpu(rate, jobs)
         backend = self._pick_backend(chosen, jobs)
         fast_size = self.job.layout.fast_size
         if backend is not None:
@@ -273,6 +368,51 @@ class _Search:
         if backend is None:
             return self._scan_here(ProcessPoolBackend(1).chunk_size(rate, fast_size))
         return self._run_backend(backend, lambda: backend.chunk_size(rate, fast_size))
+
+    def _resume(self) -> None:
+        """Merge an earlier run's record into ``coverage`` (a record that cannot be trusted: a notice)."""
+        record = self.record
+        if record is None:
+            return
+        self.record_used = True
+        try:
+            loaded = record.load()
+        except RecordError as exc:
+            self.notices.append(f"ignored the resume record {record.path}: {exc}; searching from the start")
+            loaded = None
+        if loaded is not None:
+            earlier, hit = loaded, loaded.hit
+            self.resumed_candidates = earlier.searched
+            for start, stop in earlier.ranges:
+                self.coverage.add(start, stop)
+            if hit >= 0 and (self.coverage.hit < 0 or hit < self.coverage.hit):
+                self.coverage.hit = hit
+            self._recorded = (earlier.searched, hit)
+            self.report()
+        record.last_write = time.monotonic()  # the first write comes RECORD_INTERVAL from now
+
+    def _default_gpu(self, cpu_rate: float, jobs: Optional[int]) -> Optional[Backend]:
+        """An OpenCL backend on this machine's GPUs when the CPU would take longer than starting it."""
+        slots = jobs or available_cores()
+        cpu_seconds = self.job.target.expected_candidates / max(cpu_rate * slots, 1.0)
+        if cpu_seconds <= GPU_STARTUP_SECONDS or importlib.util.find_spec("pyopencl") is None:
+            return None
+        from .backends.opencl import OpenCLBackend
+        from .backends.opencl_devices import OpenCLUnavailableError
+
+        try:
+            backend = OpenCLBackend("gpu")
+        except OpenCLUnavailableError:  # no GPU (pocl's CPU device is never picked by itself)
+            return None
+        if backend.unsupported_reason(self.job) is not None:
+            backend.close()
+            return None
+        self._fallback = backend
+        self.notices.append(
+            f"searched on {', '.join(backend.devices())}: the CPU would need "
+            f"~{format_duration(cpu_seconds)} (--cpu searches on the CPU)"
+        )
+        return backend
 
     def _pick_backend(self, chosen: Optional[Backend], jobs: Optional[int]) -> Optional[Backend]:
         """``chosen`` if it can run this job, else local processes (or None: this process only)."""
@@ -288,20 +428,29 @@ class _Search:
         self.backend = self._fallback = ProcessPoolBackend(slots)
         return self._fallback
 
-    def _calibrate(self) -> tuple[int, float]:
-        """Scan from 0 here for CALIBRATION_SECONDS: (hit or -1, candidates per second)."""
-        capacity = self.job.layout.capacity
-        next_start, hit, size = 0, -1, self.job.layout.fast_size
+    def _scan(self, start: int, stop: int) -> bool:
+        """Scan [start, stop) here and note it in ``coverage``; True on a hit."""
+        hit, tried = self.scanner.scan(start, stop)
+        self.candidates += tried
+        if hit >= 0:
+            self.coverage.add(start, hit)
+            self.coverage.hit = hit
+            return True
+        self.coverage.add(start, stop)
+        return False
+
+    def _calibrate(self) -> float:
+        """Scan from 0 here for CALIBRATION_SECONDS, in doubling ranges: candidates per second."""
+        size = self.job.layout.fast_size
         calibration_started = time.perf_counter()
-        while next_start < capacity:
-            stop = min(capacity, next_start + size)
-            hit, _ = self.scanner.scan(next_start, stop)
-            next_start = stop
-            if hit >= 0 or time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
+        while True:
+            gap = self.coverage.next_range(0, size, self.limit)
+            if gap is None or self._scan(*gap):
+                break
+            if time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
                 break
             size *= 2
-        self.candidates = next_start if hit < 0 else hit + 1
-        return hit, self.candidates / max(time.perf_counter() - calibration_started, 1e-9)
+        return self.candidates / max(time.perf_counter() - calibration_started, 1e-9)
 
     def _refuse_hopeless(
         self, total_rate: float, max_expected_seconds: float, backend: Optional[Backend]
@@ -318,17 +467,12 @@ class _Search:
 
     def _scan_here(self, chunk: int) -> int:
         """Scan the rest in this process, reporting progress after every chunk."""
-        capacity = self.job.layout.capacity
-        next_start, hit = self.candidates, -1
-        while next_start < capacity:
-            stop = min(capacity, next_start + chunk)
-            hit, tried = self.scanner.scan(next_start, stop)
-            self.candidates += tried
-            next_start = stop
+        while True:
+            gap = self.coverage.next_range(0, chunk, self.limit)
+            if gap is None:
+                return self.coverage.hit
+            self._scan(*gap)
             self.report()
-            if hit >= 0:
-                break
-        return hit
 
     def _run_backend(self, backend: Backend, chunk_size: Callable[[], int]) -> int:
         def report(candidates: int) -> None:
@@ -336,7 +480,7 @@ class _Search:
             self.report()
 
         hit, self.candidates = scan_ranges(
-            backend, self.job, self.candidates, chunk_size, self.candidates, report
+            backend, self.job, 0, chunk_size, self.candidates, report, self.coverage
         )
         return hit
 
@@ -348,33 +492,42 @@ def scan_ranges(
     chunk_size: Callable[[], int],
     candidates: int,
     report: Callable[[int], None],
+    coverage: Optional[Coverage] = None,
 ) -> tuple[int, int]:
     """Hand ranges from ``next_start`` on to an opened backend in order until the lowest hit is certain.
 
     ``chunk_size`` is asked before every range, so a backend can follow its own
-    measured speed. Returns (lowest hit or -1, candidates tried in all);
-    ``report`` gets the running count about every PROGRESS_INTERVAL.
+    measured speed. Ranges ``coverage`` holds are skipped, each finished range
+    is added to it, and a hit it already knows (``coverage.hit``) bounds the
+    search. Returns (lowest hit or -1, candidates tried in all); ``report``
+    gets the running count about every PROGRESS_INTERVAL.
     """
     capacity = job.layout.capacity
+    coverage = coverage if coverage is not None else Coverage(capacity)
     in_flight: dict[int, int] = {}
-    best = -1
     last_report = 0.0
     while True:
-        while best < 0 and next_start < capacity and len(in_flight) < CHUNKS_IN_FLIGHT_PER_SLOT * backend.slots:
-            stop = min(capacity, next_start + chunk_size())
-            backend.submit(next_start, stop)
-            in_flight[next_start] = stop
-            next_start = stop
-        if best >= 0 and all(start > best for start in in_flight):
+        best = coverage.hit
+        limit = best if best >= 0 else capacity
+        while len(in_flight) < CHUNKS_IN_FLIGHT_PER_SLOT * backend.slots:
+            gap = coverage.next_range(next_start, chunk_size(), limit)
+            if gap is None:
+                break
+            start, next_start = gap
+            backend.submit(start, next_start)
+            in_flight[start] = next_start
+        if all(start > best for start in in_flight) if best >= 0 else not in_flight:
             return best, candidates
-        if not in_flight:
-            return -1, candidates
         for result in backend.wait(PROGRESS_INTERVAL):
             if in_flight.pop(result.start, None) is None:
                 continue
             candidates += result.tried
-            if result.hit >= 0 and (best < 0 or result.hit < best):
-                best = result.hit
+            if result.hit >= 0:
+                coverage.add(result.start, result.hit)
+                if coverage.hit < 0 or result.hit < coverage.hit:
+                    coverage.hit = result.hit
+            else:
+                coverage.add(result.start, result.stop)
         now = time.perf_counter()
         if now - last_report >= PROGRESS_INTERVAL:
             last_report = now
