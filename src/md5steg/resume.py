@@ -234,8 +234,8 @@ class Record:
         self.last_write = time.monotonic()
 
     def remove(self) -> None:
-        """Delete the record (the search finished); a missing one is fine."""
-        with contextlib.suppress(FileNotFoundError):
+        """Delete the record (the search finished); a missing one, or a folder in its place, stays."""
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
 
 

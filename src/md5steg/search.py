@@ -348,10 +348,9 @@ class _Search:
         """The lowest matching nonce index, or -1 when the whole nonce space has none."""
         # Short searches end in calibration, without starting any backend or reading a record.
         rate = self._calibrate()
+        if not self.finished():
+            self._resume()
         self.report()
-        if self.finished():
-            return self.coverage.hit
-        self._resume()
         if self.finished():
             return self.coverage.hit
         if auto_gpu:
@@ -388,7 +387,6 @@ class _Search:
             if hit >= 0 and (self.coverage.hit < 0 or hit < self.coverage.hit):
                 self.coverage.hit = hit
             self._recorded = (earlier.searched, hit)
-            self.report()
         record.last_write = time.monotonic()  # the first write comes RECORD_INTERVAL from now
 
     def _default_gpu(self, cpu_rate: float, jobs: Optional[int]) -> Optional[Backend]:
