@@ -359,6 +359,7 @@ class _Search:
         fast_size = self.job.layout.fast_size
         if backend is not None:
             backend.open(self.job)
+            self.notices.extend(backend.notices())
             total_rate = backend.expected_rate(rate)
         else:
             total_rate = rate

@@ -145,6 +145,10 @@ class Backend(ABC):
     def close(self) -> None:
         """Stop all scans at once and leave no worker running; safe to call twice."""
 
+    def notices(self) -> list[str]:
+        """Things the user should hear about how the search ran (after ``open``), one line each."""
+        return []
+
     def devices(self) -> list[str]:
         """What ran the search, for the report: ``["2 processes"]``, ``["NVIDIA H200"]``."""
         return [f"{self.slots} {self.name} slot(s)"]
