@@ -106,12 +106,11 @@ def test_the_pool_by_name_gives_the_same_answer_as_one_process(engine: str) -> N
     assert pooled.suffix == find(DATA, PREFIX, engine=engine, jobs=1).suffix
 
 
-def test_options_of_two_backends_at_once_are_refused() -> None:
-    options: dict[str, Any] = {option.keyword: "x" for cls in backend_classes() for option in cls.options}
-    if len({cls.name for cls in backend_classes() if cls.options}) < 2:
-        pytest.skip("fewer than two backends with options are registered")
-    with pytest.raises(BackendError, match="several backends"):
-        selected_backend(options)
+def test_a_scheduler_with_opencl_options_is_dask_on_the_workers_devices() -> None:
+    assert selected_backend({"scheduler": "tcp://127.0.0.1:8786", "gpu": True}) == "dask"
+    assert selected_backend({"scheduler": "tcp://127.0.0.1:8786", "opencl_device": "cpu"}) == "dask"
+    assert selected_backend({"gpu": True}) == "opencl"
+    assert selected_backend({"scheduler": "tcp://127.0.0.1:8786"}) == "dask"
 
 
 def test_no_backend_option_selects_nothing() -> None:

@@ -24,12 +24,12 @@ from typing import Any, Optional, Union
 
 from ._engine import Scanner, load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
-from .backends import Backend, SearchJob, create_backend, selected_backend
+from .backends import Backend, SearchJob, backend_class, create_backend, selected_backend
 from .backends.pool import ProcessPoolBackend
 from .content import Content
 from .cores import available_cores, max_jobs
 from .durations import format_duration
-from .errors import EngineError, InvalidTargetError, SearchExhaustedError, TooMuchWorkError
+from .errors import EngineError, InvalidTargetError, Md5stegError, SearchExhaustedError, TooMuchWorkError
 from .layout import MAX_SUFFIX_BYTES, choose_layout
 from .resume import RECORD_INTERVAL, Coverage, Record, RecordError
 from .target import Target
@@ -122,6 +122,15 @@ class SearchOptions:
     backend_options: Mapping[str, Any] = field(default_factory=dict)
     cpu: bool = False
     resume: bool = True
+
+    def __post_init__(self) -> None:
+        """Start the chosen backend's slow start-up now, while the content is read and hashed."""
+        try:
+            name = self.backend or selected_backend(self.backend_options)
+            if name is not None:
+                backend_class(name).warm_up(self.backend_options)
+        except Md5stegError:  # reported when the search builds the backend
+            pass
 
     def find_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``find`` (and ``hide``) that run a search this way."""
@@ -399,8 +408,9 @@ class _Search:
         from .backends.opencl import OpenCLBackend
         from .backends.opencl_devices import OpenCLUnavailableError
 
+        backend = OpenCLBackend("gpu")
         try:
-            backend = OpenCLBackend("gpu")
+            backend.devices()
         except OpenCLUnavailableError:  # no GPU (pocl's CPU device is never picked by itself)
             return None
         if backend.unsupported_reason(self.job) is not None:

@@ -116,6 +116,14 @@ class Backend(ABC):
     def from_settings(cls, settings: Mapping[str, Any], jobs: Optional[int]) -> Backend:
         """Build the backend from its options' values (keyword -> value) and ``-j``."""
 
+    @classmethod
+    def warm_up(cls, settings: Mapping[str, Any]) -> None:
+        """Start, in the background, the slow part of building this backend (imports, device contexts).
+
+        Called as soon as the command line is parsed, so it overlaps reading
+        and hashing the content; must never raise, and may do nothing.
+        """
+
     def unsupported_reason(self, job: SearchJob) -> Optional[str]:
         """Why this backend cannot run ``job`` (the search then runs on local processes), or None."""
         return None
