@@ -355,10 +355,10 @@ class _Search:
         auto_gpu: bool = False,
     ) -> int:
         """The lowest matching nonce index, or -1 when the whole nonce space has none."""
-        # Short searches end in calibration, without starting any backend or reading a record.
+        # An earlier run's record first, so that calibration starts where it stopped; short
+        # searches end in calibration, without starting any backend or writing a record.
+        self._resume()
         rate = self._calibrate()
-        if not self.finished():
-            self._resume()
         self.report()
         if self.finished():
             return self.coverage.hit
@@ -449,7 +449,7 @@ class _Search:
         return False
 
     def _calibrate(self) -> float:
-        """Scan from 0 here for CALIBRATION_SECONDS, in doubling ranges: candidates per second."""
+        """Scan the first unsearched nonces here for CALIBRATION_SECONDS, in doubling ranges: candidates/s."""
         size = self.job.layout.fast_size
         calibration_started = time.perf_counter()
         while True:
