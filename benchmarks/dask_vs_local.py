@@ -236,7 +236,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"Python {platform.python_version()}, dask.distributed {distributed.__version__}",
         (f"- OpenCL devices: {'; '.join(info.get('opencl_devices') or [])}; selector {args.opencl_device!r} "
          f"on both sides\n" if args.opencl_device else "")
-        + f"- {args.workers} pool processes vs a scheduler and {args.workers} "
+        + f"- {'one local OpenCL search' if args.opencl_device else f'{args.workers} pool processes'}"
+        f" vs a scheduler and {args.workers} "
         f"`dask worker --nthreads 1` processes on 127.0.0.1, target {UNHITTABLE} (never hits), "
         f"{args.rounds} rounds of one run each (local, then dask), {args.seconds:g} s per run, "
         f"the first {args.warmup:g} s ignored",

@@ -230,6 +230,8 @@ def find(
     chosen = resolve_backend(backend, jobs, settings)
     try:
         hit = search.run(chosen, jobs, max_expected_seconds, auto_gpu=chosen is None and not cpu)
+    except TooMuchWorkError:  # refused before searching: nothing worth keeping
+        raise
     except BaseException:
         search.save_progress()
         raise
