@@ -242,7 +242,7 @@ class Record:
 def remove_stale_records(directory: Path, now: Optional[float] = None) -> list[str]:
     """Delete records in ``directory`` not updated for STALE_AFTER_SECONDS; returns their names."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(directory)
     except OSError:

@@ -29,7 +29,13 @@ from .backends.pool import ProcessPoolBackend
 from .content import Content
 from .cores import available_cores, max_jobs
 from .durations import format_duration
-from .errors import EngineError, InvalidTargetError, Md5stegError, SearchExhaustedError, TooMuchWorkError
+from .errors import (
+    EngineError,
+    InvalidTargetError,
+    Md5stegError,
+    SearchExhaustedError,
+    TooMuchWorkError,
+)
 from .layout import MAX_SUFFIX_BYTES, choose_layout
 from .resume import RECORD_INTERVAL, Coverage, Record, RecordError
 from .target import Target
@@ -303,9 +309,9 @@ class _Search:
         self._fallback: Optional[Backend] = None
 
     def report(self) -> None:
-        if self.record is not None and self.record_used:
-            if time.monotonic() - self.record.last_write >= RECORD_INTERVAL:
-                self.save_progress()
+        record = self.record
+        if record is not None and self.record_used and time.monotonic() - record.last_write >= RECORD_INTERVAL:
+            self.save_progress()
         if self.progress is not None:
             self.progress(
                 Progress(

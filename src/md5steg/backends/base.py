@@ -121,8 +121,9 @@ class Backend(ABC):
         """Start, in the background, the slow part of building this backend (imports, device contexts).
 
         Called as soon as the command line is parsed, so it overlaps reading
-        and hashing the content; must never raise, and may do nothing.
+        and hashing the content; must never raise, and may do nothing (the default).
         """
+        return None
 
     def unsupported_reason(self, job: SearchJob) -> Optional[str]:
         """Why this backend cannot run ``job`` (the search then runs on local processes), or None."""

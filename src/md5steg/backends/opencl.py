@@ -104,8 +104,8 @@ class OpenCLBackend(Backend):
             self._chosen = select_devices(self.selector)
         return self._chosen
 
-    @property  # type: ignore[override]  # read-only here: one slot per selected device
-    def slots(self) -> int:
+    @property
+    def slots(self) -> int:  # type: ignore[override]  # read-only here: one slot per selected device
         return len(self._selected)
 
     def devices(self) -> list[str]:
