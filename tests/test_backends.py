@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -202,3 +203,17 @@ def test_a_pool_worker_that_cannot_scan_reports_why() -> None:
                 pool.wait(0.5)
     finally:
         pool.close()
+
+
+def test_cpu_forces_the_cpu_over_opencl_options_and_the_environment(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"a record to resume from, take 7\n")  # its 6-hex hit lies past calibration
+    md5steg = str(Path(sys.executable).with_name("md5steg"))
+    command = [md5steg, "find", "--prefix", "000000", "--json", "-q", "-j", "2", "-o", str(tmp_path / "out.txt")]
+    env = {**os.environ, "MD5STEG_OPENCL_DEVICE": "cpu"}  # an OpenCL device from the environment
+    done = subprocess.run([*command, "--cpu", "--gpu", str(page)], capture_output=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert b'"backend": "pool"' in done.stdout
+    refused = subprocess.run([*command, "--cpu", "--backend", "opencl", str(page)], capture_output=True, timeout=120)
+    assert refused.returncode == 2
+    assert refused.stderr.decode().count("\n") == 1 and "--cpu contradicts --backend opencl" in refused.stderr.decode()

@@ -86,6 +86,10 @@ def search_options(function: Command) -> Command:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         settings = {keyword: kwargs.pop(keyword) for keyword in keywords}
         backend_options = {keyword: kwargs.pop(keyword) for keyword in backend_keywords}
+        if settings["cpu"]:  # forces the CPU, whatever --gpu, --opencl-device or the environment say
+            if settings["backend"] == "opencl":
+                raise click.UsageError("--cpu contradicts --backend opencl; choose one")
+            backend_options.update(gpu=False, opencl_device=None)
         kwargs["search"] = SearchOptions(**settings, backend_options=backend_options)
         return function(*args, **kwargs)
 
@@ -111,7 +115,7 @@ def search_options(function: Command) -> Command:
     decorated = click.option(
         "--cpu",
         is_flag=True,
-        help="Search on the CPU even where an OpenCL GPU would be used by default.",
+        help="Search on the CPU: no OpenCL GPU by default, and over --gpu/--opencl-device.",
     )(decorated)
     decorated = click.option(
         "--backend",
