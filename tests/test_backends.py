@@ -27,9 +27,9 @@ PREFIX = "c0ff"  # its lowest hit lies past the first outer step, so a backend g
 @pytest.fixture(autouse=True)
 def calibrate_one_step_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Calibration stops after its first outer step, so every search here reaches its backend."""
-    from md5steg import search
+    from md5steg import coordinator
 
-    monkeypatch.setattr(search, "CALIBRATION_SECONDS", 0.0)
+    monkeypatch.setattr(coordinator, "CALIBRATION_SECONDS", 0.0)
 
 
 class InlineBackend(Backend):

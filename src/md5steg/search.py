@@ -5,30 +5,28 @@ for any number of processes, any backend and either engine. Ranges are handed
 out in increasing order; once a hit is known, only ranges below it still
 matter, and everything above is stopped.
 
-Because the answer is the lowest hit, progress is just the set of ranges
-searched without a hit (``resume.Coverage``): a search that outlasts its
-calibration keeps it in a resume record, and a rerun of the same search skips
-those ranges and still returns the lowest hit. With no backend asked for, a
-search the CPU would need more than GPU_STARTUP_SECONDS for runs on an OpenCL
-GPU when one is present (never on a CPU OpenCL device).
+The running search itself (calibration, resume records, the default GPU,
+handing out ranges) lives in ``coordinator``; this module prepares the job and
+checks the answer.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from ._engine import Scanner, load_engine, resolve_simd
+from ._engine import load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
 from .backends import Backend, SearchJob, backend_class, create_backend, selected_backend
-from .backends.pool import ProcessPoolBackend
 from .content import Content
+from .coordinator import GPU_STARTUP_SECONDS as GPU_STARTUP_SECONDS
+from .coordinator import Progress as Progress
+from .coordinator import ProgressCallback as ProgressCallback
+from .coordinator import SearchRun
+from .coordinator import scan_ranges as scan_ranges
 from .cores import available_cores, max_jobs
-from .durations import format_duration
 from .errors import (
     EngineError,
     InvalidTargetError,
@@ -37,46 +35,8 @@ from .errors import (
     TooMuchWorkError,
 )
 from .layout import MAX_SUFFIX_BYTES, choose_layout
-from .resume import RECORD_INTERVAL, Coverage, Record, RecordError
+from .resume import Record
 from .target import Target
-
-CALIBRATION_SECONDS = 0.02
-"""In-process scanning before any backend starts: tiny searches end here, the rest get a rate."""
-
-PROGRESS_INTERVAL = 0.1
-CHUNKS_IN_FLIGHT_PER_SLOT = 2
-
-GPU_STARTUP_SECONDS = 0.5
-"""What starting the OpenCL backend costs (import, context, cached kernel): a search the CPU
-would finish sooner than this stays on the CPU."""
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A snapshot of a running search, for progress bars."""
-
-    candidates: int
-    seconds: float
-    expected_candidates: int
-    resumed_candidates: int = 0
-    """Candidates an interrupted earlier run of this search had already tried (not in ``candidates``)."""
-
-    @property
-    def rate(self) -> float:
-        return self.candidates / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def probability(self) -> float:
-        """Chance that a match exists among the candidates tried so far (earlier runs included)."""
-        return -math.expm1(-(self.candidates + self.resumed_candidates) / self.expected_candidates)
-
-    @property
-    def expected_seconds_left(self) -> float:
-        """Expected time to a hit from now; constant, because each candidate is a fresh trial."""
-        return self.expected_candidates / self.rate if self.rate else math.inf
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)
@@ -232,10 +192,22 @@ def find(
     settings = {"scheduler": scheduler, "gpu": gpu, "opencl_device": opencl_device}
     scanner = engine_module.Scanner(content, layout, target, simd_path)
     record = Record(content, layout, target) if resume else None
-    search = _Search(job, scanner, progress, started, record)
+    search = SearchRun(job, scanner, progress, started, record)
     chosen = resolve_backend(backend, jobs, settings)
+    hit = _run(search, chosen, jobs, max_expected_seconds, auto_gpu=chosen is None and not cpu)
+    return _checked_match(search, hit, resolved_alphabet.name)
+
+
+def _run(
+    search: SearchRun,
+    chosen: Optional[Backend],
+    jobs: Optional[int],
+    max_expected_seconds: Optional[float],
+    auto_gpu: bool,
+) -> int:
+    """Run the search to its lowest hit (or -1); keep its progress when interrupted, drop it when done."""
     try:
-        hit = search.run(chosen, jobs, max_expected_seconds, auto_gpu=chosen is None and not cpu)
+        hit = search.run(chosen, jobs, max_expected_seconds, auto_gpu)
     except TooMuchWorkError:  # refused before searching: nothing worth keeping
         raise
     except BaseException:
@@ -245,18 +217,24 @@ def find(
         search.close()
         if chosen is not None:
             chosen.close()
-    if record is not None and search.record_used:
-        record.remove()
+    search.forget_record()
+    return hit
+
+
+def _checked_match(search: SearchRun, hit: int, alphabet_name: str) -> Match:
+    """The ``Match`` for ``hit``, after hashlib confirms it."""
+    job = search.job
+    layout, target = job.layout, job.target
     if hit < 0:
         raise SearchExhaustedError(
             f"all {layout.capacity} nonces of {layout.digits} symbols were tried without a match for "
             f"{target}; try another alphabet"
         )
     suffix = layout.suffix(hit)
-    digest = content.md5_with(suffix)
+    digest = job.content.md5_with(suffix)
     if not target.matches(digest):
         raise EngineError(
-            f"the {engine_module.ENGINE_NAME}/{simd_path} engine reported nonce {hit}, but hashlib gives "
+            f"the {job.engine}/{job.simd} engine reported nonce {hit}, but hashlib gives "
             f"{digest}, which does not match {target}; please report this bug"
         )
     used = search.backend
@@ -265,290 +243,17 @@ def find(
         md5=digest,
         nonce_index=hit,
         candidates=search.candidates,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - search.started,
         jobs=used.slots if used is not None else 1,
-        engine=engine_module.ENGINE_NAME,
-        simd=simd_path,
-        alphabet=resolved_alphabet.name,
+        engine=job.engine,
+        simd=job.simd,
+        alphabet=alphabet_name,
         target=target.pattern,
         backend=used.name if used is not None else "local",
         devices=tuple(used.devices()) if used is not None else ("this process",),
         notices=tuple(search.notices),
         resumed_candidates=search.resumed_candidates,
     )
-
-
-class _Search:
-    """One search's state: calibrate in this process, then hand ranges to a backend in order.
-
-    ``coverage`` holds what is known to hold no match and the lowest hit found
-    so far (``coverage.hit``), whether this run or a recorded earlier one
-    found it; the answer is certain once nothing below that hit is unsearched.
-    """
-
-    def __init__(
-        self,
-        job: SearchJob,
-        scanner: Scanner,
-        progress: Optional[ProgressCallback],
-        started: float,
-        record: Optional[Record] = None,
-    ) -> None:
-        self.job = job
-        self.scanner = scanner
-        self.progress = progress
-        self.started = started
-        self.candidates = 0
-        self.resumed_candidates = 0
-        self.coverage = Coverage(job.layout.capacity)
-        self.record = record
-        self.record_used = False  # read or written: removed when the search ends
-        self._recorded = (0, -1)  # (searched, hit) as last written or read
-        self.backend: Optional[Backend] = None
-        self.notices: list[str] = []
-        self._fallback: Optional[Backend] = None
-
-    def report(self) -> None:
-        record = self.record
-        if record is not None and self.record_used and time.monotonic() - record.last_write >= RECORD_INTERVAL:
-            self.save_progress()
-        if self.progress is not None:
-            self.progress(
-                Progress(
-                    self.candidates,
-                    time.perf_counter() - self.started,
-                    self.job.target.expected_candidates,
-                    self.resumed_candidates,
-                )
-            )
-
-    def save_progress(self) -> None:
-        """Write the resume record if this run searched more than it says (failures: one notice)."""
-        record = self.record
-        if record is None or not self.record_used:
-            return
-        state = (self.coverage.searched, self.coverage.hit)
-        if state == self._recorded:
-            record.last_write = time.monotonic()
-            return
-        try:
-            record.save(self.coverage)
-        except OSError as exc:
-            self.notices.append(
-                f"cannot keep a resume record in {record.directory} ({exc.strerror or exc}); "
-                f"an interrupted search will start over"
-            )
-            self.record = None
-            return
-        self._recorded = state
-
-    def close(self) -> None:
-        if self._fallback is not None:
-            self._fallback.close()
-
-    @property
-    def limit(self) -> int:
-        """Nonces at or above this need no search: the lowest hit known, else the capacity."""
-        hit = self.coverage.hit
-        return hit if hit >= 0 else self.job.layout.capacity
-
-    def finished(self) -> bool:
-        return self.coverage.next_range(0, 1, self.limit) is None
-
-    def run(
-        self,
-        chosen: Optional[Backend],
-        jobs: Optional[int],
-        max_expected_seconds: Optional[float],
-        auto_gpu: bool = False,
-    ) -> int:
-        """The lowest matching nonce index, or -1 when the whole nonce space has none."""
-        # An earlier run's record first, so that calibration starts where it stopped; short
-        # searches end in calibration, without starting any backend or writing a record.
-        self._resume()
-        rate = self._calibrate()
-        self.report()
-        if self.finished():
-            return self.coverage.hit
-        if auto_gpu:
-            chosen = self._default_gpu(rate, jobs)
-        backend = self._pick_backend(chosen, jobs)
-        fast_size = self.job.layout.fast_size
-        if backend is not None:
-            backend.open(self.job)
-            self.notices.extend(backend.notices())
-            total_rate = backend.expected_rate(rate)
-        else:
-            total_rate = rate
-        if max_expected_seconds is not None:
-            self._refuse_hopeless(total_rate, max_expected_seconds, backend)
-        if backend is None:
-            return self._scan_here(ProcessPoolBackend(1).chunk_size(rate, fast_size))
-        return self._run_backend(backend, lambda: backend.chunk_size(rate, fast_size))
-
-    def _resume(self) -> None:
-        """Merge an earlier run's record into ``coverage`` (a record that cannot be trusted: a notice)."""
-        record = self.record
-        if record is None:
-            return
-        self.record_used = True
-        try:
-            loaded = record.load()
-        except RecordError as exc:
-            self.notices.append(f"ignored the resume record {record.path}: {exc}; searching from the start")
-            loaded = None
-        if loaded is not None:
-            earlier, hit = loaded, loaded.hit
-            self.resumed_candidates = earlier.searched
-            for start, stop in earlier.ranges:
-                self.coverage.add(start, stop)
-            if hit >= 0 and (self.coverage.hit < 0 or hit < self.coverage.hit):
-                self.coverage.hit = hit
-            self._recorded = (earlier.searched, hit)
-        record.last_write = time.monotonic()  # the first write comes RECORD_INTERVAL from now
-
-    def _default_gpu(self, cpu_rate: float, jobs: Optional[int]) -> Optional[Backend]:
-        """An OpenCL backend on this machine's GPUs when the CPU would take longer than starting it."""
-        slots = jobs or available_cores()
-        cpu_seconds = self.job.target.expected_candidates / max(cpu_rate * slots, 1.0)
-        if cpu_seconds <= GPU_STARTUP_SECONDS or importlib.util.find_spec("pyopencl") is None:
-            return None
-        from .backends.opencl import OpenCLBackend
-        from .backends.opencl_devices import OpenCLUnavailableError
-
-        backend = OpenCLBackend("gpu")
-        try:
-            backend.devices()
-        except OpenCLUnavailableError:  # no GPU (pocl's CPU device is never picked by itself)
-            return None
-        if backend.unsupported_reason(self.job) is not None:
-            backend.close()
-            return None
-        self._fallback = backend
-        self.notices.append(
-            f"searched on {', '.join(backend.devices())}: the CPU would need "
-            f"~{format_duration(cpu_seconds)} (--cpu searches on the CPU)"
-        )
-        return backend
-
-    def _pick_backend(self, chosen: Optional[Backend], jobs: Optional[int]) -> Optional[Backend]:
-        """``chosen`` if it can run this job, else local processes (or None: this process only)."""
-        if chosen is not None:
-            reason = chosen.unsupported_reason(self.job)
-            if reason is None:
-                self.backend = chosen
-                return chosen
-            self.notices.append(f"{reason}; searching on this machine's cores instead")
-        slots = jobs or available_cores()
-        if slots == 1:
-            return None
-        self.backend = self._fallback = ProcessPoolBackend(slots)
-        return self._fallback
-
-    def _scan(self, start: int, stop: int) -> bool:
-        """Scan [start, stop) here and note it in ``coverage``; True on a hit."""
-        hit, tried = self.scanner.scan(start, stop)
-        self.candidates += tried
-        if hit >= 0:
-            self.coverage.add(start, hit)
-            self.coverage.hit = hit
-            return True
-        self.coverage.add(start, stop)
-        return False
-
-    def _calibrate(self) -> float:
-        """Scan the first unsearched nonces here for CALIBRATION_SECONDS, in doubling ranges: candidates/s."""
-        size = self.job.layout.fast_size
-        calibration_started = time.perf_counter()
-        while True:
-            gap = self.coverage.next_range(0, size, self.limit)
-            if gap is None or self._scan(*gap):
-                break
-            if time.perf_counter() - calibration_started >= CALIBRATION_SECONDS:
-                break
-            size *= 2
-        return self.candidates / max(time.perf_counter() - calibration_started, 1e-9)
-
-    def _refuse_hopeless(
-        self, total_rate: float, max_expected_seconds: float, backend: Optional[Backend]
-    ) -> None:
-        target = self.job.target
-        expected = target.expected_candidates / total_rate
-        if expected > max_expected_seconds:
-            where = ", ".join(backend.devices()) if backend is not None else "1 core"
-            raise TooMuchWorkError(
-                f"target {target} needs about {target.expected_candidates:.3g} candidates: "
-                f"~{format_duration(expected)} at {total_rate / 1e6:.3g} M/s on {where}; "
-                f"use --force to search anyway, or a GPU (--gpu) or Dask cluster (--scheduler)"
-            )
-
-    def _scan_here(self, chunk: int) -> int:
-        """Scan the rest in this process, reporting progress after every chunk."""
-        while True:
-            gap = self.coverage.next_range(0, chunk, self.limit)
-            if gap is None:
-                return self.coverage.hit
-            self._scan(*gap)
-            self.report()
-
-    def _run_backend(self, backend: Backend, chunk_size: Callable[[], int]) -> int:
-        def report(candidates: int) -> None:
-            self.candidates = candidates
-            self.report()
-
-        hit, self.candidates = scan_ranges(
-            backend, self.job, 0, chunk_size, self.candidates, report, self.coverage
-        )
-        return hit
-
-
-def scan_ranges(
-    backend: Backend,
-    job: SearchJob,
-    next_start: int,
-    chunk_size: Callable[[], int],
-    candidates: int,
-    report: Callable[[int], None],
-    coverage: Optional[Coverage] = None,
-) -> tuple[int, int]:
-    """Hand ranges from ``next_start`` on to an opened backend in order until the lowest hit is certain.
-
-    ``chunk_size`` is asked before every range, so a backend can follow its own
-    measured speed. Ranges ``coverage`` holds are skipped, each finished range
-    is added to it, and a hit it already knows (``coverage.hit``) bounds the
-    search. Returns (lowest hit or -1, candidates tried in all); ``report``
-    gets the running count about every PROGRESS_INTERVAL.
-    """
-    capacity = job.layout.capacity
-    coverage = coverage if coverage is not None else Coverage(capacity)
-    in_flight: dict[int, int] = {}
-    last_report = 0.0
-    while True:
-        best = coverage.hit
-        limit = best if best >= 0 else capacity
-        while len(in_flight) < CHUNKS_IN_FLIGHT_PER_SLOT * backend.slots:
-            gap = coverage.next_range(next_start, chunk_size(), limit)
-            if gap is None:
-                break
-            start, next_start = gap
-            backend.submit(start, next_start)
-            in_flight[start] = next_start
-        if all(start > best for start in in_flight) if best >= 0 else not in_flight:
-            return best, candidates
-        for result in backend.wait(PROGRESS_INTERVAL):
-            if in_flight.pop(result.start, None) is None:
-                continue
-            candidates += result.tried
-            if result.hit >= 0:
-                coverage.add(result.start, result.hit)
-                if coverage.hit < 0 or result.hit < coverage.hit:
-                    coverage.hit = result.hit
-            else:
-                coverage.add(result.start, result.stop)
-        now = time.perf_counter()
-        if now - last_report >= PROGRESS_INTERVAL:
-            last_report = now
-            report(candidates)
 
 
 def measure_rate(

@@ -14,12 +14,9 @@ One range is one task of about ``TASK_SECONDS`` (``chunk_size``): far above
 Dask's per-task cost, short enough to stop fast. The coordinator keeps two
 ranges in flight per worker thread, one running and one queued.
 
-With an OpenCL selector (``--scheduler`` with ``--gpu`` or ``--opencl-device``),
-each worker searches on its own OpenCL devices instead: the selector is
-applied on the worker, its tasks run the OpenCL backend there (one task at a
-time, split over its devices), and only workers with a matching device get
-tasks; ``slots`` is then their number, and ``chunk_size`` follows their
-measured rate.
+With an OpenCL selector (``--gpu``, ``--opencl-device``), each worker searches
+on its own matching devices (``opencl_worker``); only such workers get tasks,
+``slots`` is their number and ``chunk_size`` follows their measured rate.
 """
 
 from __future__ import annotations
@@ -54,7 +51,6 @@ TASK_SECONDS = 0.25
 CLOSE_TIMEOUT = 5.0
 
 
-
 class WorkerMismatchError(RuntimeError):
     """A worker runs another md5steg version than the client (raised on the worker)."""
 
@@ -77,26 +73,12 @@ def _scan_on_worker(
             f"this worker runs md5steg {_version.__version__}, the client {client_version}"
         )
     if opencl_selector is not None:
-        from .opencl import scan_on_devices
+        from .opencl_worker import scan_on_devices
 
         return scan_on_devices(job, opencl_selector, start, stop)
     started = time.perf_counter()
     result = scan_chunk(job, start, stop)
     return result, time.perf_counter() - started
-
-
-def _worker_devices(selector: str) -> list[str]:
-    """The worker's OpenCL devices that ``selector`` picks (runs on each worker)."""
-    from .opencl import device_labels
-
-    return device_labels(selector)
-
-
-def _prepare_on_worker(job: SearchJob, selector: str) -> tuple[list[str], float]:
-    """Build the kernel on the worker's devices and measure them (a task pinned to one worker)."""
-    from .opencl import prepare_devices
-
-    return prepare_devices(job, selector)
 
 
 class DaskBackend(Backend):
@@ -181,10 +163,8 @@ class DaskBackend(Backend):
     def devices(self) -> list[str]:
         if self.opencl_selector is not None:
             count = sum(len(devices) for devices in self._device_workers.values())
-            return [
-                f"Dask cluster at {self.address} ({count} OpenCL device(s) on "
-                f"{len(self._device_workers)} worker(s))"
-            ]
+            workers = len(self._device_workers)
+            return [f"Dask cluster at {self.address} ({count} OpenCL device(s) on {workers} worker(s))"]
         return [f"Dask cluster at {self.address} ({self.slots} worker threads)"]
 
     def notices(self) -> list[str]:
@@ -229,9 +209,11 @@ class DaskBackend(Backend):
 
     def _prepare_devices(self, job: SearchJob, workers: list[str]) -> None:
         """Find the workers with a matching OpenCL device, build the kernel there and time it."""
+        from .opencl_worker import device_labels, prepare_devices
+
         selector = self.opencl_selector
         assert selector is not None
-        found: dict[str, Any] = self._client.run(_worker_devices, selector, workers=workers, on_error="return")
+        found: dict[str, Any] = self._client.run(device_labels, selector, workers=workers, on_error="return")
         with_devices = sorted(worker for worker, labels in found.items() if isinstance(labels, list) and labels)
         without = sorted(set(found) - set(with_devices))
         if not with_devices:
@@ -246,7 +228,7 @@ class DaskBackend(Backend):
             )
         futures = [
             self._client.submit(
-                _prepare_on_worker, self._job_future, selector, workers=[worker],
+                prepare_devices, self._job_future, selector, workers=[worker],
                 allow_other_workers=False, pure=False, key=f"md5steg-prepare-{self._search_id}-{index}",
             )
             for index, worker in enumerate(with_devices)
