@@ -566,3 +566,28 @@ def test_workers_without_a_matching_device_are_named_in_one_line(
 
     with pytest.raises(BackendError, match="no worker of .* has an OpenCL device matching 'no-such-device'"):
         find(data, "c0ffee", scheduler=disposable_cluster.address, opencl_device="no-such-device")
+
+
+@pytest.mark.skipif(not HAS_COMPILED, reason="the CPU's uninterrupted run takes minutes in pure Python")
+def test_interrupted_search_on_the_workers_devices_resumes_with_the_same_answer(
+    cluster: Cluster, opencl_cpu: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(tmp_path))
+    data, prefix = b"a record to resume from, take 7\n", "000000"  # lowest hit: 35,084,954
+    uninterrupted = find(data, prefix, jobs=2, resume=False)
+    on_devices = {"scheduler": cluster.address, "opencl_device": opencl_cpu}
+
+    def ctrl_c(progress: Progress) -> None:
+        if progress.candidates >= uninterrupted.nonce_index // 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        find(data, prefix, progress=ctrl_c, **on_devices)
+    [record] = list(tmp_path.iterdir())
+    searched = sum(stop - start for start, stop in json.loads(record.read_bytes())["searched"])
+    assert searched >= uninterrupted.nonce_index // 3
+
+    resumed = find(data, prefix, **on_devices)
+    assert (resumed.nonce_index, resumed.suffix) == (uninterrupted.nonce_index, uninterrupted.suffix)
+    assert resumed.backend == "dask" and resumed.resumed_candidates == searched
+    assert not record.exists()
