@@ -15,7 +15,8 @@
 #
 # Every step reports ok/FAILED and the script goes on; the table says what could not be measured.
 # Dry run elsewhere (pocl, no ICD file written, no rebuild):
-#   PYTHON=.venv/bin/python GPU_CHECK_DEVICE=cpu GPU_CHECK_DIGITS="5 6" GPU_CHECK_SKIP_BUILD=1 bash benchmarks/gpu_check.sh
+#   PYTHON=.venv/bin/python GPU_CHECK_DEVICE=cpu GPU_CHECK_DIGITS="5 6" GPU_CHECK_RESUME_PREFIX=0f1e2d \
+#     GPU_CHECK_SKIP_BUILD=1 bash benchmarks/gpu_check.sh
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT="${OUT:-/tmp/md5steg-gpu-check}"
@@ -25,6 +26,7 @@ export PYTHONPATH="/tmp/site:$PWD/src"
 export PYTHONUNBUFFERED=1
 DEVICE="${GPU_CHECK_DEVICE:-gpu}"
 DIGITS="${GPU_CHECK_DIGITS:-8 10}"
+RESUME_PREFIX="${GPU_CHECK_RESUME_PREFIX:-0f1e2d3c4b}"  # 10 hex: ~11 s on an H200
 BEGAN=$(date +%s)
 NOTES="$OUT/notes.txt"
 export PY OUT BEGAN NOTES DEVICE DIGITS  # the steps below run as `bash -c function`
@@ -158,8 +160,8 @@ EOF
 export -f end_to_end
 step "md5steg find --gpu and -j N end to end" 300 bash -c end_to_end
 
-step "resume on the device: 10 hex interrupted 10 times (benchmarks/resume.py)" 150 bash -c \
-  "MD5STEG_STATE_DIR='$OUT/state' $PY benchmarks/resume.py --opencl-device $DEVICE --prefix 0f1e2d3c4b --output '$OUT/resume.md'"
+step "resume on the device: $RESUME_PREFIX interrupted 10 times (benchmarks/resume.py)" 150 bash -c \
+  "MD5STEG_STATE_DIR='$OUT/state' $PY benchmarks/resume.py --opencl-device $DEVICE --prefix $RESUME_PREFIX --output '$OUT/resume.md'"
 
 {
   echo "## md5steg on $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1) ($(nproc) cores)"
