@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/dask_vs_local.py             # ~2.5 minutes
     .venv/bin/python benchmarks/dask_vs_local.py --quick     # ~30 s, for checking the harness
+    .venv/bin/python benchmarks/dask_vs_local.py --opencl-device cpu --workers 1
+                                                             # pocl: workers' devices vs local
 
 Starts ``dask scheduler`` and WORKERS ``dask worker --nthreads 1`` processes on
 127.0.0.1, then runs ``md5steg.find`` on a target that cannot hit (a full
@@ -11,6 +13,11 @@ is candidates per second between the first progress report after WARMUP
 seconds and the last one (start-up excluded); each round's dask/local ratio
 compares two runs seconds apart, and the headline is their median. Prints a
 markdown table and writes it to ``benchmarks/results/dask.md``.
+
+With ``--opencl-device SELECTOR`` both sides search on OpenCL: the local run on
+this machine's devices, the cluster's workers each on their own (the same
+devices here, so one worker compares like with like); the table goes to
+``benchmarks/results/dask_opencl.md``.
 """
 
 from __future__ import annotations
@@ -124,6 +131,7 @@ def timed_rate(
     seconds: float,
     warmup: float,
     cluster_pids: list[int],
+    opencl_device: Optional[str] = None,
 ) -> tuple[float, float]:
     """Candidates per wall second and per CPU second of one unhittable search, after ``warmup``.
 
@@ -150,6 +158,8 @@ def timed_rate(
             scheduler=scheduler,
             progress=watch,
             max_expected_seconds=None,
+            opencl_device=opencl_device,
+            resume=False,
         )
     first_seconds, first_candidates, first_cpu = snapshots[0]
     last_seconds, last_candidates, last_cpu = snapshots[-1]
@@ -172,8 +182,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of one run (8)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds ignored first (2)")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 5 s runs")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="markdown file to write")
+    parser.add_argument("--output", type=Path, default=None, help="markdown file to write")
+    parser.add_argument("--opencl-device", default=None, help="search on OpenCL devices on both sides")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = RESULTS.with_name("dask_opencl.md") if args.opencl_device else RESULTS
     if args.quick:
         args.rounds, args.seconds, args.warmup = 2, 5.0, 1.5
 
@@ -189,7 +202,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         for round_index in range(args.rounds):
             for name, scheduler in (("local", None), ("dask", address)):
                 rate, cpu_rate = timed_rate(
-                    scheduler, args.workers, args.seconds, args.warmup, cluster_pids
+                    scheduler, args.workers, args.seconds, args.warmup, cluster_pids, args.opencl_device
                 )
                 rates[name].append(rate)
                 cpu_rates[name].append(cpu_rate)
@@ -206,8 +219,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     cpu_paired = [dask / local for local, dask in zip(cpu_rates["local"], cpu_rates["dask"])]
     ratio, cpu_ratio = statistics.median(paired), statistics.median(cpu_paired)
     arguments = "".join(f" {word}" for word in (argv if argv is not None else sys.argv[1:]))
+    title = (
+        f"# Dask workers on their OpenCL devices ({args.opencl_device}) vs local OpenCL"
+        if args.opencl_device
+        else "# Dask cluster vs local process pool"
+    )
     lines = [
-        "# Dask cluster vs local process pool",
+        title,
         "",
         f"Command: `.venv/bin/python benchmarks/dask_vs_local.py{arguments}`",
         "",
@@ -216,7 +234,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after",
         f"- md5steg {info['md5steg']}, engine {info['engine']}/{info['simd']}, "
         f"Python {platform.python_version()}, dask.distributed {distributed.__version__}",
-        f"- {args.workers} pool processes vs a scheduler and {args.workers} "
+        (f"- OpenCL devices: {'; '.join(info.get('opencl_devices') or [])}; selector {args.opencl_device!r} "
+         f"on both sides\n" if args.opencl_device else "")
+        + f"- {'one local OpenCL search' if args.opencl_device else f'{args.workers} pool processes'}"
+        f" vs a scheduler and {args.workers} "
         f"`dask worker --nthreads 1` processes on 127.0.0.1, target {UNHITTABLE} (never hits), "
         f"{args.rounds} rounds of one run each (local, then dask), {args.seconds:g} s per run, "
         f"the first {args.warmup:g} s ignored",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -44,3 +45,16 @@ def system_devices_survive() -> Iterator[None]:
     yield
     broken = [path for path in SYSTEM_DEVICES if not stat.S_ISCHR(os.lstat(path).st_mode)]
     assert not broken, f"the test run replaced {', '.join(broken)}: restore with mknod (as root) now"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Resume records of the suite's searches (and its CLI subprocesses) go to a temp folder, never ~."""
+    folder = tmp_path_factory.mktemp("state")
+    previous = os.environ.get("MD5STEG_STATE_DIR")
+    os.environ["MD5STEG_STATE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("MD5STEG_STATE_DIR", None)
+    else:
+        os.environ["MD5STEG_STATE_DIR"] = previous

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -26,9 +27,9 @@ PREFIX = "c0ff"  # its lowest hit lies past the first outer step, so a backend g
 @pytest.fixture(autouse=True)
 def calibrate_one_step_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Calibration stops after its first outer step, so every search here reaches its backend."""
-    from md5steg import search
+    from md5steg import coordinator
 
-    monkeypatch.setattr(search, "CALIBRATION_SECONDS", 0.0)
+    monkeypatch.setattr(coordinator, "CALIBRATION_SECONDS", 0.0)
 
 
 class InlineBackend(Backend):
@@ -106,12 +107,11 @@ def test_the_pool_by_name_gives_the_same_answer_as_one_process(engine: str) -> N
     assert pooled.suffix == find(DATA, PREFIX, engine=engine, jobs=1).suffix
 
 
-def test_options_of_two_backends_at_once_are_refused() -> None:
-    options: dict[str, Any] = {option.keyword: "x" for cls in backend_classes() for option in cls.options}
-    if len({cls.name for cls in backend_classes() if cls.options}) < 2:
-        pytest.skip("fewer than two backends with options are registered")
-    with pytest.raises(BackendError, match="several backends"):
-        selected_backend(options)
+def test_a_scheduler_with_opencl_options_is_dask_on_the_workers_devices() -> None:
+    assert selected_backend({"scheduler": "tcp://127.0.0.1:8786", "gpu": True}) == "dask"
+    assert selected_backend({"scheduler": "tcp://127.0.0.1:8786", "opencl_device": "cpu"}) == "dask"
+    assert selected_backend({"gpu": True}) == "opencl"
+    assert selected_backend({"scheduler": "tcp://127.0.0.1:8786"}) == "dask"
 
 
 def test_no_backend_option_selects_nothing() -> None:
@@ -203,3 +203,17 @@ def test_a_pool_worker_that_cannot_scan_reports_why() -> None:
                 pool.wait(0.5)
     finally:
         pool.close()
+
+
+def test_cpu_forces_the_cpu_over_opencl_options_and_the_environment(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_bytes(b"a record to resume from, take 7\n")  # its 6-hex hit lies past calibration
+    md5steg = str(Path(sys.executable).with_name("md5steg"))
+    command = [md5steg, "find", "--prefix", "000000", "--json", "-q", "-j", "2", "-o", str(tmp_path / "out.txt")]
+    env = {**os.environ, "MD5STEG_OPENCL_DEVICE": "cpu"}  # an OpenCL device from the environment
+    done = subprocess.run([*command, "--cpu", "--gpu", str(page)], capture_output=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert b'"backend": "pool"' in done.stdout
+    refused = subprocess.run([*command, "--cpu", "--backend", "opencl", str(page)], capture_output=True, timeout=120)
+    assert refused.returncode == 2
+    assert refused.stderr.decode().count("\n") == 1 and "--cpu contradicts --backend opencl" in refused.stderr.decode()

@@ -7,6 +7,7 @@ dying, and fail with one clear line when the cluster cannot run it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -76,12 +77,16 @@ class Cluster:
             raise
 
     @staticmethod
-    def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(command: list[str], env: Optional[dict[str, str]] = None) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=None if env is None else {**os.environ, **env},
         )
 
-    def add_worker(self) -> None:
+    def add_worker(self, env: Optional[dict[str, str]] = None) -> None:
         command = [
             DASK,
             "worker",
@@ -92,7 +97,7 @@ class Cluster:
             "1",
             "--no-dashboard",
         ]
-        self.workers.append(self._spawn(command))
+        self.workers.append(self._spawn(command, env))
 
     def client(self) -> distributed.Client:
         return distributed.Client(self.address, timeout=START_TIMEOUT, set_as_default=False)
@@ -483,3 +488,106 @@ def _scan_tasks_on_scheduler(client: distributed.Client) -> list[str]:
         return [str(key) for key in dask_scheduler.tasks if str(key).startswith("md5steg-scan-")]
 
     return list(client.run_on_scheduler(scan_keys))
+
+
+# Resume and OpenCL workers.
+
+LONG_DATA, LONG_PREFIX, INTERRUPT_AFTER = (
+    (b"an interrupted search, take 1\n", "0000000", 60_000_000)  # lowest hit 314,704,562
+    if HAS_COMPILED
+    else (b"an interrupted search, take 4\n", "00000", 400_000)  # lowest hit 2,027,725
+)
+
+
+def test_interrupted_search_on_the_cluster_resumes_with_the_same_answer(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(tmp_path))
+    uninterrupted = find(LONG_DATA, LONG_PREFIX, jobs=2, resume=False)
+
+    def ctrl_c(progress: Progress) -> None:
+        if progress.candidates >= INTERRUPT_AFTER:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        find(LONG_DATA, LONG_PREFIX, scheduler=cluster.address, progress=ctrl_c)
+    [record] = list(tmp_path.iterdir())
+    searched = sum(stop - start for start, stop in json.loads(record.read_bytes())["searched"])
+    assert searched >= INTERRUPT_AFTER
+
+    resumed = find(LONG_DATA, LONG_PREFIX, scheduler=cluster.address)
+    assert (resumed.nonce_index, resumed.suffix) == (uninterrupted.nonce_index, uninterrupted.suffix)
+    assert resumed.backend == "dask" and resumed.resumed_candidates == searched
+    assert resumed.candidates + searched <= uninterrupted.candidates * 1.25
+    assert not record.exists()
+
+
+@pytest.fixture(scope="module")
+def opencl_cpu() -> str:
+    """pocl's CPU device, which the workers (same machine) have too; skips without it."""
+    pytest.importorskip("pyopencl")
+    from md5steg.backends.opencl_devices import OpenCLUnavailableError, select_devices
+
+    try:
+        select_devices("cpu")
+    except OpenCLUnavailableError as exc:
+        pytest.skip(f"no OpenCL CPU device (pocl): {exc}")
+    return "cpu"
+
+
+def test_workers_search_on_their_own_opencl_devices_with_the_local_answer(
+    cluster: Cluster, opencl_cpu: str
+) -> None:
+    data = b"a page for the GPU\n"
+    local = find(data, "c0ffee", jobs=2, resume=False)
+    on_devices = find(data, "c0ffee", scheduler=cluster.address, opencl_device=opencl_cpu, resume=False)
+    assert (on_devices.nonce_index, on_devices.suffix) == (local.nonce_index, local.suffix)
+    assert on_devices.backend == "dask"
+    assert on_devices.devices == (f"Dask cluster at {cluster.address} (2 OpenCL device(s) on 2 worker(s))",)
+    assert on_devices.notices == ()
+
+
+@pytest.mark.parametrize("disposable_cluster", [1], indirect=True)
+def test_workers_without_a_matching_device_are_named_in_one_line(
+    disposable_cluster: Cluster, opencl_cpu: str, tmp_path: Path
+) -> None:
+    before = set(disposable_cluster.worker_addresses())
+    disposable_cluster.add_worker(env={"OCL_ICD_VENDORS": str(tmp_path)})  # no OpenCL driver there
+    disposable_cluster.wait_for_workers(2)
+    [blind] = set(disposable_cluster.worker_addresses()) - before
+    data = b"a page for the GPU\n"
+    local = find(data, "c0ffee", jobs=2, resume=False)
+    on_devices = find(data, "c0ffee", scheduler=disposable_cluster.address, opencl_device=opencl_cpu, resume=False)
+    assert on_devices.nonce_index == local.nonce_index
+    assert on_devices.notices == (
+        f"1 worker(s) of {disposable_cluster.address} have no OpenCL device matching 'cpu' "
+        f"and get no tasks: {blind}",
+    )
+
+    with pytest.raises(BackendError, match="no worker of .* has an OpenCL device matching 'no-such-device'"):
+        find(data, "c0ffee", scheduler=disposable_cluster.address, opencl_device="no-such-device")
+
+
+@pytest.mark.skipif(not HAS_COMPILED, reason="the CPU's uninterrupted run takes minutes in pure Python")
+def test_interrupted_search_on_the_workers_devices_resumes_with_the_same_answer(
+    cluster: Cluster, opencl_cpu: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(tmp_path))
+    data, prefix = b"a record to resume from, take 7\n", "000000"  # lowest hit: 35,084,954
+    uninterrupted = find(data, prefix, jobs=2, resume=False)
+    on_devices = {"scheduler": cluster.address, "opencl_device": opencl_cpu}
+
+    def ctrl_c(progress: Progress) -> None:
+        if progress.candidates >= uninterrupted.nonce_index // 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        find(data, prefix, progress=ctrl_c, **on_devices)
+    [record] = list(tmp_path.iterdir())
+    searched = sum(stop - start for start, stop in json.loads(record.read_bytes())["searched"])
+    assert searched >= uninterrupted.nonce_index // 3
+
+    resumed = find(data, prefix, **on_devices)
+    assert (resumed.nonce_index, resumed.suffix) == (uninterrupted.nonce_index, uninterrupted.suffix)
+    assert resumed.backend == "dask" and resumed.resumed_candidates == searched
+    assert not record.exists()

@@ -380,3 +380,52 @@ def test_a_kernel_that_fails_to_build_says_where_the_log_is(
     log = Path(message.rsplit(" ", 1)[1])
     assert log.exists() and "error" in log.read_text().lower()
     log.unlink()
+
+
+@pytest.mark.skipif("cython" not in available_engines(), reason="the CPU's uninterrupted run takes minutes in pure Python")
+def test_an_interrupted_device_search_resumes_with_the_uninterrupted_answer(
+    selector: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from md5steg import Progress, find
+
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(tmp_path))
+    data, prefix = b"a record to resume from, take 7\n", "000000"  # lowest hit: 35,084,954
+    uninterrupted = find(data, prefix, jobs=2, resume=False)
+    interrupt_after = uninterrupted.nonce_index // 3
+
+    def ctrl_c(progress: Progress) -> None:
+        if progress.candidates >= interrupt_after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        find(data, prefix, opencl_device=selector, progress=ctrl_c)
+    [record] = list(tmp_path.iterdir())
+    searched = sum(stop - start for start, stop in json.loads(record.read_bytes())["searched"])
+    assert searched >= interrupt_after
+
+    resumed = find(data, prefix, opencl_device=selector)
+    assert (resumed.nonce_index, resumed.suffix) == (uninterrupted.nonce_index, uninterrupted.suffix)
+    assert resumed.backend == "opencl"
+    assert resumed.resumed_candidates == searched
+    assert resumed.candidates + searched <= uninterrupted.candidates * 1.25
+    assert not record.exists()
+
+
+@pytest.mark.skipif("cython" not in available_engines(), reason="the pure engine takes minutes here")
+def test_a_long_search_never_picks_a_cpu_opencl_device_by_itself(selector: str) -> None:
+    from md5steg import find
+    from md5steg.backends.opencl_devices import list_devices
+    from md5steg.search import GPU_STARTUP_SECONDS, measure_rate
+
+    if any(info.kind == "gpu" for info in list_devices()):
+        pytest.skip("a GPU is present: a long search would rightly run there")
+    target = Target.from_prefix("0000000")
+    # Long enough on one core here that a GPU would be used, were there one; its hit comes early.
+    if target.expected_candidates / measure_rate() <= GPU_STARTUP_SECONDS:
+        pytest.skip("this CPU is fast enough that no GPU would be used")
+    data = b"no GPU by default, take 7\n"  # lowest hit: 16,129,069
+    match = find(data, "0000000", jobs=1, resume=False)
+    assert match.backend == "local" and not match.notices
+    assert hashlib.md5(match.apply(data)).hexdigest().startswith("0000000")

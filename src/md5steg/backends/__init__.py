@@ -46,12 +46,17 @@ def create_backend(name: str, settings: Mapping[str, Any], jobs: Optional[int] =
 
 
 def selected_backend(settings: Mapping[str, Any]) -> Optional[str]:
-    """The one backend whose options are set in ``settings``, or None; two at once is an error."""
+    """The one backend whose options are set in ``settings``, or None; two at once is an error.
+
+    The exception: a scheduler with OpenCL options is Dask searching on its workers' devices.
+    """
     chosen = [
         cls.name
         for cls in backend_classes()
         if any(settings.get(option.keyword) for option in cls.options)
     ]
+    if set(chosen) == {"dask", "opencl"}:
+        return "dask"
     if len(chosen) > 1:
         raise BackendError(f"options of several backends were given ({', '.join(chosen)}); choose one")
     return chosen[0] if chosen else None

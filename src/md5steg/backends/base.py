@@ -116,6 +116,15 @@ class Backend(ABC):
     def from_settings(cls, settings: Mapping[str, Any], jobs: Optional[int]) -> Backend:
         """Build the backend from its options' values (keyword -> value) and ``-j``."""
 
+    @classmethod
+    def warm_up(cls, settings: Mapping[str, Any]) -> None:
+        """Start, in the background, the slow part of building this backend (imports, device contexts).
+
+        Called as soon as the command line is parsed, so it overlaps reading
+        and hashing the content; must never raise, and may do nothing (the default).
+        """
+        return None
+
     def unsupported_reason(self, job: SearchJob) -> Optional[str]:
         """Why this backend cannot run ``job`` (the search then runs on local processes), or None."""
         return None
@@ -144,6 +153,10 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop all scans at once and leave no worker running; safe to call twice."""
+
+    def notices(self) -> list[str]:
+        """Things the user should hear about how the search ran (after ``open``), one line each."""
+        return []
 
     def devices(self) -> list[str]:
         """What ran the search, for the report: ``["2 processes"]``, ``["NVIDIA H200"]``."""

@@ -13,6 +13,10 @@ it: a local search never pays for it.
 One range is one task of about ``TASK_SECONDS`` (``chunk_size``): far above
 Dask's per-task cost, short enough to stop fast. The coordinator keeps two
 ranges in flight per worker thread, one running and one queued.
+
+With an OpenCL selector (``--gpu``, ``--opencl-device``), each worker searches
+on its own matching devices (``opencl_worker``); only such workers get tasks,
+``slots`` is their number and ``chunk_size`` follows their measured rate.
 """
 
 from __future__ import annotations
@@ -47,7 +51,6 @@ TASK_SECONDS = 0.25
 CLOSE_TIMEOUT = 5.0
 
 
-
 class WorkerMismatchError(RuntimeError):
     """A worker runs another md5steg version than the client (raised on the worker)."""
 
@@ -62,13 +65,17 @@ def _worker_facts() -> dict[str, Any]:
 
 
 def _scan_on_worker(
-    job: SearchJob, start: int, stop: int, client_version: str
+    job: SearchJob, start: int, stop: int, client_version: str, opencl_selector: Optional[str] = None
 ) -> tuple[ChunkResult, float]:
-    """Scan one range in a worker thread (``scan_chunk`` keeps one scanner per thread)."""
+    """Scan one range in a worker thread (``scan_chunk`` keeps one scanner per thread), or on its OpenCL devices."""
     if _version.__version__ != client_version:
         raise WorkerMismatchError(
             f"this worker runs md5steg {_version.__version__}, the client {client_version}"
         )
+    if opencl_selector is not None:
+        from .opencl_worker import scan_on_devices
+
+        return scan_on_devices(job, opencl_selector, start, stop)
     started = time.perf_counter()
     result = scan_chunk(job, start, stop)
     return result, time.perf_counter() - started
@@ -91,7 +98,8 @@ class DaskBackend(Backend):
             keyword="scheduler",
             metavar="ADDRESS",
             envvar="MD5STEG_SCHEDULER",
-            help="Run the search on a Dask cluster, e.g. tcp://10.0.0.5:8786 (env MD5STEG_SCHEDULER).",
+            help="Run the search on a Dask cluster, e.g. tcp://10.0.0.5:8786 (env MD5STEG_SCHEDULER); "
+            "with --gpu or --opencl-device, on each worker's OpenCL devices.",
         ),
     )
 
@@ -101,8 +109,13 @@ class DaskBackend(Backend):
         *,
         connect_timeout: float = 10,
         no_workers_timeout: float = NO_WORKERS_TIMEOUT,
+        opencl_selector: Optional[str] = None,
     ) -> None:
         self.address = scheduler_address
+        self.opencl_selector = opencl_selector
+        self._device_workers: dict[str, list[str]] = {}  # worker -> its matching OpenCL devices
+        self._device_rate = 0.0
+        self._notices: list[str] = []
         self.no_workers_timeout = no_workers_timeout
         self._search_id = uuid.uuid4().hex[:12]
         self._job_future: Optional[distributed.Future[Any]] = None
@@ -144,10 +157,25 @@ class DaskBackend(Backend):
         address = settings.get("scheduler")
         if not address:
             raise BackendError("the dask backend needs a scheduler address: --scheduler tcp://HOST:8786")
-        return cls(str(address))
+        selector = settings.get("opencl_device") or ("gpu" if settings.get("gpu") else None)
+        return cls(str(address), opencl_selector=selector)
 
     def devices(self) -> list[str]:
+        if self.opencl_selector is not None:
+            count = sum(len(devices) for devices in self._device_workers.values())
+            workers = len(self._device_workers)
+            return [f"Dask cluster at {self.address} ({count} OpenCL device(s) on {workers} worker(s))"]
         return [f"Dask cluster at {self.address} ({self.slots} worker threads)"]
+
+    def notices(self) -> list[str]:
+        return list(self._notices)
+
+    def unsupported_reason(self, job: SearchJob) -> Optional[str]:
+        if self.opencl_selector is None:
+            return None
+        from .opencl_plan import unsupported_reason
+
+        return unsupported_reason(job.layout)
 
     def _count_threads(self) -> int:
         """Worker threads on the cluster now (0 when it has no worker)."""
@@ -176,6 +204,49 @@ class DaskBackend(Backend):
         _check_workers(facts, job)
         self._job = job
         self._scatter_job()
+        if self.opencl_selector is not None:
+            self._prepare_devices(job, list(facts))
+
+    def _prepare_devices(self, job: SearchJob, workers: list[str]) -> None:
+        """Find the workers with a matching OpenCL device, build the kernel there and time it."""
+        from .opencl_worker import device_labels, prepare_devices
+
+        selector = self.opencl_selector
+        assert selector is not None
+        found: dict[str, Any] = self._client.run(device_labels, selector, workers=workers, on_error="return")
+        with_devices = sorted(worker for worker, labels in found.items() if isinstance(labels, list) and labels)
+        without = sorted(set(found) - set(with_devices))
+        if not with_devices:
+            raise BackendError(
+                f"no worker of {self.address} has an OpenCL device matching {selector!r}; install "
+                f"md5steg[gpu] and an OpenCL driver on the workers, or search on their CPUs without --gpu"
+            )
+        if without:
+            self._notices.append(
+                f"{len(without)} worker(s) of {self.address} have no OpenCL device matching "
+                f"{selector!r} and get no tasks: {', '.join(without)}"
+            )
+        futures = [
+            self._client.submit(
+                prepare_devices, self._job_future, selector, workers=[worker],
+                allow_other_workers=False, pure=False, key=f"md5steg-prepare-{self._search_id}-{index}",
+            )
+            for index, worker in enumerate(with_devices)
+        ]
+        try:
+            prepared: list[tuple[list[str], float]] = self._client.gather(futures)
+        except Exception as exc:  # noqa: BLE001 - a worker's OpenCL failure, reported in one line
+            raise BackendError(
+                f"the OpenCL devices of a worker of {self.address} failed: {_first_line(exc)}"
+            ) from None
+        self._device_workers = {worker: labels for worker, (labels, _) in zip(with_devices, prepared)}
+        self._device_rate = sum(rate for _, rate in prepared)
+        self.slots = len(with_devices)
+
+    def expected_rate(self, cpu_rate: float) -> float:
+        if self.opencl_selector is not None and self._device_rate:
+            return self._device_rate
+        return super().expected_rate(cpu_rate)
 
     def _scatter_job(self) -> None:
         self._job_future = self._client.scatter(self._job, broadcast=True, hash=False)
@@ -187,7 +258,12 @@ class DaskBackend(Backend):
         own timing once tasks finish, growing at most 8x at a time (one short
         task's timing is noisy).
         """
-        rate = 1 / self._seconds_per_candidate if self._seconds_per_candidate else cpu_rate
+        if self._seconds_per_candidate:
+            rate = 1 / self._seconds_per_candidate
+        elif self._device_rate:
+            rate = self._device_rate / max(1, self.slots)
+        else:
+            rate = cpu_rate
         wanted = max(fast_size, int(rate * TASK_SECONDS) // fast_size * fast_size)
         if self._last_chunk:
             wanted = min(wanted, 8 * self._last_chunk)
@@ -197,8 +273,12 @@ class DaskBackend(Backend):
     def submit(self, start: int, stop: int) -> None:
         self._task_count += 1
         key = f"md5steg-scan-{self._search_id}-{self._task_count}"
+        placement: dict[str, Any] = {}
+        if self._device_workers:
+            placement = {"workers": sorted(self._device_workers), "allow_other_workers": False}
         future = self._client.submit(
-            _scan_on_worker, self._job_future, start, stop, _version.__version__, key=key, pure=False
+            _scan_on_worker, self._job_future, start, stop, _version.__version__, self.opencl_selector,
+            key=key, pure=False, **placement,
         )
         self._running[key] = (start, stop, future)
         future.add_done_callback(self._done.put)
@@ -261,6 +341,8 @@ class DaskBackend(Backend):
     def _follow_cluster_size(self) -> None:
         """Keep ``slots`` at the cluster's thread count as workers join and leave (never 0)."""
         now = time.monotonic()
+        if self._device_workers:  # slots are the workers with devices, counted in open()
+            return
         if now - self._last_size_check >= SIZE_CHECK_INTERVAL:
             self._last_size_check = now
             self.slots = self._count_threads() or self.slots

@@ -73,13 +73,19 @@ class OpenCLBackend(Backend):
     )
 
     def __init__(self, selector: str = "gpu") -> None:
-        self._selected = select_devices(selector)
-        self.slots = len(self._selected)
+        self.selector = selector
+        self._chosen: Optional[list[tuple[DeviceInfo, Any]]] = None
         self._workers: list[_DeviceWorker] = []
         self._tasks: queue.Queue[Optional[tuple[int, int]]] = queue.Queue()
         self._results: queue.Queue[Any] = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    @classmethod
+    def warm_up(cls, settings: Mapping[str, Any]) -> None:
+        """Import pyopencl, list the devices and create their contexts in a daemon thread."""
+        selector = settings.get("opencl_device") or "gpu"
+        threading.Thread(target=_warm_up, args=(selector,), daemon=True, name="md5steg-opencl-warm-up").start()
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], jobs: Optional[int]) -> OpenCLBackend:
@@ -89,6 +95,18 @@ class OpenCLBackend(Backend):
     def unsupported_reason(self, job: SearchJob) -> Optional[str]:
         """Multi-byte alphabets and unaligned layouts run on the CPU (the coordinator says so)."""
         return plan_unsupported_reason(job.layout)
+
+    @property
+    def _selected(self) -> list[tuple[DeviceInfo, Any]]:
+        """The devices ``selector`` picks, listed on first use: a search that ends in calibration
+        never waits for pyopencl (``OpenCLUnavailableError`` when there is none)."""
+        if self._chosen is None:
+            self._chosen = select_devices(self.selector)
+        return self._chosen
+
+    @property
+    def slots(self) -> int:  # type: ignore[override]  # read-only here: one slot per selected device
+        return len(self._selected)
 
     def devices(self) -> list[str]:
         return [info.label for info, _ in self._selected]
@@ -168,6 +186,30 @@ _contexts: dict[tuple[int, int], tuple[Any, Any]] = {}
 _cache_lock = threading.Lock()
 
 
+def _warm_up(selector: str) -> None:
+    """What ``open`` will need first: pyopencl, numpy, the devices and one context each (cached)."""
+    try:
+        import numpy  # noqa: F401 - imported here so the search thread finds it loaded
+
+        for _, device in select_devices(selector):
+            _device_context(device, 0)
+    except Exception:  # noqa: BLE001 - the search itself reports what is wrong, in one line
+        pass
+
+
+def _device_context(device: Any, copy: int) -> tuple[Any, Any]:
+    """The context and profiling queue of one device (per copy), created once per process."""
+    import pyopencl as cl
+
+    key = (int(device.int_ptr), copy)
+    with _cache_lock:
+        if key not in _contexts:
+            context = cl.Context([device])
+            properties = cl.command_queue_properties.PROFILING_ENABLE
+            _contexts[key] = (context, cl.CommandQueue(context, properties=properties))
+        return _contexts[key]
+
+
 def _device_kernel(
     info: DeviceInfo, device: Any, copy: int, plan: KernelPlan
 ) -> tuple[Any, Any, Any]:
@@ -180,12 +222,7 @@ def _device_kernel(
     import pyopencl as cl
 
     key = (int(device.int_ptr), copy)
-    with _cache_lock:
-        if key not in _contexts:
-            context = cl.Context([device])
-            properties = cl.command_queue_properties.PROFILING_ENABLE
-            _contexts[key] = (context, cl.CommandQueue(context, properties=properties))
-        context, command_queue = _contexts[key]
+    context, command_queue = _device_context(device, copy)
     options = [f"-D{name}={value}" for name, value in plan.defines().items()]
     source = (
         SCHEDULE_SOURCE.read_text(encoding="utf-8")
@@ -368,3 +405,4 @@ class _DeviceWorker:
             for _, _, enqueued in pending:
                 for _, _, read, _ in enqueued:
                     read.wait()
+

@@ -9,8 +9,9 @@ device where a GPU was asked for.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import BackendError
 
@@ -65,8 +66,24 @@ def _import_pyopencl() -> Any:
     return pyopencl
 
 
+_found: Optional[list[tuple[DeviceInfo, Any]]] = None
+_found_lock = threading.Lock()
+
+
 def opencl_devices() -> list[tuple[DeviceInfo, Any]]:
-    """Every device of every platform with its pyopencl object; raises when there is none."""
+    """Every device of every platform with its pyopencl object; raises when there is none.
+
+    Enumerated once per process (the ICD loader costs tens of ms per call);
+    a start-up thread (``OpenCLBackend.warm_up``) may have done it already.
+    """
+    global _found
+    with _found_lock:
+        if _found is None:
+            _found = _enumerate_devices()
+        return list(_found)
+
+
+def _enumerate_devices() -> list[tuple[DeviceInfo, Any]]:
     cl = _import_pyopencl()
     try:
         platforms = cl.get_platforms()

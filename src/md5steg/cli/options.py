@@ -70,13 +70,13 @@ def resolve_alphabet_options(alphabet_name: Optional[str], alphabet_chars: Optio
 
 
 def search_options(function: Command) -> Command:
-    """-j, --engine, --simd, --backend and every registered backend's own options.
+    """-j, --engine, --simd, --backend, --cpu, --no-resume and every registered backend's own options.
 
     The command receives them as one keyword argument, ``search``: a
     ``SearchOptions`` to pass on as ``find(..., **search.find_kwargs())``.
     A new backend's options appear here by themselves (``md5steg.backends``).
     """
-    keywords = ["jobs", "engine", "simd", "backend"]
+    keywords = ["jobs", "engine", "simd", "backend", "cpu", "resume"]
     backend_keywords = []
     for cls in backend_classes():
         for option in cls.options:
@@ -86,6 +86,10 @@ def search_options(function: Command) -> Command:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         settings = {keyword: kwargs.pop(keyword) for keyword in keywords}
         backend_options = {keyword: kwargs.pop(keyword) for keyword in backend_keywords}
+        if settings["cpu"]:  # forces the CPU, whatever --gpu, --opencl-device or the environment say
+            if settings["backend"] == "opencl":
+                raise click.UsageError("--cpu contradicts --backend opencl; choose one")
+            backend_options.update(gpu=False, opencl_device=None)
         kwargs["search"] = SearchOptions(**settings, backend_options=backend_options)
         return function(*args, **kwargs)
 
@@ -101,6 +105,18 @@ def search_options(function: Command) -> Command:
                 metavar=option.metavar,
                 help=option.help,
             )(decorated)
+    decorated = click.option(
+        "--no-resume",
+        "resume",
+        flag_value=False,
+        default=True,
+        help="Start afresh: ignore what an interrupted run of the same search recorded, record nothing.",
+    )(decorated)
+    decorated = click.option(
+        "--cpu",
+        is_flag=True,
+        help="Search on the CPU: no OpenCL GPU by default, and over --gpu/--opencl-device.",
+    )(decorated)
     decorated = click.option(
         "--backend",
         type=click.Choice(list(BACKENDS)),

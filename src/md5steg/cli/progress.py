@@ -1,19 +1,21 @@
 """The live progress bar on stderr: candidates, rate, chance of a hit so far, expected time left.
 
-It exists only when stderr is a terminal and --quiet is off; otherwise the
-search gets no callback at all. On a narrow terminal the line loses the bar
-first, then the counts, the rate and the probability, so the expected time
-left, what a person waits for, is the last thing to go.
+The bar exists only when stderr is a terminal and --quiet is off. Without
+--quiet, a search resumed from an interrupted run says so in one line on
+stderr either way. On a narrow terminal the line loses the bar first, then
+the counts, the rate and the probability, so the expected time left, what a
+person waits for, is the last thing to go.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Optional
 
 from ..durations import format_duration
+from ..resume import resuming_message
 from ..search import Progress, ProgressCallback
 
 BAR_WIDTH = 24
@@ -46,8 +48,11 @@ def fit_status(label: str, progress: Progress, width: int) -> tuple[str, bool]:
 @contextlib.contextmanager
 def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCallback]]:
     """A progress callback for ``find`` that draws a rich bar, or None when disabled."""
-    if not enabled or not sys.stderr.isatty():
+    if not enabled:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield _resume_notice(print_line=lambda line: print(line, file=sys.stderr, flush=True))
         return
     from rich.console import Console
     from rich.progress import BarColumn, TextColumn
@@ -57,8 +62,10 @@ def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCall
     console = Console(stderr=True)
     bar = Bar(description, bar_column, status, console=console, auto_refresh=False, transient=True)
     task = bar.add_task(label, total=1.0, status="")
+    announce = _resume_notice(print_line=bar.console.print)
 
     def update(progress: Progress) -> None:
+        announce(progress)
         text, show_bar = fit_status(label, progress, console.width)
         bar.columns = (description, bar_column, status) if show_bar else (description, status)
         bar.update(task, completed=progress.probability, status=text)
@@ -66,3 +73,16 @@ def search_progress(enabled: bool, label: str) -> Iterator[Optional[ProgressCall
 
     with bar:
         yield update
+
+
+def _resume_notice(print_line: Callable[[str], None]) -> ProgressCallback:
+    """A callback that prints the "resuming: ..." line once, when a search continues an earlier run."""
+    said = False
+
+    def announce(progress: Progress) -> None:
+        nonlocal said
+        if progress.resumed_candidates and not said:
+            said = True
+            print_line(resuming_message(progress.resumed_candidates, progress.expected_candidates))
+
+    return announce
