@@ -1,6 +1,6 @@
 """Hide an encrypted message in the suffix, in front of find's nonce, so the MD5 target still holds.
 
-Layout of the suffix, in alphabet digits, left to right (format v1)::
+Layout of the suffix, in alphabet digits, left to right (formats v1 and v2)::
 
     cover | lead pad (q) | sealed body (m) | salt (S) | tail pad (p) | nonce (d)
                                                      \\______ A = p + d ______/
@@ -9,32 +9,39 @@ Layout of the suffix, in alphabet digits, left to right (format v1)::
   the final block, so hiding searches exactly as fast as ``find``.
 * ``A``, the distance from the end of the file to the salt, is a multiple of
   ``anchor_step(base)`` (64 bits' worth of digits, at least 10), at most
-  ``ANCHORS`` steps. ``reveal`` cannot know the target and therefore the nonce
-  width, but it only has to try these few anchors: one key derivation each.
-  ``hide`` picks the tail pad ``p`` (and a lead pad ``q``, because a fixed-width
-  layout ends the file on a word boundary) so that ``p + d`` lands on an anchor.
-* ``salt``: ``S`` uniform random digits (>= 128 bits), fed to scrypt.
-* ``sealed body``: ChaCha20-Poly1305 over ``header + message``, the ciphertext
-  read as a big-endian integer ``v < 256**n`` and written as ``m`` digits with
-  ``base**m >= 256**n * 2**SLACK_BITS``; the spare room above ``256**n`` is
-  filled with a multiple of ``256**n`` that the key derives (HKDF), and
-  ``reveal`` checks it: a digit changed in that room would leave the
-  ciphertext as it was. To anyone without the key the multiple is uniform, so
-  the body is uniform on a subset holding all but a fraction < 2**-64 of the
-  ``base**m`` strings: statistical distance < 2**-64 from uniform digits.
-* ``header`` (inside the ciphertext, so nothing is visible in the clear):
-  version, q, p, and the target pattern. ``reveal`` decrypts, then checks that
-  the pads equal the digits the key derives for them, that the file's MD5
-  still matches the sealed target and, for targets of <= 4 hex digits, that
-  the nonce is the lowest one ``find`` gives. So any changed, missing or extra
-  suffix character fails (for a longer target a changed nonce digit slips
-  through only if the new MD5 still matches: chance 16**-k).
-* The body length is not stored: ``reveal`` tries every length that fits,
-  which costs one cheap AEAD check each (capped by ``MAX_MESSAGE_BYTES``).
+  ``ANCHORS`` steps. ``hide`` picks the tail pad ``p`` (and a lead pad ``q``,
+  because a fixed-width layout ends the file on a word boundary) so that
+  ``p + d`` lands on an anchor. ``reveal`` does not know the target, but the
+  nonce width follows from public data (the file's length, the alphabet and
+  how many hex digits of its MD5 were fixed), so it derives keys only for the
+  anchors some target length allows (``allowed_anchors``), and always for all
+  of those, whatever it finds.
+* ``salt``: ``S`` uniform random digits (>= 128 bits). v2 derives the keys
+  with Argon2id (RFC 9106's second recommended setting: t=3, 64 MiB, 4 lanes;
+  the format label is Argon2's associated data), v1 with scrypt N=2**15.
+* ``sealed body``: ChaCha20-Poly1305, read as a big-endian integer
+  ``v < 256**n`` and written as ``m`` digits with
+  ``base**m >= 256**n * 2**SLACK_BITS``; the room above ``256**n`` holds a
+  multiple of ``256**n`` that the key derives (HKDF), checked before the AEAD
+  is tried: body digits are within 2**-64 of uniform, and none can change.
+* v2 plaintext: version, q, p, pattern length, pattern, SHA-256 of the cover,
+  message length (2 bytes), message, zeros up to the next of ``BUCKETS``. The
+  AEAD's associated data is the format label and a digest of the alphabet's
+  symbols. So the message is bound to its cover (an edited cover, or the
+  sealed part moved onto another cover, is refused however the MD5 target is
+  forced again), to its alphabet and to its target; the length of the
+  plaintext is one of ``len(BUCKETS)`` values.
+* ``nonce``: bound by the sealed target (the file's MD5 must match it) and
+  the layout (its width must be the one ``find`` uses for this cover and
+  target); for targets of <= 4 hex digits it must be the lowest one ``find``
+  gives. For longer targets another matching nonce of the same width is
+  accepted: finding one costs as much as the original search, and the nonce
+  carries nothing of the message, the cover or the key.
+* v1 (read only): plaintext version, q, p, pattern length, pattern, message,
+  with no padding and no cover digest; every body length is tried.
 
 The KDF parameters are fixed by the format version (the header is encrypted,
-so it cannot carry them). scrypt rather than Argon2id: every ``cryptography``
-build has it, so a file written anywhere can be read anywhere.
+so it cannot carry them).
 """
 
 from __future__ import annotations
@@ -42,47 +49,65 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import hmac
+import io
 import math
 import secrets
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
-from .errors import Md5stegError
-from .layout import LATE_WORD_MAX_SUFFIX_BYTES, choose_layout
+from .content import Content, _block_compressor
+from .errors import InvalidArgumentTypeError, InvalidTargetError, Md5stegError
+from .layout import LATE_WORD_MAX_SUFFIX_BYTES, LATE_WORD_MIN_CANDIDATES, choose_layout
 from .search import Match, find, make_target
 from .target import Target
 
-VERSION = 1
-FORMAT_LABEL = b"md5steg hide v1"
-"""Associated data of the AEAD and the HKDF info prefix: binds keys and ciphertexts to this format."""
+VERSION = 2
+LABEL_V1 = b"md5steg hide v1"
+LABEL_V2 = b"md5steg hide v2"
+"""Binds keys, pads and ciphertexts to one format version (AEAD associated data, HKDF info, Argon2 ad)."""
+
+ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, ARGON2_LANES = 3, 64 * 1024, 4
+"""RFC 9106 section 4, second recommended option (64 MiB): above OWASP's minimum (19 MiB, t=2)."""
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-"""32 MiB and ~0.15-0.3 s per derivation on one EPYC core; reveal derives at most ANCHORS keys."""
+"""Format v1's KDF, kept to open v1 files."""
 
 SALT_BITS = 128
 SLACK_BITS = 64
 ANCHOR_BITS = 64
 ANCHORS = 4
 TAG_BYTES = 16
-HEADER_BYTES = 4
-"""version, q, p, pattern length; the pattern's ASCII characters follow."""
+V1_HEADER_BYTES = 4
+"""v1: version, q, p, pattern length; the pattern's ASCII characters follow."""
+COVER_DIGEST_BYTES = 32
+LENGTH_BYTES = 2
+MAX_PATTERN_CHARS = 32
 
 MAX_MESSAGE_BYTES = 4096
-"""reveal tries every body length up to this, so its cost grows with the square of it."""
+BUCKETS = (128, 256, 512, 1024, 2048, 3072, 4096, 5120)
+"""v2 plaintext sizes (header + message + zeros): a message length is known only to within its bucket."""
+
+DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
+"""``hide`` refuses a target whose expected search time exceeds this unless told otherwise (as the CLI does)."""
+
+EXACT_NONCE_CHECK = 16**4
+"""Up to this much expected work, reveal re-runs find to prove the nonce is the canonical one."""
 
 _AEAD_NONCE = bytes(12)
 """Each key is used once (fresh random salt per message), so a fixed AEAD nonce is safe."""
 
-_kdf_n = SCRYPT_N
+_cheap_kdf = False
 
 
 class NoHiddenMessageError(Md5stegError):
@@ -90,7 +115,7 @@ class NoHiddenMessageError(Md5stegError):
 
 
 class MessageNotFoundError(Md5stegError):
-    """Wrong passphrase, or the suffix was changed: the two cannot be told apart, by design."""
+    """Wrong passphrase, or the file was changed: the two cannot be told apart, by design."""
 
     def __init__(self) -> None:
         super().__init__("no message for this passphrase, or the text was altered")
@@ -109,22 +134,23 @@ class HiddenMatch(Match):
 
 @dataclass(frozen=True)
 class HiddenMessage:
-    """A revealed message and where the cover ends (what ``--replace`` keeps)."""
+    """A revealed message, where the cover ends (what ``--replace`` keeps) and the format version."""
 
     message: bytes
     cover_length: int
     alphabet: Alphabet
+    version: int = VERSION
 
 
 @contextlib.contextmanager
-def cheap_kdf_for_tests(n: int = 2**4) -> Iterator[None]:
-    """TEST HOOK: scrypt with a tiny cost inside the block. Files written inside cannot be read outside."""
-    global _kdf_n
-    saved, _kdf_n = _kdf_n, n
+def cheap_kdf_for_tests() -> Iterator[None]:
+    """TEST HOOK: both KDFs at a tiny cost inside the block. Files written inside cannot be read outside."""
+    global _cheap_kdf
+    saved, _cheap_kdf = _cheap_kdf, True
     try:
         yield
     finally:
-        _kdf_n = saved
+        _cheap_kdf = saved
 
 
 def salt_digits(base: int) -> int:
@@ -136,7 +162,7 @@ def anchor_step(base: int) -> int:
     return max(math.ceil(ANCHOR_BITS / math.log2(base)), math.ceil(LATE_WORD_MAX_SUFFIX_BYTES / ANCHORS))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=None)
 def body_digits(base: int, length: int) -> int:
     """Digits for ``length`` ciphertext bytes plus SLACK_BITS of random headroom.
 
@@ -151,17 +177,64 @@ def body_digits(base: int, length: int) -> int:
     return nearest if base**nearest >= 1 << bits else nearest + 1
 
 
-def _keys(passphrase: Union[str, bytes], salt: list[int]) -> tuple[ChaCha20Poly1305, bytes]:
-    """The AEAD and the pad key, from one scrypt derivation over the salt digits."""
-    secret = passphrase if isinstance(passphrase, bytes) else unicodedata.normalize("NFC", passphrase).encode()
-    material = Scrypt(salt=bytes(salt), length=64, n=_kdf_n, r=SCRYPT_R, p=SCRYPT_P).derive(secret)
-    return ChaCha20Poly1305(material[:32]), material[32:]
+def bucket(plaintext_length: int) -> int:
+    """The v2 plaintext size for ``plaintext_length`` bytes of header and message."""
+    return next(size for size in BUCKETS if size >= plaintext_length)
 
 
-def _pad_digits(pad_key: bytes, base: int, count: int) -> list[int]:
+def v2_header_bytes(pattern: str) -> int:
+    return 4 + len(pattern) + COVER_DIGEST_BYTES + LENGTH_BYTES
+
+
+# --- Keys, pads and the body encoding --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Format:
+    """What differs between format versions: label, KDF and which ciphertext lengths to try."""
+
+    version: int
+    label: bytes
+    derive: Callable[[bytes, bytes], bytes]
+    sealed_lengths: Sequence[int]
+
+    def keys(self, secret: bytes, salt: list[int]) -> tuple[ChaCha20Poly1305, bytes]:
+        """The AEAD and the pad key, from one KDF derivation over the salt digits."""
+        material = self.derive(secret, bytes(salt))
+        return ChaCha20Poly1305(material[:32]), material[32:]
+
+    def associated_data(self, alphabet: Alphabet) -> bytes:
+        if self.version == 1:
+            return self.label
+        symbols = b"".join(len(symbol).to_bytes(1, "big") + symbol for symbol in alphabet.symbols)
+        return self.label + hashlib.sha256(symbols).digest()
+
+
+def _argon2id(secret: bytes, salt: bytes) -> bytes:
+    iterations, lanes, memory = (1, 1, 8) if _cheap_kdf else (ARGON2_ITERATIONS, ARGON2_LANES, ARGON2_MEMORY_KIB)
+    return Argon2id(salt=salt, length=64, iterations=iterations, lanes=lanes, memory_cost=memory, ad=LABEL_V2).derive(
+        secret
+    )
+
+
+def _scrypt(secret: bytes, salt: bytes) -> bytes:
+    return Scrypt(salt=salt, length=64, n=2**4 if _cheap_kdf else SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(secret)
+
+
+V2 = _Format(2, LABEL_V2, _argon2id, tuple(size + TAG_BYTES for size in BUCKETS))
+V1 = _Format(
+    1,
+    LABEL_V1,
+    _scrypt,
+    range(V1_HEADER_BYTES + 1 + TAG_BYTES, V1_HEADER_BYTES + MAX_PATTERN_CHARS + MAX_MESSAGE_BYTES + TAG_BYTES + 1),
+)
+FORMATS = (V2, V1)
+
+
+def _pad_digits(pad_key: bytes, label: bytes, base: int, count: int) -> list[int]:
     """``count`` uniform digits from HKDF output, by rejection sampling (exactly uniform)."""
     limit = 256 - 256 % base
-    stream = HKDFExpand(hashes.SHA256(), 8160, FORMAT_LABEL + b" pads").derive(pad_key)
+    stream = HKDFExpand(hashes.SHA256(), 8160, label + b" pads").derive(pad_key)
     digits = [byte % base for byte in stream if byte < limit][:count]
     if len(digits) < count:
         raise Md5stegError(f"cannot derive {count} pad digits in base {base}; please report this bug")
@@ -180,7 +253,18 @@ def _to_digits(value: int, base: int, count: int) -> list[int]:
     return _to_digits(high, base, count - half) + _to_digits(low, base, half)
 
 
-def _headroom_multiple(pad_key: bytes, base: int, length: int) -> int:
+def _from_digits(digits: list[int], base: int) -> int:
+    """The inverse of ``_to_digits`` (divide and conquer: long bodies stay fast)."""
+    if len(digits) <= 64:
+        value = 0
+        for digit in digits:
+            value = value * base + digit
+        return value
+    half = len(digits) // 2
+    return _from_digits(digits[:-half], base) * base**half + _from_digits(digits[-half:], base)
+
+
+def _headroom_multiple(pad_key: bytes, label: bytes, base: int, length: int) -> int:
     """The multiple of ``256**length`` that fills the body's spare room, derived from the key.
 
     Uniform below ``headroom = floor(base**m / 256**n) >= 2**SLACK_BITS`` to
@@ -188,15 +272,130 @@ def _headroom_multiple(pad_key: bytes, base: int, length: int) -> int:
     """
     headroom = base ** body_digits(base, length) >> (8 * length)
     size = (headroom.bit_length() + 64 + 7) // 8
-    stream = HKDFExpand(hashes.SHA256(), size, FORMAT_LABEL + b" headroom").derive(pad_key)
+    stream = HKDFExpand(hashes.SHA256(), size, label + b" headroom").derive(pad_key)
     multiple: int = int.from_bytes(stream, "big") % headroom
     return multiple
 
 
-def _encode_body(ciphertext: bytes, base: int, pad_key: bytes) -> list[int]:
+def _encode_body(ciphertext: bytes, base: int, pad_key: bytes, label: bytes = LABEL_V2) -> list[int]:
     length = len(ciphertext)
-    value = int.from_bytes(ciphertext, "big") + (_headroom_multiple(pad_key, base, length) << (8 * length))
+    value = int.from_bytes(ciphertext, "big") + (_headroom_multiple(pad_key, label, base, length) << (8 * length))
     return _to_digits(value, base, body_digits(base, length))
+
+
+# --- The file reveal reads: its tail, and hash states of the rest -----------------------------------
+
+
+class _HeadReader:
+    """Reads a stream, holding back its last ``keep`` bytes (``tail``) and hashing the rest with SHA-256."""
+
+    def __init__(self, stream: Any, keep: int) -> None:
+        self._stream, self._keep = stream, keep
+        self._buffer = bytearray()
+        self._ended = False
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size > 0 else 1 << 20
+        while not self._ended and len(self._buffer) < size + self._keep:
+            chunk = self._stream.read(size)
+            if not chunk:
+                self._ended = True
+            self._buffer += chunk
+        count = min(size, max(0, len(self._buffer) - self._keep))
+        head = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        self.sha256.update(head)
+        return head
+
+    @property
+    def tail(self) -> bytes:
+        return bytes(self._buffer)
+
+
+class Ending:
+    """A file as hide and reveal need it: its last bytes, and MD5/SHA-256 states of everything before.
+
+    ``from_stream`` reads a file of any length in memory O(``TAIL_BYTES``):
+    every hidden message, with its pads, salt and nonce, lies in the tail.
+    """
+
+    def __init__(self, length: int, tail: bytes, head: Content, head_sha256: Any) -> None:
+        self.length, self.tail = length, tail
+        self._head, self._head_sha256 = head, head_sha256
+
+    @classmethod
+    def from_stream(cls, stream: Any, keep: Optional[int] = None) -> Ending:
+        reader = _HeadReader(stream, TAIL_BYTES if keep is None else keep)
+        head = Content.from_stream(reader)
+        tail = reader.tail
+        return cls(head.length + len(tail), tail, head, reader.sha256)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, keep: Optional[int] = None) -> Ending:
+        return cls.from_stream(io.BytesIO(data), keep)
+
+    @property
+    def tail_start(self) -> int:
+        return self.length - len(self.tail)
+
+    def _tail_part(self, length: int) -> bytes:
+        if not self.tail_start <= length <= self.length:
+            raise ValueError(f"a prefix of {length} bytes does not end in the tail kept")
+        return self.tail[: length - self.tail_start]
+
+    def sha256(self, length: int) -> bytes:
+        """SHA-256 of the first ``length`` bytes (which end inside the tail)."""
+        hasher = self._head_sha256.copy()
+        hasher.update(self._tail_part(length))
+        return hasher.digest()
+
+    def content(self, length: int, extra: bytes = b"") -> Content:
+        """The first ``length`` bytes, then ``extra``, as find's ``Content`` (no copy of the head)."""
+        more = self._tail_part(length) + extra
+        hasher = self._head.hasher()
+        hasher.update(more)
+        pending = self._head.tail + more
+        whole = len(pending) - len(pending) % 64
+        state = _block_compressor()(self._head.state, pending[:whole]) if whole else self._head.state
+        return Content(length + len(extra), pending[whole:], state, None, hasher)
+
+    def md5_hexdigest(self) -> str:
+        hasher = self._head.hasher()
+        hasher.update(self.tail)
+        return hasher.hexdigest()
+
+
+# --- Checking what callers give --------------------------------------------------------------------
+
+
+def _secret(passphrase: object) -> bytes:
+    """The passphrase as KDF input: str is NFC-normalised UTF-8 (lone surrogates kept as bytes)."""
+    if isinstance(passphrase, str):
+        return unicodedata.normalize("NFC", passphrase).encode("utf-8", "surrogateescape")
+    if isinstance(passphrase, (bytes, bytearray)):
+        return bytes(passphrase)
+    raise InvalidArgumentTypeError(f"passphrase must be str or bytes, not {type(passphrase).__name__}")
+
+
+def _bytes(value: object, name: str) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise InvalidArgumentTypeError(f"{name} must be bytes, not {type(value).__name__}")
+
+
+def _ending(data: object) -> Ending:
+    return data if isinstance(data, Ending) else Ending.from_bytes(_bytes(data, "data"))
+
+
+def _checked_secret(passphrase: object, action: str) -> bytes:
+    secret = _secret(passphrase)
+    if not secret:
+        raise Md5stegError(f"the passphrase is empty; {action}")
+    return secret
+
+
+# --- hide -----------------------------------------------------------------------------------------
 
 
 def _placement(cover_bytes: int, inner_digits: int, alphabet: Alphabet, target: Target) -> tuple[int, int, int]:
@@ -228,40 +427,62 @@ def _placement(cover_bytes: int, inner_digits: int, alphabet: Alphabet, target: 
 
 
 def hide(
-    data: bytes,
+    data: Union[bytes, Ending],
     message: bytes,
     *,
     passphrase: Union[str, bytes],
     prefix: Optional[str] = None,
     pattern: Optional[str] = None,
     alphabet: Union[str, Alphabet] = "ws5",
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     **find_options: Any,
 ) -> HiddenMatch:
-    """Seal ``message`` into a suffix whose end is find's nonce: ``data + match.suffix`` hits the target."""
+    """Seal ``message`` into a suffix whose end is find's nonce: ``data + match.suffix`` hits the target.
+
+    ``data`` may be an ``Ending`` (``Ending.from_stream``) so a file of any
+    size is hidden in bounded memory. Like the CLI, a target whose expected
+    search time passes ``max_expected_seconds`` is refused (``None``: never).
+    """
+    cover = _ending(data)
+    message = _bytes(message, "message")
     target = make_target(prefix, pattern)
     chosen = resolve_alphabet(alphabet)
-    if not passphrase:
-        raise Md5stegError("the passphrase is empty; choose one to seal the message with")
+    secret = _checked_secret(passphrase, "choose one to seal the message with")
     if len(message) > MAX_MESSAGE_BYTES:
         raise Md5stegError(f"the message has {len(message)} bytes; at most {MAX_MESSAGE_BYTES} can be hidden")
     base = chosen.base
     salt = [secrets.randbelow(base) for _ in range(salt_digits(base))]
-    aead, pad_key = _keys(passphrase, salt)
-    sealed_length = HEADER_BYTES + len(target.pattern) + len(message) + TAG_BYTES
-    inner = body_digits(base, sealed_length) + len(salt)
+    aead, pad_key = V2.keys(secret, salt)
+    size = bucket(v2_header_bytes(target.pattern) + len(message))
+    inner = body_digits(base, size + TAG_BYTES) + len(salt)
     # Fixed-width alphabets: byte lengths follow from digit counts, so the pads come first.
-    lead, tail, nonce_width = _placement(len(data), inner, chosen, target)
-    header = bytes([VERSION, lead, tail, len(target.pattern)]) + target.pattern.encode("ascii")
-    body = _encode_body(aead.encrypt(_AEAD_NONCE, header + message, FORMAT_LABEL), base, pad_key)
-    pads = _pad_digits(pad_key, base, lead + tail)
-    digits = pads[:lead] + body + salt + pads[lead:]
-    blob = b"".join(chosen.symbols[digit] for digit in digits)
-    match = find(data + blob, pattern=target.pattern, alphabet=chosen, **find_options)
+    lead, tail, nonce_width = _placement(cover.length, inner, chosen, target)
+    plaintext = (
+        bytes([VERSION, lead, tail, len(target.pattern)])
+        + target.pattern.encode("ascii")
+        + cover.sha256(cover.length)
+        + len(message).to_bytes(LENGTH_BYTES, "big")
+        + message
+    ).ljust(size, b"\0")
+    ciphertext = aead.encrypt(_AEAD_NONCE, plaintext, V2.associated_data(chosen))
+    body = _encode_body(ciphertext, base, pad_key, LABEL_V2)
+    pads = _pad_digits(pad_key, LABEL_V2, base, lead + tail)
+    blob = b"".join(chosen.symbols[digit] for digit in pads[:lead] + body + salt + pads[lead:])
+    match = find(
+        cover.content(cover.length, blob),
+        pattern=target.pattern,
+        alphabet=chosen,
+        max_expected_seconds=max_expected_seconds,
+        **find_options,
+    )
     if len(_trailing_digits(match.suffix, chosen, len(match.suffix))) != nonce_width:
         raise Md5stegError("find chose another nonce width than its layout promised; please report this bug")
     values = {field.name: getattr(match, field.name) for field in fields(Match)}
     values["suffix"] = blob + match.suffix
     return HiddenMatch(**values, sealed_length=len(blob))
+
+
+# --- reveal ---------------------------------------------------------------------------------------
 
 
 def _trailing_digits(data: bytes, alphabet: Alphabet, limit: int) -> list[int]:
@@ -291,23 +512,23 @@ def _symbols_bytes(alphabet: Alphabet, digits: list[int]) -> int:
     return sum(len(alphabet.symbols[digit]) for digit in digits)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=None)
 def _minimum_run(base: int) -> int:
-    """Fewest trailing digits that can hold a v1 message (empty message, 1-digit target)."""
-    return body_digits(base, HEADER_BYTES + 1 + TAG_BYTES) + salt_digits(base) + anchor_step(base)
+    """Fewest trailing digits that can hold a message of either format (v1: empty message, 1-digit target)."""
+    return body_digits(base, V1_HEADER_BYTES + 1 + TAG_BYTES) + salt_digits(base) + anchor_step(base)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=None)
 def _longest_run(base: int) -> int:
-    longest_body = HEADER_BYTES + 32 + MAX_MESSAGE_BYTES + TAG_BYTES
+    longest_body = max(max(V1.sealed_lengths), max(V2.sealed_lengths))
     return 2 * (ANCHORS * anchor_step(base) + 64) + body_digits(base, longest_body) + salt_digits(base)
 
 
-EXACT_NONCE_CHECK = 16**4
-"""Up to this much expected work, reveal re-runs find to prove the nonce is the canonical one."""
+TAIL_BYTES = 4 * _longest_run(2)
+"""Bytes at the end of a file that can belong to a hidden message (base 2, 4-byte symbols: the most)."""
 
 
-def detect_alphabet(data: bytes) -> Alphabet:
+def detect_alphabet(tail: bytes) -> Alphabet:
     """The smallest named alphabet whose trailing run could hold a message.
 
     A message in a larger alphabet leaves almost no trailing run of a smaller
@@ -317,7 +538,7 @@ def detect_alphabet(data: bytes) -> Alphabet:
     for name in sorted(NAMED_ALPHABETS, key=lambda known: len(NAMED_ALPHABETS[known])):
         alphabet = Alphabet.named(name)
         needed = _minimum_run(alphabet.base)
-        if len(_trailing_digits(data, alphabet, needed)) >= needed:
+        if len(_trailing_digits(tail, alphabet, needed)) >= needed:
             return alphabet
     raise NoHiddenMessageError(
         "no hidden message: the data does not end in enough characters of any named alphabet to hold "
@@ -325,110 +546,193 @@ def detect_alphabet(data: bytes) -> Alphabet:
     )
 
 
+def _nonce_widths(length: int, alphabet: Alphabet, target: Target) -> set[int]:
+    """Every nonce width find could have used for ``target`` on a file of ``length`` bytes ending in it.
+
+    A fixed-width layout depends on the content length in front of the nonce,
+    which is not known, so several widths can fit.
+    """
+    generic = choose_layout(0, alphabet, target).digits
+    width = alphabet.symbol_width
+    if width is None:
+        return {generic}
+    limit = min(generic + 65, ANCHORS * anchor_step(alphabet.base) + 1)
+    return {
+        digits
+        for digits in range(generic, limit)
+        if choose_layout(length - digits * width, alphabet, target).digits == digits
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def allowed_anchors(length: int, alphabet: Alphabet) -> tuple[int, ...]:
+    """The anchors (p + d) that some target (1..32 fixed hex digits) allows for a file of ``length`` bytes.
+
+    Public data only, so skipping the others tells nobody anything: an
+    observer computes the same set.
+    """
+    step = anchor_step(alphabet.base)
+    anchors, seen = set(), set()
+    for fixed in range(1, 33):
+        target = Target.from_prefix("0" * fixed)
+        # The layout sees a target only through its minimum width and whether it is a long search.
+        kind = (choose_layout(0, alphabet, target).digits, target.expected_candidates >= LATE_WORD_MIN_CANDIDATES)
+        if kind in seen:
+            continue
+        seen.add(kind)
+        for digits in _nonce_widths(length, alphabet, target):
+            if digits <= ANCHORS * step:
+                anchors.add(-(-digits // step) * step)
+    return tuple(sorted(anchors))
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A body that passed the headroom check and the AEAD: where it lies, what it holds."""
+
+    form: _Format
+    anchor: int
+    body_start: int
+    plaintext: bytes
+    pad_key: bytes
+
+
 def find_hidden(
-    data: bytes, *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None
+    data: Union[bytes, Ending], *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None
 ) -> HiddenMessage:
-    """Open the message hidden at the end of ``data``, or raise MessageNotFoundError/NoHiddenMessageError."""
-    if not passphrase:
-        raise Md5stegError("the passphrase is empty; give the one the message was hidden with")
-    chosen = detect_alphabet(data) if alphabet is None else resolve_alphabet(alphabet)
+    """Open the message hidden at the end of ``data``, or raise MessageNotFoundError/NoHiddenMessageError.
+
+    Every allowed anchor of both formats is tried, whatever is found, so a
+    wrong passphrase and an altered file cost the same work.
+    """
+    ending = _ending(data)
+    secret = _checked_secret(passphrase, "give the one the message was hidden with")
+    chosen = detect_alphabet(ending.tail) if alphabet is None else resolve_alphabet(alphabet)
     base = chosen.base
-    run = _trailing_digits(data, chosen, _longest_run(base))
+    run = _trailing_digits(ending.tail, chosen, _longest_run(base))
     if len(run) < _minimum_run(base):
         raise NoHiddenMessageError(
             f"no hidden message: the data ends in {len(run)} characters of alphabet {chosen.name!r}, "
             f"and a hidden message takes at least {_minimum_run(base)}"
         )
-    step, salt_length = anchor_step(base), salt_digits(base)
-    for anchor in range(step, ANCHORS * step + 1, step):
-        body_end = len(run) - anchor - salt_length
-        if body_end < body_digits(base, HEADER_BYTES + 1 + TAG_BYTES):
-            break
-        aead, pad_key = _keys(passphrase, run[body_end : body_end + salt_length])
-        opened = _open_body(aead, pad_key, run, body_end, base)
-        if opened is not None:
-            used, plaintext = opened
-            return _checked_message(data, chosen, run, body_end - used, anchor, plaintext, pad_key)
+    salt_length = salt_digits(base)
+    opened: list[_Opened] = []
+    for form in FORMATS:
+        for anchor in allowed_anchors(ending.length, chosen):
+            body_end = len(run) - anchor - salt_length
+            if body_end < body_digits(base, min(form.sealed_lengths)):
+                continue
+            aead, pad_key = form.keys(secret, run[body_end : body_end + salt_length])
+            for used, plaintext in _open_bodies(form, aead, pad_key, run, body_end, chosen):
+                opened.append(_Opened(form, anchor, body_end - used, plaintext, pad_key))
+    for candidate in opened:
+        found = _checked_message(ending, chosen, run, candidate)
+        if found is not None:
+            return found
     raise MessageNotFoundError()
 
 
-def reveal(data: bytes, *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None) -> bytes:
+def reveal(
+    data: Union[bytes, Ending], *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None
+) -> bytes:
     """The exact bytes hidden by ``hide`` (the alphabet is detected among the named ones if not given)."""
     return find_hidden(data, passphrase=passphrase, alphabet=alphabet).message
 
 
-def without_hidden_message(data: bytes, *, passphrase: Union[str, bytes], alphabet: Alphabet) -> tuple[bytes, bool]:
-    """``data`` minus an earlier hidden message and its nonce (what ``--replace`` keeps).
+def without_hidden_message(
+    data: Union[bytes, Ending], *, passphrase: Union[str, bytes], alphabet: Alphabet
+) -> tuple[int, bool]:
+    """How many bytes of ``data`` stay once an earlier hidden message and its nonce go (``--replace``).
 
     With the passphrase that opens it, exactly the old suffix goes and the
     cover's own trailing whitespace stays (True); otherwise every trailing
-    alphabet character goes, as ``find --replace`` does (False).
+    alphabet character of the tail goes, as ``find --replace`` does (False).
     """
+    ending = _ending(data)
     try:
-        found = find_hidden(data, passphrase=passphrase, alphabet=alphabet)
+        found = find_hidden(ending, passphrase=passphrase, alphabet=alphabet)
     except (MessageNotFoundError, NoHiddenMessageError):
-        return alphabet.strip_suffix(data), False
-    return data[: found.cover_length], True
+        return ending.tail_start + len(alphabet.strip_suffix(ending.tail)), False
+    return found.cover_length, True
 
 
-def _open_body(
-    aead: ChaCha20Poly1305, pad_key: bytes, run: list[int], body_end: int, base: int
-) -> Optional[tuple[int, bytes]]:
-    """Try every body length ending at ``body_end``: (digits used, plaintext) for the one that opens.
+def _open_bodies(
+    form: _Format, aead: ChaCha20Poly1305, pad_key: bytes, run: list[int], body_end: int, alphabet: Alphabet
+) -> Iterator[tuple[int, bytes]]:
+    """(digits used, plaintext) for every ciphertext length ending at ``body_end`` that opens.
 
-    A body opens when its ciphertext passes the AEAD and its spare room holds
-    exactly the multiple the key derives (so no digit there can change).
+    A body opens when its spare room holds exactly the multiple the key
+    derives (so no digit there can change) and its ciphertext passes the
+    AEAD. v2 checks the room first (few lengths); v1 tries thousands of
+    lengths, so the AEAD, which rejects almost all, goes first there.
 
     ``value`` is the number the last ``used`` digits spell; each longer body
-    adds its new top digits in one step, so a try costs a few big-integer
-    operations plus one AEAD check.
+    adds its new top digits in one step.
     """
+    base = alphabet.base
+    associated = form.associated_data(alphabet)
     value, power, used = 0, 1, 0
-    for length in range(HEADER_BYTES + 1 + TAG_BYTES, HEADER_BYTES + 32 + MAX_MESSAGE_BYTES + TAG_BYTES + 1):
+    for length in form.sealed_lengths:
         needed = body_digits(base, length)
         if needed > body_end:
-            return None
-        top = 0
-        for digit in run[body_end - needed : body_end - used]:
-            top = top * base + digit
-        value += top * power
+            return
+        value += _from_digits(run[body_end - needed : body_end - used], base) * power
         power *= base ** (needed - used)
         used = needed
-        ciphertext = value.to_bytes(length + SLACK_BITS // 8 + 2, "big")[-length:]
+        if form.version > 1 and value >> (8 * length) != _headroom_multiple(pad_key, form.label, base, length):
+            continue
         try:
-            plaintext = aead.decrypt(_AEAD_NONCE, ciphertext, FORMAT_LABEL)
+            plaintext = aead.decrypt(_AEAD_NONCE, (value & ((1 << (8 * length)) - 1)).to_bytes(length, "big"), associated)
         except InvalidTag:
             continue
-        if value >> (8 * length) != _headroom_multiple(pad_key, base, length):
-            return None
-        return used, plaintext
-    return None
+        if value >> (8 * length) == _headroom_multiple(pad_key, form.label, base, length):
+            yield used, plaintext
 
 
-def _checked_message(
-    data: bytes, alphabet: Alphabet, run: list[int], body_start: int, anchor: int, plaintext: bytes, pad_key: bytes
-) -> HiddenMessage:
-    """Accept an opened body only if the pads, the MD5 target and the nonce are all as sealed."""
-    version, lead, tail, pattern_length = plaintext[:HEADER_BYTES]
-    message = plaintext[HEADER_BYTES + pattern_length :]
+def _parse(form: _Format, plaintext: bytes) -> Optional[tuple[int, int, Target, Optional[bytes], bytes]]:
+    """(lead, tail, target, cover digest or None for v1, message), or None if the plaintext is malformed."""
+    version, lead, tail, pattern_length = plaintext[:4]
+    at = 4 + pattern_length
+    if version != form.version or not 1 <= pattern_length <= MAX_PATTERN_CHARS or len(plaintext) < at:
+        return None
     try:
-        target = Target.from_pattern(plaintext[HEADER_BYTES : HEADER_BYTES + pattern_length].decode("ascii"))
-    except (UnicodeDecodeError, Md5stegError):
-        raise MessageNotFoundError() from None
-    start, tail_start = body_start - lead, len(run) - anchor
-    pads = _pad_digits(pad_key, alphabet.base, lead + tail)
+        target = Target.from_pattern(plaintext[4:at].decode("ascii"))
+    except (UnicodeDecodeError, InvalidTargetError):
+        return None
+    if form.version == 1:
+        return lead, tail, target, None, plaintext[at:]
+    digest, at = plaintext[at : at + COVER_DIGEST_BYTES], at + COVER_DIGEST_BYTES
+    length, at = int.from_bytes(plaintext[at : at + LENGTH_BYTES], "big"), at + LENGTH_BYTES
+    message, padding = plaintext[at : at + length], plaintext[at + length :]
+    if len(message) != length or padding.strip(b"\0") or len(plaintext) != bucket(at + length):
+        return None
+    return lead, tail, target, digest, message
+
+
+def _checked_message(ending: Ending, alphabet: Alphabet, run: list[int], opened: _Opened) -> Optional[HiddenMessage]:
+    """Accept an opened body only if the pads, the cover, the MD5 target and the nonce are as sealed."""
+    parsed = _parse(opened.form, opened.plaintext)
+    if parsed is None:
+        return None
+    lead, tail, target, cover_digest, message = parsed
+    start, tail_start = opened.body_start - lead, len(run) - opened.anchor
+    pads = _pad_digits(opened.pad_key, opened.form.label, alphabet.base, lead + tail)
     if (
-        version != VERSION
-        or start < 0
-        or tail >= anchor
-        or run[start:body_start] != pads[:lead]
+        start < 0
+        or tail >= opened.anchor
+        or run[start : opened.body_start] != pads[:lead]
         or run[tail_start : tail_start + tail] != pads[lead:]
-        or not target.matches(hashlib.md5(data).hexdigest())
+        or not target.matches(ending.md5_hexdigest())
     ):
-        raise MessageNotFoundError()
+        return None
+    cover_length = ending.length - _symbols_bytes(alphabet, run[start:])
+    if cover_digest is not None and not hmac.compare_digest(cover_digest, ending.sha256(cover_length)):
+        return None
+    nonce_start = ending.length - _symbols_bytes(alphabet, run[tail_start + tail :])
+    if choose_layout(nonce_start, alphabet, target).digits != opened.anchor - tail:
+        return None
     if target.expected_candidates <= EXACT_NONCE_CHECK:
-        nonce_start = len(data) - _symbols_bytes(alphabet, run[tail_start + tail :])
-        canonical = find(data[:nonce_start], pattern=target.pattern, alphabet=alphabet, jobs=1)
-        if canonical.suffix != data[nonce_start:]:
-            raise MessageNotFoundError()
-    return HiddenMessage(message, len(data) - _symbols_bytes(alphabet, run[start:]), alphabet)
+        canonical = find(ending.content(nonce_start), pattern=target.pattern, alphabet=alphabet, jobs=1)
+        if canonical.suffix != ending.tail[nonce_start - ending.tail_start :]:
+            return None
+    return HiddenMessage(message, cover_length, alphabet, opened.form.version)
