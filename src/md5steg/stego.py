@@ -344,6 +344,10 @@ class Ending:
             raise ValueError(f"a prefix of {length} bytes does not end in the tail kept")
         return self.tail[: length - self.tail_start]
 
+    def prefix(self, length: int) -> Ending:
+        """The first ``length`` bytes (which end inside the tail): what ``--replace`` keeps."""
+        return Ending(length, self._tail_part(length), self._head, self._head_sha256)
+
     def sha256(self, length: int) -> bytes:
         """SHA-256 of the first ``length`` bytes (which end inside the tail)."""
         hasher = self._head_sha256.copy()
