@@ -68,7 +68,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
 from .content import Content, _block_compressor
 from .errors import InvalidArgumentTypeError, InvalidTargetError, Md5stegError
-from .layout import LATE_WORD_MAX_SUFFIX_BYTES, LATE_WORD_MIN_CANDIDATES, choose_layout
+from .layout import LATE_WORD_MAX_SUFFIX_BYTES, LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
 from .search import Match, find, make_target
 from .target import Target
 
@@ -560,12 +560,10 @@ def _nonce_widths(length: int, alphabet: Alphabet, target: Target) -> set[int]:
     width = alphabet.symbol_width
     if width is None:
         return {generic}
+    # An aligned layout ends the file on a word boundary; otherwise only the generic width can fit.
     limit = min(generic + 65, ANCHORS * anchor_step(alphabet.base) + 1)
-    return {
-        digits
-        for digits in range(generic, limit)
-        if choose_layout(length - digits * width, alphabet, target).digits == digits
-    }
+    candidates = range(generic, limit) if _is_aligned(length) else [generic]
+    return {digits for digits in candidates if choose_layout(length - digits * width, alphabet, target).digits == digits}
 
 
 @functools.lru_cache(maxsize=256)
