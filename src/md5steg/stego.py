@@ -58,7 +58,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Optional, Union
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -162,7 +162,7 @@ def anchor_step(base: int) -> int:
     return max(math.ceil(ANCHOR_BITS / math.log2(base)), math.ceil(LATE_WORD_MAX_SUFFIX_BYTES / ANCHORS))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def body_digits(base: int, length: int) -> int:
     """Digits for ``length`` ciphertext bytes plus SLACK_BITS of random headroom.
 
@@ -212,9 +212,14 @@ class _Format:
 
 def _argon2id(secret: bytes, salt: bytes) -> bytes:
     iterations, lanes, memory = (1, 1, 8) if _cheap_kdf else (ARGON2_ITERATIONS, ARGON2_LANES, ARGON2_MEMORY_KIB)
-    return Argon2id(salt=salt, length=64, iterations=iterations, lanes=lanes, memory_cost=memory, ad=LABEL_V2).derive(
-        secret
-    )
+    try:
+        kdf = Argon2id(salt=salt, length=64, iterations=iterations, lanes=lanes, memory_cost=memory, ad=LABEL_V2)
+    except UnsupportedAlgorithm:
+        raise Md5stegError(
+            "this cryptography build has no Argon2id (it needs OpenSSL 3.2 or later); "
+            "install the wheel: pip install --upgrade 'cryptography>=44'"
+        ) from None
+    return kdf.derive(secret)
 
 
 def _scrypt(secret: bytes, salt: bytes) -> bytes:
@@ -261,7 +266,8 @@ def _from_digits(digits: list[int], base: int) -> int:
             value = value * base + digit
         return value
     half = len(digits) // 2
-    return _from_digits(digits[:-half], base) * base**half + _from_digits(digits[-half:], base)
+    scale: int = base**half
+    return _from_digits(digits[:-half], base) * scale + _from_digits(digits[-half:], base)
 
 
 def _headroom_multiple(pad_key: bytes, label: bytes, base: int, length: int) -> int:
@@ -320,7 +326,7 @@ class Ending:
     every hidden message, with its pads, salt and nonce, lies in the tail.
     """
 
-    def __init__(self, length: int, tail: bytes, head: Content, head_sha256: Any) -> None:
+    def __init__(self, length: int, tail: bytes, head: Content, head_sha256: hashlib._Hash) -> None:
         self.length, self.tail = length, tail
         self._head, self._head_sha256 = head, head_sha256
 
@@ -516,13 +522,13 @@ def _symbols_bytes(alphabet: Alphabet, digits: list[int]) -> int:
     return sum(len(alphabet.symbols[digit]) for digit in digits)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _minimum_run(base: int) -> int:
     """Fewest trailing digits that can hold a message of either format (v1: empty message, 1-digit target)."""
     return body_digits(base, V1_HEADER_BYTES + 1 + TAG_BYTES) + salt_digits(base) + anchor_step(base)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _longest_run(base: int) -> int:
     longest_body = max(max(V1.sealed_lengths), max(V2.sealed_lengths))
     return 2 * (ANCHORS * anchor_step(base) + 64) + body_digits(base, longest_body) + salt_digits(base)
