@@ -23,7 +23,7 @@ if str(REPO / "src") not in sys.path:
     sys.path.insert(0, str(REPO / "src"))
 
 import md5steg
-from md5steg import stego
+from md5steg import stego, stego_format
 from md5steg.sysinfo import cpu_model_and_flags
 
 MESSAGE = (b"Meet me by the old oak at nine. Bring the map, the lamp and the blue notebook; tell no one. -- J")[:100]
@@ -127,7 +127,7 @@ def timing_rows(reps: int) -> list[str]:
     rows = [
         "| one derivation | median seconds |",
         "|---|---|",
-        f"| Argon2id t={stego.ARGON2_ITERATIONS}, {stego.ARGON2_MEMORY_KIB // 1024} MiB, {stego.ARGON2_LANES} lanes (v2) | {v2:.3f} |",
+        f"| Argon2id t={stego_format.ARGON2_ITERATIONS}, {stego_format.ARGON2_MEMORY_KIB // 1024} MiB, {stego_format.ARGON2_LANES} lanes (v2) | {v2:.3f} |",
         f"| scrypt N=2**15, r=8, p=1 (v1, read only) | {v1:.3f} |",
         "",
         f"reveal of a 4 KiB message (ws5, target c0f), {reps} runs each, interleaved; anchors tried: "

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import md5steg
-from md5steg import stego
+from md5steg import stego, stego_format
 from md5steg.alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
 from md5steg.errors import Md5stegError
 
@@ -205,7 +205,7 @@ def test_the_top_digit_of_an_encoded_body_is_uniform(base: int) -> None:
     """Random bytes in base-b digits: the SLACK_BITS of key-derived headroom keep even the top digit unbiased."""
     counts = [0] * base
     for _ in range(3000):
-        counts[stego._encode_body(os.urandom(21), base, os.urandom(32))[0]] += 1
+        counts[stego_format.encode_body(os.urandom(21), base, os.urandom(32))[0]] += 1
     limit = base - 1 + 6 * math.sqrt(2 * (base - 1)) + 20  # far beyond the 1e-6 quantile of chi-square(base - 1)
     assert chi_square(counts) < limit, counts
 
@@ -319,10 +319,10 @@ def test_library_hide_refuses_a_hopeless_target_unless_told_otherwise() -> None:
 def test_reveal_and_hide_stream_a_cover_through_an_ending() -> None:
     """An Ending (tail + hash states) gives the same answers as the bytes, with a tail far shorter than the file."""
     cover = os.urandom(300_000) + b"  \n"
-    match = md5steg.hide(stego.Ending.from_bytes(cover), b"streamed", passphrase=PASSPHRASE, prefix="5e", jobs=1)
+    match = md5steg.hide(stego.read_ending(io.BytesIO(cover)), b"streamed", passphrase=PASSPHRASE, prefix="5e", jobs=1)
     result = cover + match.suffix
     assert hashlib.md5(result).hexdigest() == match.md5 and match.md5.startswith("5e")
-    ending = stego.Ending.from_stream(io.BytesIO(result))
+    ending = stego.read_ending(io.BytesIO(result))
     assert len(ending.tail) == stego.TAIL_BYTES < len(result)
     found = stego.find_hidden(ending, passphrase=PASSPHRASE)
     assert (found.message, found.cover_length, found.version) == (b"streamed", len(cover), 2)

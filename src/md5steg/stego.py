@@ -46,68 +46,51 @@ so it cannot carry them).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 import hmac
-import io
-import math
 import secrets
 import unicodedata
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Optional, Union
-
-from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing import Any, BinaryIO, Optional, Union
 
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
-from .content import Content, _block_compressor
-from .errors import InvalidArgumentTypeError, InvalidTargetError, Md5stegError
-from .layout import LATE_WORD_MAX_SUFFIX_BYTES, LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
+from .ending import Ending
+from .errors import InvalidArgumentTypeError, Md5stegError
+from .layout import LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
 from .search import Match, find, make_target
+from .stego_format import (
+    AEAD_NONCE,
+    ANCHORS,
+    FORMATS,
+    LABEL_V2,
+    MAX_MESSAGE_BYTES,
+    TAG_BYTES,
+    V1,
+    V1_HEADER_BYTES,
+    V2,
+    VERSION,
+    Format,
+    anchor_step,
+    body_digits,
+    bucket,
+    encode_body,
+    open_bodies,
+    pad_digits,
+    parse_plaintext,
+    salt_digits,
+    v2_header_bytes,
+    v2_plaintext,
+)
+from .stego_format import BUCKETS as BUCKETS  # re-exported: the format's public names live here too
+from .stego_format import MAX_PATTERN_CHARS as MAX_PATTERN_CHARS
+from .stego_format import cheap_kdf_for_tests as cheap_kdf_for_tests
 from .target import Target
-
-VERSION = 2
-LABEL_V1 = b"md5steg hide v1"
-LABEL_V2 = b"md5steg hide v2"
-"""Binds keys, pads and ciphertexts to one format version (AEAD associated data, HKDF info, Argon2 ad)."""
-
-ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, ARGON2_LANES = 3, 64 * 1024, 4
-"""RFC 9106 section 4, second recommended option (64 MiB): above OWASP's minimum (19 MiB, t=2)."""
-
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-"""Format v1's KDF, kept to open v1 files."""
-
-SALT_BITS = 128
-SLACK_BITS = 64
-ANCHOR_BITS = 64
-ANCHORS = 4
-TAG_BYTES = 16
-V1_HEADER_BYTES = 4
-"""v1: version, q, p, pattern length; the pattern's ASCII characters follow."""
-COVER_DIGEST_BYTES = 32
-LENGTH_BYTES = 2
-MAX_PATTERN_CHARS = 32
-
-MAX_MESSAGE_BYTES = 4096
-BUCKETS = (128, 256, 512, 1024, 2048, 3072, 4096, 5120)
-"""v2 plaintext sizes (header + message + zeros): a message length is known only to within its bucket."""
 
 DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
 """``hide`` refuses a target whose expected search time exceeds this unless told otherwise (as the CLI does)."""
 
 EXACT_NONCE_CHECK = 16**4
 """Up to this much expected work, reveal re-runs find to prove the nonce is the canonical one."""
-
-_AEAD_NONCE = bytes(12)
-"""Each key is used once (fresh random salt per message), so a fixed AEAD nonce is safe."""
-
-_cheap_kdf = False
 
 
 class NoHiddenMessageError(Md5stegError):
@@ -142,240 +125,6 @@ class HiddenMessage:
     version: int = VERSION
 
 
-@contextlib.contextmanager
-def cheap_kdf_for_tests() -> Iterator[None]:
-    """TEST HOOK: both KDFs at a tiny cost inside the block. Files written inside cannot be read outside."""
-    global _cheap_kdf
-    saved, _cheap_kdf = _cheap_kdf, True
-    try:
-        yield
-    finally:
-        _cheap_kdf = saved
-
-
-def salt_digits(base: int) -> int:
-    return math.ceil(SALT_BITS / math.log2(base))
-
-
-def anchor_step(base: int) -> int:
-    """Digits between two anchors: 64 bits' worth, and enough for the 40-byte late-word layouts."""
-    return max(math.ceil(ANCHOR_BITS / math.log2(base)), math.ceil(LATE_WORD_MAX_SUFFIX_BYTES / ANCHORS))
-
-
-@functools.cache
-def body_digits(base: int, length: int) -> int:
-    """Digits for ``length`` ciphertext bytes plus SLACK_BITS of random headroom.
-
-    The smallest ``m`` with ``base**m >= 2**(8*length + SLACK_BITS)``: a float
-    quotient, checked with exact integers when it is too close to call.
-    """
-    bits = 8 * length + SLACK_BITS
-    estimate = bits / math.log2(base)
-    nearest = round(estimate)
-    if abs(estimate - nearest) > 1e-6:
-        return math.ceil(estimate)
-    return nearest if base**nearest >= 1 << bits else nearest + 1
-
-
-def bucket(plaintext_length: int) -> int:
-    """The v2 plaintext size for ``plaintext_length`` bytes of header and message."""
-    return next(size for size in BUCKETS if size >= plaintext_length)
-
-
-def v2_header_bytes(pattern: str) -> int:
-    return 4 + len(pattern) + COVER_DIGEST_BYTES + LENGTH_BYTES
-
-
-# --- Keys, pads and the body encoding --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Format:
-    """What differs between format versions: label, KDF and which ciphertext lengths to try."""
-
-    version: int
-    label: bytes
-    derive: Callable[[bytes, bytes], bytes]
-    sealed_lengths: Sequence[int]
-
-    def keys(self, secret: bytes, salt: list[int]) -> tuple[ChaCha20Poly1305, bytes]:
-        """The AEAD and the pad key, from one KDF derivation over the salt digits."""
-        material = self.derive(secret, bytes(salt))
-        return ChaCha20Poly1305(material[:32]), material[32:]
-
-    def associated_data(self, alphabet: Alphabet) -> bytes:
-        if self.version == 1:
-            return self.label
-        symbols = b"".join(len(symbol).to_bytes(1, "big") + symbol for symbol in alphabet.symbols)
-        return self.label + hashlib.sha256(symbols).digest()
-
-
-def _argon2id(secret: bytes, salt: bytes) -> bytes:
-    iterations, lanes, memory = (1, 1, 8) if _cheap_kdf else (ARGON2_ITERATIONS, ARGON2_LANES, ARGON2_MEMORY_KIB)
-    try:
-        kdf = Argon2id(salt=salt, length=64, iterations=iterations, lanes=lanes, memory_cost=memory, ad=LABEL_V2)
-    except UnsupportedAlgorithm:
-        raise Md5stegError(
-            "this cryptography build has no Argon2id (it needs OpenSSL 3.2 or later); "
-            "install the wheel: pip install --upgrade 'cryptography>=44'"
-        ) from None
-    return kdf.derive(secret)
-
-
-def _scrypt(secret: bytes, salt: bytes) -> bytes:
-    return Scrypt(salt=salt, length=64, n=2**4 if _cheap_kdf else SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(secret)
-
-
-V2 = _Format(2, LABEL_V2, _argon2id, tuple(size + TAG_BYTES for size in BUCKETS))
-V1 = _Format(
-    1,
-    LABEL_V1,
-    _scrypt,
-    range(V1_HEADER_BYTES + 1 + TAG_BYTES, V1_HEADER_BYTES + MAX_PATTERN_CHARS + MAX_MESSAGE_BYTES + TAG_BYTES + 1),
-)
-FORMATS = (V2, V1)
-
-
-def _pad_digits(pad_key: bytes, label: bytes, base: int, count: int) -> list[int]:
-    """``count`` uniform digits from HKDF output, by rejection sampling (exactly uniform)."""
-    limit = 256 - 256 % base
-    stream = HKDFExpand(hashes.SHA256(), 8160, label + b" pads").derive(pad_key)
-    digits = [byte % base for byte in stream if byte < limit][:count]
-    if len(digits) < count:
-        raise Md5stegError(f"cannot derive {count} pad digits in base {base}; please report this bug")
-    return digits
-
-
-def _to_digits(value: int, base: int, count: int) -> list[int]:
-    """``value`` as exactly ``count`` base-``base`` digits, most significant first (divide and conquer)."""
-    if count <= 64:
-        out = [0] * count
-        for position in range(count - 1, -1, -1):
-            value, out[position] = divmod(value, base)
-        return out
-    half = count // 2
-    high, low = divmod(value, base**half)
-    return _to_digits(high, base, count - half) + _to_digits(low, base, half)
-
-
-def _from_digits(digits: list[int], base: int) -> int:
-    """The inverse of ``_to_digits`` (divide and conquer: long bodies stay fast)."""
-    if len(digits) <= 64:
-        value = 0
-        for digit in digits:
-            value = value * base + digit
-        return value
-    half = len(digits) // 2
-    scale: int = base**half
-    return _from_digits(digits[:-half], base) * scale + _from_digits(digits[-half:], base)
-
-
-def _headroom_multiple(pad_key: bytes, label: bytes, base: int, length: int) -> int:
-    """The multiple of ``256**length`` that fills the body's spare room, derived from the key.
-
-    Uniform below ``headroom = floor(base**m / 256**n) >= 2**SLACK_BITS`` to
-    within 2**-64 (64 more bits than needed, reduced modulo ``headroom``).
-    """
-    headroom = base ** body_digits(base, length) >> (8 * length)
-    size = (headroom.bit_length() + 64 + 7) // 8
-    stream = HKDFExpand(hashes.SHA256(), size, label + b" headroom").derive(pad_key)
-    multiple: int = int.from_bytes(stream, "big") % headroom
-    return multiple
-
-
-def _encode_body(ciphertext: bytes, base: int, pad_key: bytes, label: bytes = LABEL_V2) -> list[int]:
-    length = len(ciphertext)
-    value = int.from_bytes(ciphertext, "big") + (_headroom_multiple(pad_key, label, base, length) << (8 * length))
-    return _to_digits(value, base, body_digits(base, length))
-
-
-# --- The file reveal reads: its tail, and hash states of the rest -----------------------------------
-
-
-class _HeadReader:
-    """Reads a stream, holding back its last ``keep`` bytes (``tail``) and hashing the rest with SHA-256."""
-
-    def __init__(self, stream: Any, keep: int) -> None:
-        self._stream, self._keep = stream, keep
-        self._buffer = bytearray()
-        self._ended = False
-        self.sha256 = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        size = size if size > 0 else 1 << 20
-        while not self._ended and len(self._buffer) < size + self._keep:
-            chunk = self._stream.read(size)
-            if not chunk:
-                self._ended = True
-            self._buffer += chunk
-        count = min(size, max(0, len(self._buffer) - self._keep))
-        head = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        self.sha256.update(head)
-        return head
-
-    @property
-    def tail(self) -> bytes:
-        return bytes(self._buffer)
-
-
-class Ending:
-    """A file as hide and reveal need it: its last bytes, and MD5/SHA-256 states of everything before.
-
-    ``from_stream`` reads a file of any length in memory O(``TAIL_BYTES``):
-    every hidden message, with its pads, salt and nonce, lies in the tail.
-    """
-
-    def __init__(self, length: int, tail: bytes, head: Content, head_sha256: hashlib._Hash) -> None:
-        self.length, self.tail = length, tail
-        self._head, self._head_sha256 = head, head_sha256
-
-    @classmethod
-    def from_stream(cls, stream: Any, keep: Optional[int] = None) -> Ending:
-        reader = _HeadReader(stream, TAIL_BYTES if keep is None else keep)
-        head = Content.from_stream(reader)
-        tail = reader.tail
-        return cls(head.length + len(tail), tail, head, reader.sha256)
-
-    @classmethod
-    def from_bytes(cls, data: bytes, keep: Optional[int] = None) -> Ending:
-        return cls.from_stream(io.BytesIO(data), keep)
-
-    @property
-    def tail_start(self) -> int:
-        return self.length - len(self.tail)
-
-    def _tail_part(self, length: int) -> bytes:
-        if not self.tail_start <= length <= self.length:
-            raise ValueError(f"a prefix of {length} bytes does not end in the tail kept")
-        return self.tail[: length - self.tail_start]
-
-    def prefix(self, length: int) -> Ending:
-        """The first ``length`` bytes (which end inside the tail): what ``--replace`` keeps."""
-        return Ending(length, self._tail_part(length), self._head, self._head_sha256)
-
-    def sha256(self, length: int) -> bytes:
-        """SHA-256 of the first ``length`` bytes (which end inside the tail)."""
-        hasher = self._head_sha256.copy()
-        hasher.update(self._tail_part(length))
-        return hasher.digest()
-
-    def content(self, length: int, extra: bytes = b"") -> Content:
-        """The first ``length`` bytes, then ``extra``, as find's ``Content`` (no copy of the head)."""
-        more = self._tail_part(length) + extra
-        hasher = self._head.hasher()
-        hasher.update(more)
-        pending = self._head.tail + more
-        whole = len(pending) - len(pending) % 64
-        state = _block_compressor()(self._head.state, pending[:whole]) if whole else self._head.state
-        return Content(length + len(extra), pending[whole:], state, None, hasher)
-
-    def md5_hexdigest(self) -> str:
-        hasher = self._head.hasher()
-        hasher.update(self.tail)
-        return hasher.hexdigest()
-
-
 # --- Checking what callers give --------------------------------------------------------------------
 
 
@@ -395,7 +144,12 @@ def _bytes(value: object, name: str) -> bytes:
 
 
 def _ending(data: object) -> Ending:
-    return data if isinstance(data, Ending) else Ending.from_bytes(_bytes(data, "data"))
+    return data if isinstance(data, Ending) else Ending.from_bytes(_bytes(data, "data"), TAIL_BYTES)
+
+
+def read_ending(stream: BinaryIO) -> Ending:
+    """A file or stream read once, in bounded memory, keeping every byte a hidden message can occupy."""
+    return Ending.from_stream(stream, TAIL_BYTES)
 
 
 def _checked_secret(passphrase: object, action: str) -> bytes:
@@ -467,16 +221,10 @@ def hide(
     inner = body_digits(base, size + TAG_BYTES) + len(salt)
     # Fixed-width alphabets: byte lengths follow from digit counts, so the pads come first.
     lead, tail, nonce_width = _placement(cover.length, inner, chosen, target)
-    plaintext = (
-        bytes([VERSION, lead, tail, len(target.pattern)])
-        + target.pattern.encode("ascii")
-        + cover.sha256(cover.length)
-        + len(message).to_bytes(LENGTH_BYTES, "big")
-        + message
-    ).ljust(size, b"\0")
-    ciphertext = aead.encrypt(_AEAD_NONCE, plaintext, V2.associated_data(chosen))
-    body = _encode_body(ciphertext, base, pad_key, LABEL_V2)
-    pads = _pad_digits(pad_key, LABEL_V2, base, lead + tail)
+    plaintext = v2_plaintext(lead, tail, target.pattern, cover.sha256(cover.length), message)
+    ciphertext = aead.encrypt(AEAD_NONCE, plaintext, V2.associated_data(chosen))
+    body = encode_body(ciphertext, base, pad_key, LABEL_V2)
+    pads = pad_digits(pad_key, LABEL_V2, base, lead + tail)
     blob = b"".join(chosen.symbols[digit] for digit in pads[:lead] + body + salt + pads[lead:])
     match = find(
         cover.content(cover.length, blob),
@@ -598,7 +346,7 @@ def allowed_anchors(length: int, alphabet: Alphabet) -> tuple[int, ...]:
 class _Opened:
     """A body that passed the headroom check and the AEAD: where it lies, what it holds."""
 
-    form: _Format
+    form: Format
     anchor: int
     body_start: int
     plaintext: bytes
@@ -631,7 +379,7 @@ def find_hidden(
             if body_end < body_digits(base, min(form.sealed_lengths)):
                 continue
             aead, pad_key = form.keys(secret, run[body_end : body_end + salt_length])
-            for used, plaintext in _open_bodies(form, aead, pad_key, run, body_end, chosen):
+            for used, plaintext in open_bodies(form, aead, pad_key, run, body_end, chosen):
                 opened.append(_Opened(form, anchor, body_end - used, plaintext, pad_key))
     for candidate in opened:
         found = _checked_message(ending, chosen, run, candidate)
@@ -664,67 +412,14 @@ def without_hidden_message(
     return found.cover_length, True
 
 
-def _open_bodies(
-    form: _Format, aead: ChaCha20Poly1305, pad_key: bytes, run: list[int], body_end: int, alphabet: Alphabet
-) -> Iterator[tuple[int, bytes]]:
-    """(digits used, plaintext) for every ciphertext length ending at ``body_end`` that opens.
-
-    A body opens when its spare room holds exactly the multiple the key
-    derives (so no digit there can change) and its ciphertext passes the
-    AEAD. v2 checks the room first (few lengths); v1 tries thousands of
-    lengths, so the AEAD, which rejects almost all, goes first there.
-
-    ``value`` is the number the last ``used`` digits spell; each longer body
-    adds its new top digits in one step.
-    """
-    base = alphabet.base
-    associated = form.associated_data(alphabet)
-    value, power, used = 0, 1, 0
-    for length in form.sealed_lengths:
-        needed = body_digits(base, length)
-        if needed > body_end:
-            return
-        value += _from_digits(run[body_end - needed : body_end - used], base) * power
-        power *= base ** (needed - used)
-        used = needed
-        if form.version > 1 and value >> (8 * length) != _headroom_multiple(pad_key, form.label, base, length):
-            continue
-        try:
-            plaintext = aead.decrypt(_AEAD_NONCE, (value & ((1 << (8 * length)) - 1)).to_bytes(length, "big"), associated)
-        except InvalidTag:
-            continue
-        if value >> (8 * length) == _headroom_multiple(pad_key, form.label, base, length):
-            yield used, plaintext
-
-
-def _parse(form: _Format, plaintext: bytes) -> Optional[tuple[int, int, Target, Optional[bytes], bytes]]:
-    """(lead, tail, target, cover digest or None for v1, message), or None if the plaintext is malformed."""
-    version, lead, tail, pattern_length = plaintext[:4]
-    at = 4 + pattern_length
-    if version != form.version or not 1 <= pattern_length <= MAX_PATTERN_CHARS or len(plaintext) < at:
-        return None
-    try:
-        target = Target.from_pattern(plaintext[4:at].decode("ascii"))
-    except (UnicodeDecodeError, InvalidTargetError):
-        return None
-    if form.version == 1:
-        return lead, tail, target, None, plaintext[at:]
-    digest, at = plaintext[at : at + COVER_DIGEST_BYTES], at + COVER_DIGEST_BYTES
-    length, at = int.from_bytes(plaintext[at : at + LENGTH_BYTES], "big"), at + LENGTH_BYTES
-    message, padding = plaintext[at : at + length], plaintext[at + length :]
-    if len(message) != length or padding.strip(b"\0") or len(plaintext) != bucket(at + length):
-        return None
-    return lead, tail, target, digest, message
-
-
 def _checked_message(ending: Ending, alphabet: Alphabet, run: list[int], opened: _Opened) -> Optional[HiddenMessage]:
     """Accept an opened body only if the pads, the cover, the MD5 target and the nonce are as sealed."""
-    parsed = _parse(opened.form, opened.plaintext)
+    parsed = parse_plaintext(opened.form, opened.plaintext)
     if parsed is None:
         return None
     lead, tail, target, cover_digest, message = parsed
     start, tail_start = opened.body_start - lead, len(run) - opened.anchor
-    pads = _pad_digits(opened.pad_key, opened.form.label, alphabet.base, lead + tail)
+    pads = pad_digits(opened.pad_key, opened.form.label, alphabet.base, lead + tail)
     if (
         start < 0
         or tail >= opened.anchor

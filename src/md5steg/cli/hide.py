@@ -9,6 +9,7 @@ The passphrase is never an option value (other users can read command lines):
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import stat
@@ -34,7 +35,8 @@ from .options import (
 from .progress import search_progress
 
 if TYPE_CHECKING:
-    from ..stego import Ending, HiddenMatch
+    from ..ending import Ending
+    from ..stego import HiddenMatch
 
 PASSPHRASE_ENV = "MD5STEG_PASSPHRASE"
 MAX_PASSPHRASE_BYTES = 4096
@@ -174,13 +176,13 @@ def _cover(rewrite: FileRewrite, source: Union[str, BinaryIO]) -> Ending:
         content = rewrite.read()
         try:
             with open(source, "rb") as handle:
-                cover: Ending = stego.Ending.from_stream(handle)
+                cover: Ending = stego.read_ending(handle)
         except OSError as exc:
             raise click.ClickException(f"cannot read {source}: {exc.strerror or exc}") from None
         if cover.length != content.length or cover.md5_hexdigest() != content.md5_with(b""):
             raise click.ClickException(f"{source} changed while md5steg read it; nothing was written: run it again")
         return cover
-    ending: Ending = stego.Ending.from_bytes(rewrite.read_bytes())
+    ending: Ending = stego.read_ending(io.BytesIO(rewrite.read_bytes()))
     return ending
 
 
@@ -371,7 +373,7 @@ def reveal_command(
     stego = _stego()
     handle = _reveal_source(file)
     try:
-        ending = stego.Ending.from_stream(handle)
+        ending = stego.read_ending(handle)
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
     finally:
