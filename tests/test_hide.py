@@ -330,11 +330,12 @@ def test_reveal_and_hide_stream_a_cover_through_an_ending() -> None:
 
 
 def test_reveal_tries_only_anchors_a_target_allows_and_the_hidden_one_is_among_them() -> None:
-    ws5 = Alphabet.named("ws5")
-    step = stego.anchor_step(5)
-    for size in range(0, 200, 13):
-        for prefix in ("a", "abcd", "abcdef"):
-            match = md5steg.hide(b"c" * size, b"anchor", passphrase=PASSPHRASE, prefix=prefix, jobs=1)
-            nonce = len(suffix_digits(match.suffix[match.sealed_length :], b"", ws5))
-            allowed = stego.allowed_anchors(size + len(match.suffix), ws5)
-            assert -(-nonce // step) * step in allowed and len(allowed) < stego.ANCHORS
+    for name in ("ws5", "printable"):
+        alphabet = Alphabet.named(name)
+        step = stego.anchor_step(alphabet.base)
+        for size in range(0, 200, 13):
+            for prefix in ("a", "abc"):
+                match = md5steg.hide(b"c" * size, b"anchor", passphrase=PASSPHRASE, prefix=prefix, alphabet=name, jobs=1)
+                nonce = len(suffix_digits(match.suffix[match.sealed_length :], b"", alphabet))
+                allowed = stego.allowed_anchors(size + len(match.suffix), alphabet)
+                assert -(-nonce // step) * step in allowed and len(allowed) < stego.ANCHORS, (name, size, allowed)
