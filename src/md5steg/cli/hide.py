@@ -2,8 +2,11 @@
 
 The library (``md5steg.stego``) needs the optional ``cryptography`` package, so
 it is imported inside the commands: without it they say which extra to install.
-The passphrase is never an option value (other users can read command lines):
-``--passphrase-file``, then ``MD5STEG_PASSPHRASE``, then a prompt on the terminal.
+Neither the message nor the passphrase is ever an option value (other local
+users can read command lines): the message comes from ``--message-file`` or a
+no-echo prompt, the passphrase from ``--passphrase-file``, then
+``MD5STEG_PASSPHRASE``, then a prompt. Every read is bounded: message and
+passphrase by their size limits, FILE by streaming it (``stego.read_ending``).
 """
 
 from __future__ import annotations
