@@ -314,3 +314,24 @@ def test_reveal_reads_a_large_stdin_in_bounded_memory() -> None:
 
 def md5steg_hide_cheap(cover: bytes) -> bytes:
     return stego.hide(cover, b"big cover", passphrase="pw", prefix="a").suffix
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmHWM from /proc")
+@pytest.mark.skipif(not compiled_core_in_use(), reason="the pure engine keeps up to 64 MiB in memory, by design")
+def test_hide_reads_a_large_stdin_in_bounded_memory(tmp_path: Path) -> None:
+    """64 MiB of cover through stdin, hidden into -o: the input is spooled, hashed and tailed, never held."""
+    out = tmp_path / "out.bin"
+    script = (
+        "import sys; from md5steg import stego; from md5steg.cli import main\n"
+        "with stego.cheap_kdf_for_tests():\n"
+        f"    try:\n        main(['hide', '-', '--prefix', 'a', '-q', '--message-file', {message_file(tmp_path, 'big')!r}, '-o', {str(out)!r}])\n"
+        "    except SystemExit:\n        pass\n"
+        "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0], file=sys.stderr)"
+    )
+    cover = b"y" * (64 << 20)
+    done = subprocess.run([sys.executable, "-c", script], input=cover, capture_output=True, timeout=120,
+                          env=os.environ | {"MD5STEG_PASSPHRASE": "pw"})
+    assert out.read_bytes().startswith(cover), done.stderr
+    with stego.cheap_kdf_for_tests():
+        assert stego.reveal(out.read_bytes(), passphrase="pw") == b"big"
+    assert int(done.stderr.split()[-1]) < 60 * 1024, "peak RSS (VmHWM, KiB) stays below the 64 MiB input"

@@ -11,36 +11,75 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import Any
+from typing import Any, Optional
 
-from .content import Content, _block_compressor
+from . import _md5py
+from .content import BLOCK, PURE_KEEP_BYTES, Content, _block_compressor
+
+CHUNK_BYTES = 1 << 20
 
 
-class _HeadReader:
-    """Reads a stream, holding back its last ``keep`` bytes (``tail``) and hashing the rest with SHA-256."""
+class EndingBuilder:
+    """Takes a stream's bytes as they pass (``feed``) and builds their ``Ending``: memory O(``keep``).
 
-    def __init__(self, stream: Any, keep: int) -> None:
-        self._stream, self._keep = stream, keep
+    Everything but the last ``keep`` bytes goes into SHA-256 and MD5 at once;
+    the MD5 chaining state is computed as ``Content.from_stream`` computes it
+    (with the pure engine, up to ``PURE_KEEP_BYTES`` are kept instead, and
+    hashed only when needed).
+    """
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
         self._buffer = bytearray()
-        self._ended = False
-        self.sha256 = hashlib.sha256()
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5()
+        self._compress = _block_compressor()
+        self._kept: Optional[list[bytes]] = [] if self._compress is _md5py.compress_blocks else None
+        self._state, self._carry, self._head_length = _md5py.IV, b"", 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._buffer += chunk
+        excess = len(self._buffer) - self._keep
+        if excess > 0:
+            head = bytes(self._buffer[:excess])
+            del self._buffer[:excess]
+            self._absorb(head)
+
+    def _absorb(self, head: bytes) -> None:
+        self._sha256.update(head)
+        self._md5.update(head)
+        self._head_length += len(head)
+        if self._kept is not None:
+            self._kept.append(head)
+            if self._head_length <= PURE_KEEP_BYTES:
+                return
+            head, self._kept = b"".join(self._kept), None  # past the limit: hash what was kept
+        pending = self._carry + head
+        whole = len(pending) - len(pending) % BLOCK
+        if whole:
+            self._state = self._compress(self._state, pending[:whole])
+        self._carry = pending[whole:]
+
+    def ending(self) -> Ending:
+        length = self._head_length
+        if self._kept is not None:
+            data = b"".join(self._kept)
+            head = Content(length, data[length - length % BLOCK :], None, data, self._md5)
+        else:
+            head = Content(length, self._carry, self._state, None, self._md5)
+        return Ending(length + len(self._buffer), bytes(self._buffer), head, self._sha256)
+
+
+class TeeReader:
+    """A stream that hands every chunk read through it to an ``EndingBuilder`` as well."""
+
+    def __init__(self, stream: Any, builder: EndingBuilder) -> None:
+        self.stream, self._builder = stream, builder
 
     def read(self, size: int = -1) -> bytes:
-        size = size if size > 0 else 1 << 20
-        while not self._ended and len(self._buffer) < size + self._keep:
-            chunk = self._stream.read(size)
-            if not chunk:
-                self._ended = True
-            self._buffer += chunk
-        count = min(size, max(0, len(self._buffer) - self._keep))
-        head = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        self.sha256.update(head)
-        return head
-
-    @property
-    def tail(self) -> bytes:
-        return bytes(self._buffer)
+        chunk: bytes = self.stream.read(size)
+        self._builder.feed(chunk)
+        return chunk
 
 
 class Ending:
@@ -53,10 +92,10 @@ class Ending:
     @classmethod
     def from_stream(cls, stream: Any, keep: int) -> Ending:
         """Read ``stream`` to its end in chunks; keep its last ``keep`` bytes."""
-        reader = _HeadReader(stream, keep)
-        head = Content.from_stream(reader)
-        tail = reader.tail
-        return cls(head.length + len(tail), tail, head, reader.sha256)
+        builder = EndingBuilder(keep)
+        while chunk := stream.read(CHUNK_BYTES):
+            builder.feed(chunk)
+        return builder.ending()
 
     @classmethod
     def from_bytes(cls, data: bytes, keep: int) -> Ending:

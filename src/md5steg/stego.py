@@ -54,7 +54,7 @@ from dataclasses import dataclass, fields
 from typing import Any, BinaryIO, Optional, Union
 
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
-from .ending import Ending
+from .ending import Ending, EndingBuilder
 from .errors import InvalidArgumentTypeError, Md5stegError
 from .layout import LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
 from .search import Match, find, make_target
@@ -150,6 +150,11 @@ def _ending(data: object) -> Ending:
 def read_ending(stream: BinaryIO) -> Ending:
     """A file or stream read once, in bounded memory, keeping every byte a hidden message can occupy."""
     return Ending.from_stream(stream, TAIL_BYTES)
+
+
+def ending_builder() -> EndingBuilder:
+    """An ``EndingBuilder`` for bytes another reader pulls (``TeeReader``): hide from stdin."""
+    return EndingBuilder(TAIL_BYTES)
 
 
 def _checked_secret(passphrase: object, action: str) -> bytes:

@@ -11,18 +11,20 @@ passphrase by their size limits, FILE by streaming it (``stego.read_ending``).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
-import io
 import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 
 import click
 
 from ..alphabets import NAMED_ALPHABETS, Alphabet
+from ..ending import TeeReader
 from ..errors import InvalidTargetError, Md5stegError
 from ..files import describe_file_type, writable_directory_problem, write_atomic
 from ..rewrite import FileRewrite
@@ -38,7 +40,7 @@ from .options import (
 from .progress import search_progress
 
 if TYPE_CHECKING:
-    from ..ending import Ending
+    from ..ending import Ending, EndingBuilder
     from ..stego import HiddenMatch
 
 PASSPHRASE_ENV = "MD5STEG_PASSPHRASE"
@@ -167,31 +169,56 @@ def _refuse_message_option(ctx: click.Context, param: click.Parameter, value: Op
         )
 
 
-def _cover(rewrite: FileRewrite, source: Union[str, BinaryIO]) -> Ending:
-    """The input as an ``Ending``: a regular file streamed (bounded memory), a stream held in memory.
+def _cover(rewrite: FileRewrite, source: Union[str, BinaryIO], builder: Optional[EndingBuilder]) -> Ending:
+    """The input as an ``Ending``, in bounded memory.
 
-    FileRewrite reads (and locks, and spools) the input for the commit; a
-    regular file is then streamed once more for the cover's SHA-256 and tail,
-    and the two reads must agree.
+    FileRewrite reads (and locks, and spools) the input for the commit. stdin
+    passes through a ``TeeReader`` on the way, which builds the Ending; a
+    regular file is streamed once more, and the two reads must agree.
     """
-    stego = _stego()
-    if isinstance(source, str) and stat.S_ISREG(os.stat(source).st_mode):
-        content = rewrite.read()
-        try:
-            with open(source, "rb") as handle:
-                cover: Ending = stego.read_ending(handle)
-        except OSError as exc:
-            raise click.ClickException(f"cannot read {source}: {exc.strerror or exc}") from None
-        if cover.length != content.length or cover.md5_hexdigest() != content.md5_with(b""):
-            raise click.ClickException(f"{source} changed while md5steg read it; nothing was written: run it again")
-        return cover
-    ending: Ending = stego.read_ending(io.BytesIO(rewrite.read_bytes()))
-    return ending
+    content = rewrite.read()
+    if builder is not None:
+        ending: Ending = builder.ending()
+        return ending
+    assert isinstance(source, str), "a stream source always comes with its builder"
+    try:
+        with open(source, "rb") as handle:
+            cover: Ending = _stego().read_ending(handle)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {source}: {exc.strerror or exc}") from None
+    if cover.length != content.length or cover.md5_hexdigest() != content.md5_with(b""):
+        raise click.ClickException(f"{source} changed while md5steg read it; nothing was written: run it again")
+    return cover
+
+
+def _source(file: str, elsewhere: bool, stego: ModuleType) -> tuple[Union[str, BinaryIO], Optional[EndingBuilder]]:
+    """What FileRewrite reads: a regular file by path; stdin, or a FIFO written elsewhere, through a TeeReader.
+
+    A path that is not a regular file and is rewritten in place stays a path,
+    so FileRewrite refuses it.
+    """
+    if file != "-" and (not elsewhere or stat.S_ISREG(os.stat(file).st_mode)):
+        return file, None
+    builder: EndingBuilder = stego.ending_builder()
+    stream = sys.stdin.buffer if file == "-" else _open_readable(file, "cover", "FILE")
+    return TeeReader(stream, builder), builder  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _closing(source: Union[str, BinaryIO]) -> Iterator[None]:
+    """Close a FIFO opened for a TeeReader when done (never stdin)."""
+    try:
+        yield
+    finally:
+        stream = getattr(source, "stream", None)
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
 
 
 def _hide_and_write(
     rewrite: FileRewrite,
     source: Union[str, BinaryIO],
+    builder: Optional[EndingBuilder],
     message: bytes,
     passphrase: Union[str, bytes],
     target: Target,
@@ -201,7 +228,7 @@ def _hide_and_write(
 ) -> tuple[HiddenMatch, str, list[str]]:
     """Read, strip an earlier message (--replace), hide, write: (match, MD5 written, notices)."""
     stego = _stego()
-    cover = _cover(rewrite, source)
+    cover = _cover(rewrite, source, builder)
     notices = []
     if flags["replace"]:
         kept, exact = stego.without_hidden_message(cover, passphrase=passphrase, alphabet=alphabet)
@@ -284,13 +311,13 @@ def hide_command(
     stego = _stego()
     secret = _message(message_file, file, stego.MAX_MESSAGE_BYTES)
     passphrase = _passphrase(passphrase_file, confirm=True)
-    source: Union[str, BinaryIO] = sys.stdin.buffer if file == "-" else file
+    source, builder = _source(file, output is not None, stego)
     written_to: Union[str, BinaryIO, None] = sys.stdout.buffer if destination == "-" else output
     flags = {"replace": replace, "force": force, "quiet": quiet}
     try:
-        with FileRewrite(source, written_to) as rewrite:
+        with _closing(source), FileRewrite(source, written_to) as rewrite:
             match, written_md5, notices = _hide_and_write(
-                rewrite, source, secret, passphrase, target, alphabet, flags, search
+                rewrite, source, builder, secret, passphrase, target, alphabet, flags, search
             )
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
