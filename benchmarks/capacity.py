@@ -1,4 +1,4 @@
-"""Capacity and cost of `md5steg hide`, next to stegsnow: bytes added per message byte, fixed overhead, time.
+"""Capacity and cost of `md5steg hide`, next to stegsnow: bytes per message byte, size buckets, rates, KDF, reveal timing.
 
 Usage: PYTHONPATH=src python benchmarks/capacity.py [--reps N]
 Writes benchmarks/results/capacity.md (and prints it). stegsnow (Debian package
@@ -23,7 +23,7 @@ if str(REPO / "src") not in sys.path:
     sys.path.insert(0, str(REPO / "src"))
 
 import md5steg
-from md5steg import stego
+from md5steg import stego, stego_format
 from md5steg.sysinfo import cpu_model_and_flags
 
 MESSAGE = (b"Meet me by the old oak at nine. Bring the map, the lamp and the blue notebook; tell no one. -- J")[:100]
@@ -81,44 +81,103 @@ def median_seconds(action, reps: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(samples)
 
 
-def timing_rows(reps: int) -> list[str]:
-    covers = [COVER + b"%d\n" % index for index in range(reps)]
-    finds, hides, find_rates, hide_rates = [], [], [], []
-    for cover in covers:  # interleaved, so load from other processes hits both alike
-        started = time.perf_counter()
-        found = md5steg.find(cover, TARGET)
-        finds.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        match = md5steg.hide(cover, MESSAGE, passphrase=PASSPHRASE, prefix=TARGET)
-        hides.append(time.perf_counter() - started)
-        hidden = cover + match.suffix
-        find_rates.append(found.rate / 1e6)
-        hide_rates.append(match.rate / 1e6)
-    kdf = median_seconds(lambda: stego._keys(PASSPHRASE, [0] * stego.salt_digits(5)), reps)
-    right = median_seconds(lambda: md5steg.reveal(hidden, passphrase=PASSPHRASE), reps)
-
-    def wrong() -> None:
-        try:
-            md5steg.reveal(hidden, passphrase="not it")
-        except stego.MessageNotFoundError:
-            return
-        raise AssertionError("a wrong passphrase opened the message")
-
-    refused = median_seconds(wrong, reps)
+def rate_rows(reps: int) -> list[str]:
+    """find and hide on the same covers, interleaved, one core each, compiled engine: rates side by side."""
+    target = "c0ffee0"  # 268 M candidates expected: long enough that start-up costs vanish from the rate
+    find_rates, hide_rates = [], []
+    for index in range(reps):
+        cover = COVER + b"%d\n" % index
+        find_rates.append(md5steg.find(cover, target, jobs=1, engine="cython").rate / 1e6)
+        hide_rates.append(md5steg.hide(cover, MESSAGE, passphrase=PASSPHRASE, prefix=target, jobs=1, engine="cython").rate / 1e6)
     return [
-        "| step (ws5, 100-byte message) | median seconds | search rate, median M/s |",
+        f"| search, one core, compiled engine, target {target} | median M/s | each run |",
         "|---|---|---|",
-        f"| find --prefix {TARGET} | {statistics.median(finds):.2f} (each: {', '.join(f'{s:.2f}' for s in finds)}) "
-        f"| {statistics.median(find_rates):.1f} |",
-        f"| hide --prefix {TARGET} (KDF + search) | {statistics.median(hides):.2f} (each: {', '.join(f'{s:.2f}' for s in hides)}) "
-        f"| {statistics.median(hide_rates):.1f} |",
-        f"| one scrypt derivation (n=2**15, r=8, p=1) | {kdf:.2f} | |",
-        f"| reveal, right passphrase | {right:.2f} | |",
-        f"| reveal, wrong passphrase (tries every anchor) | {refused:.2f} | |",
-        "",
-        "A search's time is random (geometric: each candidate is a fresh 1-in-16**6 trial), so",
-        "compare the rates; hide's seconds also include one scrypt derivation.",
+        f"| find | {statistics.median(find_rates):.1f} | {', '.join(f'{rate:.1f}' for rate in find_rates)} |",
+        f"| hide | {statistics.median(hide_rates):.1f} | {', '.join(f'{rate:.1f}' for rate in hide_rates)} |",
     ]
+
+
+def _refused(data: bytes) -> None:
+    try:
+        md5steg.reveal(data, passphrase=PASSPHRASE)
+    except stego.MessageNotFoundError:
+        return
+    raise AssertionError("an altered file or a wrong passphrase opened the message")
+
+
+def timing_rows(reps: int) -> list[str]:
+    """The KDFs, and reveal's failure cases side by side on a 4 KiB message (interleaved, same process)."""
+    v2 = median_seconds(lambda: stego.V2.keys(PASSPHRASE.encode(), [0] * stego.salt_digits(5)), reps)
+    v1 = median_seconds(lambda: stego.V1.keys(PASSPHRASE.encode(), [0] * stego.salt_digits(5)), reps)
+    cover = COVER
+    match = md5steg.hide(cover, bytes(4096), passphrase=PASSPHRASE, prefix="c0f")
+    good = cover + match.suffix
+    cases = {
+        "right passphrase": lambda: md5steg.reveal(good, passphrase=PASSPHRASE),
+        "wrong passphrase": lambda: _refused_with(good, "not it"),
+        "right passphrase, a tail-pad digit changed": lambda: _refused(_flip(good, len(good) - match.nonce_length - 1)),
+        "right passphrase, cover edited (MD5 forced again)": lambda: _refused(_forged(cover, match)),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(reps):
+        for name, action in cases.items():
+            started = time.perf_counter()
+            action()
+            samples[name].append(time.perf_counter() - started)
+    rows = [
+        "| one derivation | median seconds |",
+        "|---|---|",
+        f"| Argon2id t={stego_format.ARGON2_ITERATIONS}, {stego_format.ARGON2_MEMORY_KIB // 1024} MiB, {stego_format.ARGON2_LANES} lanes (v2) | {v2:.3f} |",
+        f"| scrypt N=2**15, r=8, p=1 (v1, read only) | {v1:.3f} |",
+        "",
+        f"reveal of a 4 KiB message (ws5, target c0f), {reps} runs each, interleaved; anchors tried: "
+        f"{len(stego.allowed_anchors(len(good), md5steg.Alphabet.named('ws5')))} per format",
+        "",
+        "| case | median seconds | min | max |",
+        "|---|---|---|---|",
+    ]
+    for name, times in samples.items():
+        rows.append(f"| {name} | {statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f} |")
+    return rows
+
+
+def _refused_with(data: bytes, passphrase: str) -> None:
+    try:
+        md5steg.reveal(data, passphrase=passphrase)
+    except stego.MessageNotFoundError:
+        return
+    raise AssertionError("a wrong passphrase opened the message")
+
+
+def _flip(data: bytes, offset: int) -> bytes:
+    symbols = md5steg.Alphabet.named("ws5").symbols
+    other = symbols[(symbols.index(data[offset : offset + 1]) + 1) % len(symbols)]
+    return data[:offset] + other + data[offset + 1 :]
+
+
+def _forged(cover: bytes, match: stego.HiddenMatch) -> bytes:
+    edited = cover.replace(b"Line 21", b"Line 29") + match.suffix[: match.sealed_length]
+    return edited + md5steg.find(edited, "c0f").suffix
+
+
+def bucket_rows() -> list[str]:
+    """Every size bucket: the message lengths it holds (6-hex target) and the suffix it costs per alphabet."""
+    header = stego.v2_header_bytes(TARGET)
+    rows = [
+        "| bucket (plaintext bytes) | message bytes it holds (6-hex target) | "
+        + " | ".join(f"{name} bytes added" for name in ALPHABETS)
+        + " |",
+        "|---|---|" + "---|" * len(ALPHABETS),
+    ]
+    low = 0
+    for size in stego.BUCKETS:
+        high = min(size - header, stego.MAX_MESSAGE_BYTES)
+        if high < low:
+            continue
+        added = [len(md5steg.hide(COVER, bytes(high), passphrase=PASSPHRASE, prefix=TARGET, alphabet=name).suffix) for name in ALPHABETS]
+        rows.append(f"| {size} | {low}-{high} | " + " | ".join(str(value) for value in added) + " |")
+        low = high + 1
+    return rows
 
 
 def overhead_rows() -> list[str]:
@@ -127,7 +186,7 @@ def overhead_rows() -> list[str]:
         base = md5steg.Alphabet.named(alphabet).base
         rows.append(
             f"| {alphabet} | {stego.salt_digits(base)} | {math.ceil(stego.SLACK_BITS / math.log2(base))} | "
-            f"{stego.HEADER_BYTES + len(TARGET)} + {stego.TAG_BYTES} | {stego.anchor_step(base)} |"
+            f"{stego.v2_header_bytes(TARGET)} + {stego.TAG_BYTES} | {stego.anchor_step(base)} |"
         )
     return rows
 
@@ -138,7 +197,7 @@ def main() -> None:
     args = parser.parse_args()
     model, _ = cpu_model_and_flags()
     lines = [
-        "# md5steg hide: capacity and cost",
+        "# md5steg hide: capacity and cost (format v2)",
         "",
         f"CPU: {model}, {os.cpu_count()} logical cores; load average at start {os.getloadavg()[0]:.1f}; "
         f"Python {sys.version.split()[0]}; command: `PYTHONPATH=src python benchmarks/capacity.py --reps {args.reps}`",
@@ -147,9 +206,15 @@ def main() -> None:
         "",
         *capacity_rows(),
         "",
-        "Fixed parts of a hidden message (format v1):",
+        "Size buckets: the suffix length shows the bucket, not the message length.",
+        "",
+        *bucket_rows(),
+        "",
+        "Fixed parts of a hidden message:",
         "",
         *overhead_rows(),
+        "",
+        *rate_rows(args.reps),
         "",
         *timing_rows(args.reps),
         "",

@@ -8,6 +8,7 @@ checked by the format test in ``test_hide_format.py``.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import md5steg
-from md5steg import stego
+from md5steg import stego, stego_format
 from md5steg.alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
 from md5steg.errors import Md5stegError
 
@@ -168,12 +169,12 @@ def test_hide_refuses_an_empty_passphrase_and_a_too_long_message() -> None:
 def test_replace_strips_exactly_the_earlier_message_and_keeps_the_covers_whitespace() -> None:
     cover = b"cover ending in whitespace \t\n\n"
     first = hidden(cover, b"first message")
-    stripped, exact = stego.without_hidden_message(first, passphrase=PASSPHRASE, alphabet=Alphabet.named("ws5"))
-    assert (stripped, exact) == (cover, True)
-    second = hidden(stripped, b"second")
+    kept, exact = stego.without_hidden_message(first, passphrase=PASSPHRASE, alphabet=Alphabet.named("ws5"))
+    assert (first[:kept], exact) == (cover, True)
+    second = hidden(first[:kept], b"second")
     assert md5steg.reveal(second, passphrase=PASSPHRASE) == b"second"
-    other, exact = stego.without_hidden_message(first, passphrase="another", alphabet=Alphabet.named("ws5"))
-    assert (other, exact) == (b"cover ending in whitespace", False), "unknown passphrase: strip the whole run"
+    kept, exact = stego.without_hidden_message(first, passphrase="another", alphabet=Alphabet.named("ws5"))
+    assert (first[:kept], exact) == (b"cover ending in whitespace", False), "unknown passphrase: strip the whole run"
 
 
 def chi_square(counts: list[int]) -> float:
@@ -204,7 +205,7 @@ def test_the_top_digit_of_an_encoded_body_is_uniform(base: int) -> None:
     """Random bytes in base-b digits: the SLACK_BITS of key-derived headroom keep even the top digit unbiased."""
     counts = [0] * base
     for _ in range(3000):
-        counts[stego._encode_body(os.urandom(21), base, os.urandom(32))[0]] += 1
+        counts[stego_format.encode_body(os.urandom(21), base, os.urandom(32))[0]] += 1
     limit = base - 1 + 6 * math.sqrt(2 * (base - 1)) + 20  # far beyond the 1e-6 quantile of chi-square(base - 1)
     assert chi_square(counts) < limit, counts
 
@@ -218,7 +219,7 @@ def test_a_changed_digit_in_the_bodys_spare_room_is_refused_even_when_the_md5_ta
         base, cover = alphabet.base, b"cover text \n"
         match = md5steg.hide(cover, b"", passphrase=PASSPHRASE, prefix="b7", alphabet=name, engine=engine, jobs=1)
         sealed = cover + match.suffix[: match.sealed_length]
-        body = stego.body_digits(base, stego.HEADER_BYTES + len("b7") + stego.TAG_BYTES)
+        body = stego.body_digits(base, stego.bucket(stego.v2_header_bytes("b7")) + stego.TAG_BYTES)
         tail = -match.nonce_length % stego.anchor_step(base)
         lead = match.sealed_length - body - stego.salt_digits(base) - tail
         for offset in range(len(cover) + lead, len(cover) + lead + 6):  # the body's top digits
@@ -239,3 +240,102 @@ def test_a_changed_pad_is_refused_even_when_the_md5_target_is_forced_again(engin
             other = alphabet.symbols[(alphabet.symbols.index(digit) + 1) % alphabet.base]
             edited = sealed[:-back] + other + sealed[len(sealed) - back + 1 :]
             assert_refused(edited + md5steg.find(edited, "b7", engine=engine, jobs=1).suffix)
+
+
+def force_again(edited: bytes, prefix: str, alphabet: str = "ws5") -> bytes:
+    """What a forger does after editing: strip the nonce, keep the sealed part, find a new nonce."""
+    return edited + md5steg.find(edited, prefix, alphabet=alphabet, jobs=1).suffix
+
+
+def test_an_edited_cover_is_refused_even_when_the_md5_target_is_forced_again() -> None:
+    """The review's forgery: "21" becomes "29" in the notes, the sealed part stays, the 4-hex prefix is forced again."""
+    cover = b"Meeting notes: we meet on the 21st.\n"
+    match = md5steg.hide(cover, b"bring the files", passphrase=PASSPHRASE, prefix="c0de", jobs=1)
+    sealed = match.suffix[: match.sealed_length]
+    assert md5steg.reveal(cover + match.suffix, passphrase=PASSPHRASE) == b"bring the files"
+    forged = force_again(cover.replace(b"21", b"29") + sealed, "c0de")
+    assert hashlib.md5(forged).hexdigest().startswith("c0de")
+    assert_refused(forged)
+
+
+def test_a_sealed_part_moved_onto_another_cover_is_refused() -> None:
+    match = md5steg.hide(b"the real cover\n", b"for the real cover", passphrase=PASSPHRASE, prefix="c0de", jobs=1)
+    sealed = match.suffix[: match.sealed_length]
+    for other in (b"an unrelated cover\n", b"", b"the real cover\n\n"):
+        assert_refused(force_again(other + sealed, "c0de"))
+
+
+def test_a_message_moved_into_another_alphabet_of_the_same_base_is_refused() -> None:
+    """ws5 digits respelled as zw digits (both base 5) open the AEAD only if the alphabet is not sealed."""
+    ws5, zw = Alphabet.named("ws5"), Alphabet.named("zw")
+    cover = b"cover\n"
+    match = md5steg.hide(cover, b"ws5 only", passphrase=PASSPHRASE, prefix="ab", jobs=1)
+    digits = suffix_digits(cover + match.suffix[: match.sealed_length], cover, ws5)
+    respelled = cover + b"".join(zw.symbols[ws5.symbols.index(symbol)] for symbol in digits)
+    assert_refused(force_again(respelled, "ab", "zw"), "zw")
+
+
+@pytest.mark.parametrize("name", ["ws5", "ws2", "zw"])
+def test_message_lengths_1_to_64_give_at_most_two_suffix_lengths(name: str) -> None:
+    """The plaintext is padded to a size bucket, so the suffix length hides the message length."""
+    lengths = {
+        len(md5steg.hide(b"Dear diary,\n", b"m" * size, passphrase=PASSPHRASE, prefix="ab", alphabet=name, jobs=1).suffix)
+        for size in range(1, 65)
+    }
+    assert len(lengths) == 1, lengths
+    long_pattern = {
+        len(md5steg.hide(b"x", b"m" * size, passphrase=PASSPHRASE, pattern="a" + "_" * 31, alphabet=name, jobs=1).suffix)
+        for size in range(1, 65, 7)
+    }
+    assert len(long_pattern) <= 2, long_pattern
+
+
+def test_buckets_cover_every_message_length() -> None:
+    header = stego.v2_header_bytes("_" * stego.MAX_PATTERN_CHARS)
+    assert stego.bucket(header + stego.MAX_MESSAGE_BYTES) == stego.BUCKETS[-1]
+    assert [stego.bucket(size) for size in (1, 128, 129, 2049, 3073)] == [128, 128, 256, 3072, 4096]
+
+
+def test_library_calls_with_wrong_types_raise_md5steg_errors() -> None:
+    cover = hidden(b"cover\n", b"typed")
+    calls = [
+        lambda: md5steg.hide(b"x", "a str message", passphrase=PASSPHRASE, prefix="a"),
+        lambda: md5steg.hide("a str cover", b"m", passphrase=PASSPHRASE, prefix="a"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=5, prefix="a"),
+        lambda: md5steg.reveal(cover, passphrase=5),
+        lambda: md5steg.reveal(cover.decode("latin-1"), passphrase=PASSPHRASE),
+    ]
+    for call in calls:
+        with pytest.raises(Md5stegError) as raised:
+            call()
+        assert isinstance(raised.value, TypeError), raised.value
+
+
+def test_library_hide_refuses_a_hopeless_target_unless_told_otherwise() -> None:
+    with pytest.raises(md5steg.TooMuchWorkError):
+        md5steg.hide(b"cover", b"m", passphrase=PASSPHRASE, prefix="0123456789ab", jobs=1)
+
+
+def test_reveal_and_hide_stream_a_cover_through_an_ending() -> None:
+    """An Ending (tail + hash states) gives the same answers as the bytes, with a tail far shorter than the file."""
+    cover = os.urandom(300_000) + b"  \n"
+    match = md5steg.hide(stego.read_ending(io.BytesIO(cover)), b"streamed", passphrase=PASSPHRASE, prefix="5e", jobs=1)
+    result = cover + match.suffix
+    assert hashlib.md5(result).hexdigest() == match.md5 and match.md5.startswith("5e")
+    ending = stego.read_ending(io.BytesIO(result))
+    assert len(ending.tail) == stego.TAIL_BYTES < len(result)
+    found = stego.find_hidden(ending, passphrase=PASSPHRASE)
+    assert (found.message, found.cover_length, found.version) == (b"streamed", len(cover), 2)
+    assert md5steg.reveal(result, passphrase=PASSPHRASE) == b"streamed"
+
+
+def test_reveal_tries_only_anchors_a_target_allows_and_the_hidden_one_is_among_them() -> None:
+    for name in ("ws5", "printable"):
+        alphabet = Alphabet.named(name)
+        step = stego.anchor_step(alphabet.base)
+        for size in range(0, 200, 13):
+            for prefix in ("a", "abc"):
+                match = md5steg.hide(b"c" * size, b"anchor", passphrase=PASSPHRASE, prefix=prefix, alphabet=name, jobs=1)
+                nonce = len(suffix_digits(match.suffix[match.sealed_length :], b"", alphabet))
+                allowed = stego.allowed_anchors(size + len(match.suffix), alphabet)
+                assert -(-nonce // step) * step in allowed and len(allowed) < stego.ANCHORS, (name, size, allowed)

@@ -1,6 +1,6 @@
 """Hide an encrypted message in the suffix, in front of find's nonce, so the MD5 target still holds.
 
-Layout of the suffix, in alphabet digits, left to right (format v1)::
+Layout of the suffix, in alphabet digits, left to right (formats v1 and v2)::
 
     cover | lead pad (q) | sealed body (m) | salt (S) | tail pad (p) | nonce (d)
                                                      \\______ A = p + d ______/
@@ -9,80 +9,88 @@ Layout of the suffix, in alphabet digits, left to right (format v1)::
   the final block, so hiding searches exactly as fast as ``find``.
 * ``A``, the distance from the end of the file to the salt, is a multiple of
   ``anchor_step(base)`` (64 bits' worth of digits, at least 10), at most
-  ``ANCHORS`` steps. ``reveal`` cannot know the target and therefore the nonce
-  width, but it only has to try these few anchors: one key derivation each.
-  ``hide`` picks the tail pad ``p`` (and a lead pad ``q``, because a fixed-width
-  layout ends the file on a word boundary) so that ``p + d`` lands on an anchor.
-* ``salt``: ``S`` uniform random digits (>= 128 bits), fed to scrypt.
-* ``sealed body``: ChaCha20-Poly1305 over ``header + message``, the ciphertext
-  read as a big-endian integer ``v < 256**n`` and written as ``m`` digits with
-  ``base**m >= 256**n * 2**SLACK_BITS``; the spare room above ``256**n`` is
-  filled with a multiple of ``256**n`` that the key derives (HKDF), and
-  ``reveal`` checks it: a digit changed in that room would leave the
-  ciphertext as it was. To anyone without the key the multiple is uniform, so
-  the body is uniform on a subset holding all but a fraction < 2**-64 of the
-  ``base**m`` strings: statistical distance < 2**-64 from uniform digits.
-* ``header`` (inside the ciphertext, so nothing is visible in the clear):
-  version, q, p, and the target pattern. ``reveal`` decrypts, then checks that
-  the pads equal the digits the key derives for them, that the file's MD5
-  still matches the sealed target and, for targets of <= 4 hex digits, that
-  the nonce is the lowest one ``find`` gives. So any changed, missing or extra
-  suffix character fails (for a longer target a changed nonce digit slips
-  through only if the new MD5 still matches: chance 16**-k).
-* The body length is not stored: ``reveal`` tries every length that fits,
-  which costs one cheap AEAD check each (capped by ``MAX_MESSAGE_BYTES``).
+  ``ANCHORS`` steps. ``hide`` picks the tail pad ``p`` (and a lead pad ``q``,
+  because a fixed-width layout ends the file on a word boundary) so that
+  ``p + d`` lands on an anchor. ``reveal`` does not know the target, but the
+  nonce width follows from public data (the file's length, the alphabet and
+  how many hex digits of its MD5 were fixed), so it derives keys only for the
+  anchors some target length allows (``allowed_anchors``), and always for all
+  of those, whatever it finds.
+* ``salt``: ``S`` uniform random digits (>= 128 bits). v2 derives the keys
+  with Argon2id (RFC 9106's second recommended setting: t=3, 64 MiB, 4 lanes;
+  the format label is Argon2's associated data), v1 with scrypt N=2**15.
+* ``sealed body``: ChaCha20-Poly1305, read as a big-endian integer
+  ``v < 256**n`` and written as ``m`` digits with
+  ``base**m >= 256**n * 2**SLACK_BITS``; the room above ``256**n`` holds a
+  multiple of ``256**n`` that the key derives (HKDF), checked before the AEAD
+  is tried: body digits are within 2**-64 of uniform, and none can change.
+* v2 plaintext: version, q, p, pattern length, pattern, SHA-256 of the cover,
+  message length (2 bytes), message, zeros up to the next of ``BUCKETS``. The
+  AEAD's associated data is the format label and a digest of the alphabet's
+  symbols. So the message is bound to its cover (an edited cover, or the
+  sealed part moved onto another cover, is refused however the MD5 target is
+  forced again), to its alphabet and to its target; the length of the
+  plaintext is one of ``len(BUCKETS)`` values.
+* ``nonce``: bound by the sealed target (the file's MD5 must match it) and
+  the layout (its width must be the one ``find`` uses for this cover and
+  target); for targets of <= 4 hex digits it must be the lowest one ``find``
+  gives. For longer targets another matching nonce of the same width is
+  accepted: finding one costs as much as the original search, and the nonce
+  carries nothing of the message, the cover or the key.
+* v1 (read only): plaintext version, q, p, pattern length, pattern, message,
+  with no padding and no cover digest; every body length is tried.
 
 The KDF parameters are fixed by the format version (the header is encrypted,
-so it cannot carry them). scrypt rather than Argon2id: every ``cryptography``
-build has it, so a file written anywhere can be read anywhere.
+so it cannot carry them).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import math
+import hmac
 import secrets
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Any, Optional, Union
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from typing import Any, BinaryIO, Optional, Union
 
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
-from .errors import Md5stegError
-from .layout import LATE_WORD_MAX_SUFFIX_BYTES, choose_layout
+from .ending import Ending, EndingBuilder
+from .errors import InvalidArgumentTypeError, Md5stegError
+from .layout import LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
 from .search import Match, find, make_target
+from .stego_format import (
+    AEAD_NONCE,
+    ANCHORS,
+    FORMATS,
+    LABEL_V2,
+    MAX_MESSAGE_BYTES,
+    TAG_BYTES,
+    V1,
+    V1_HEADER_BYTES,
+    V2,
+    VERSION,
+    Format,
+    anchor_step,
+    body_digits,
+    bucket,
+    encode_body,
+    open_bodies,
+    pad_digits,
+    parse_plaintext,
+    salt_digits,
+    v2_header_bytes,
+    v2_plaintext,
+)
+from .stego_format import BUCKETS as BUCKETS  # re-exported: the format's public names live here too
+from .stego_format import MAX_PATTERN_CHARS as MAX_PATTERN_CHARS
+from .stego_format import cheap_kdf_for_tests as cheap_kdf_for_tests
 from .target import Target
 
-VERSION = 1
-FORMAT_LABEL = b"md5steg hide v1"
-"""Associated data of the AEAD and the HKDF info prefix: binds keys and ciphertexts to this format."""
+DEFAULT_MAX_EXPECTED_SECONDS = 3600.0
+"""``hide`` refuses a target whose expected search time exceeds this unless told otherwise (as the CLI does)."""
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-"""32 MiB and ~0.15-0.3 s per derivation on one EPYC core; reveal derives at most ANCHORS keys."""
-
-SALT_BITS = 128
-SLACK_BITS = 64
-ANCHOR_BITS = 64
-ANCHORS = 4
-TAG_BYTES = 16
-HEADER_BYTES = 4
-"""version, q, p, pattern length; the pattern's ASCII characters follow."""
-
-MAX_MESSAGE_BYTES = 4096
-"""reveal tries every body length up to this, so its cost grows with the square of it."""
-
-_AEAD_NONCE = bytes(12)
-"""Each key is used once (fresh random salt per message), so a fixed AEAD nonce is safe."""
-
-_kdf_n = SCRYPT_N
+EXACT_NONCE_CHECK = 16**4
+"""Up to this much expected work, reveal re-runs find to prove the nonce is the canonical one."""
 
 
 class NoHiddenMessageError(Md5stegError):
@@ -90,7 +98,7 @@ class NoHiddenMessageError(Md5stegError):
 
 
 class MessageNotFoundError(Md5stegError):
-    """Wrong passphrase, or the suffix was changed: the two cannot be told apart, by design."""
+    """Wrong passphrase, or the file was changed: the two cannot be told apart, by design."""
 
     def __init__(self) -> None:
         super().__init__("no message for this passphrase, or the text was altered")
@@ -109,94 +117,54 @@ class HiddenMatch(Match):
 
 @dataclass(frozen=True)
 class HiddenMessage:
-    """A revealed message and where the cover ends (what ``--replace`` keeps)."""
+    """A revealed message, where the cover ends (what ``--replace`` keeps) and the format version."""
 
     message: bytes
     cover_length: int
     alphabet: Alphabet
+    version: int = VERSION
 
 
-@contextlib.contextmanager
-def cheap_kdf_for_tests(n: int = 2**4) -> Iterator[None]:
-    """TEST HOOK: scrypt with a tiny cost inside the block. Files written inside cannot be read outside."""
-    global _kdf_n
-    saved, _kdf_n = _kdf_n, n
-    try:
-        yield
-    finally:
-        _kdf_n = saved
+# --- Checking what callers give --------------------------------------------------------------------
 
 
-def salt_digits(base: int) -> int:
-    return math.ceil(SALT_BITS / math.log2(base))
+def _secret(passphrase: object) -> bytes:
+    """The passphrase as KDF input: str is NFC-normalised UTF-8 (lone surrogates kept as bytes)."""
+    if isinstance(passphrase, str):
+        return unicodedata.normalize("NFC", passphrase).encode("utf-8", "surrogateescape")
+    if isinstance(passphrase, (bytes, bytearray)):
+        return bytes(passphrase)
+    raise InvalidArgumentTypeError(f"passphrase must be str or bytes, not {type(passphrase).__name__}")
 
 
-def anchor_step(base: int) -> int:
-    """Digits between two anchors: 64 bits' worth, and enough for the 40-byte late-word layouts."""
-    return max(math.ceil(ANCHOR_BITS / math.log2(base)), math.ceil(LATE_WORD_MAX_SUFFIX_BYTES / ANCHORS))
+def _bytes(value: object, name: str) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise InvalidArgumentTypeError(f"{name} must be bytes, not {type(value).__name__}")
 
 
-@functools.cache
-def body_digits(base: int, length: int) -> int:
-    """Digits for ``length`` ciphertext bytes plus SLACK_BITS of random headroom.
-
-    The smallest ``m`` with ``base**m >= 2**(8*length + SLACK_BITS)``: a float
-    quotient, checked with exact integers when it is too close to call.
-    """
-    bits = 8 * length + SLACK_BITS
-    estimate = bits / math.log2(base)
-    nearest = round(estimate)
-    if abs(estimate - nearest) > 1e-6:
-        return math.ceil(estimate)
-    return nearest if base**nearest >= 1 << bits else nearest + 1
+def _ending(data: object) -> Ending:
+    return data if isinstance(data, Ending) else Ending.from_bytes(_bytes(data, "data"), TAIL_BYTES)
 
 
-def _keys(passphrase: Union[str, bytes], salt: list[int]) -> tuple[ChaCha20Poly1305, bytes]:
-    """The AEAD and the pad key, from one scrypt derivation over the salt digits."""
-    secret = passphrase if isinstance(passphrase, bytes) else unicodedata.normalize("NFC", passphrase).encode()
-    material = Scrypt(salt=bytes(salt), length=64, n=_kdf_n, r=SCRYPT_R, p=SCRYPT_P).derive(secret)
-    return ChaCha20Poly1305(material[:32]), material[32:]
+def read_ending(stream: BinaryIO) -> Ending:
+    """A file or stream read once, in bounded memory, keeping every byte a hidden message can occupy."""
+    return Ending.from_stream(stream, TAIL_BYTES)
 
 
-def _pad_digits(pad_key: bytes, base: int, count: int) -> list[int]:
-    """``count`` uniform digits from HKDF output, by rejection sampling (exactly uniform)."""
-    limit = 256 - 256 % base
-    stream = HKDFExpand(hashes.SHA256(), 8160, FORMAT_LABEL + b" pads").derive(pad_key)
-    digits = [byte % base for byte in stream if byte < limit][:count]
-    if len(digits) < count:
-        raise Md5stegError(f"cannot derive {count} pad digits in base {base}; please report this bug")
-    return digits
+def ending_builder() -> EndingBuilder:
+    """An ``EndingBuilder`` for bytes another reader pulls (``TeeReader``): hide from stdin."""
+    return EndingBuilder(TAIL_BYTES)
 
 
-def _to_digits(value: int, base: int, count: int) -> list[int]:
-    """``value`` as exactly ``count`` base-``base`` digits, most significant first (divide and conquer)."""
-    if count <= 64:
-        out = [0] * count
-        for position in range(count - 1, -1, -1):
-            value, out[position] = divmod(value, base)
-        return out
-    half = count // 2
-    high, low = divmod(value, base**half)
-    return _to_digits(high, base, count - half) + _to_digits(low, base, half)
+def _checked_secret(passphrase: object, action: str) -> bytes:
+    secret = _secret(passphrase)
+    if not secret:
+        raise Md5stegError(f"the passphrase is empty; {action}")
+    return secret
 
 
-def _headroom_multiple(pad_key: bytes, base: int, length: int) -> int:
-    """The multiple of ``256**length`` that fills the body's spare room, derived from the key.
-
-    Uniform below ``headroom = floor(base**m / 256**n) >= 2**SLACK_BITS`` to
-    within 2**-64 (64 more bits than needed, reduced modulo ``headroom``).
-    """
-    headroom = base ** body_digits(base, length) >> (8 * length)
-    size = (headroom.bit_length() + 64 + 7) // 8
-    stream = HKDFExpand(hashes.SHA256(), size, FORMAT_LABEL + b" headroom").derive(pad_key)
-    multiple: int = int.from_bytes(stream, "big") % headroom
-    return multiple
-
-
-def _encode_body(ciphertext: bytes, base: int, pad_key: bytes) -> list[int]:
-    length = len(ciphertext)
-    value = int.from_bytes(ciphertext, "big") + (_headroom_multiple(pad_key, base, length) << (8 * length))
-    return _to_digits(value, base, body_digits(base, length))
+# --- hide -----------------------------------------------------------------------------------------
 
 
 def _placement(cover_bytes: int, inner_digits: int, alphabet: Alphabet, target: Target) -> tuple[int, int, int]:
@@ -228,40 +196,56 @@ def _placement(cover_bytes: int, inner_digits: int, alphabet: Alphabet, target: 
 
 
 def hide(
-    data: bytes,
+    data: Union[bytes, Ending],
     message: bytes,
     *,
     passphrase: Union[str, bytes],
     prefix: Optional[str] = None,
     pattern: Optional[str] = None,
     alphabet: Union[str, Alphabet] = "ws5",
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     **find_options: Any,
 ) -> HiddenMatch:
-    """Seal ``message`` into a suffix whose end is find's nonce: ``data + match.suffix`` hits the target."""
+    """Seal ``message`` into a suffix whose end is find's nonce: ``data + match.suffix`` hits the target.
+
+    ``data`` may be an ``Ending`` (``Ending.from_stream``) so a file of any
+    size is hidden in bounded memory. Like the CLI, a target whose expected
+    search time passes ``max_expected_seconds`` is refused (``None``: never).
+    """
+    cover = _ending(data)
+    message = _bytes(message, "message")
     target = make_target(prefix, pattern)
     chosen = resolve_alphabet(alphabet)
-    if not passphrase:
-        raise Md5stegError("the passphrase is empty; choose one to seal the message with")
+    secret = _checked_secret(passphrase, "choose one to seal the message with")
     if len(message) > MAX_MESSAGE_BYTES:
         raise Md5stegError(f"the message has {len(message)} bytes; at most {MAX_MESSAGE_BYTES} can be hidden")
     base = chosen.base
     salt = [secrets.randbelow(base) for _ in range(salt_digits(base))]
-    aead, pad_key = _keys(passphrase, salt)
-    sealed_length = HEADER_BYTES + len(target.pattern) + len(message) + TAG_BYTES
-    inner = body_digits(base, sealed_length) + len(salt)
+    aead, pad_key = V2.keys(secret, salt)
+    size = bucket(v2_header_bytes(target.pattern) + len(message))
+    inner = body_digits(base, size + TAG_BYTES) + len(salt)
     # Fixed-width alphabets: byte lengths follow from digit counts, so the pads come first.
-    lead, tail, nonce_width = _placement(len(data), inner, chosen, target)
-    header = bytes([VERSION, lead, tail, len(target.pattern)]) + target.pattern.encode("ascii")
-    body = _encode_body(aead.encrypt(_AEAD_NONCE, header + message, FORMAT_LABEL), base, pad_key)
-    pads = _pad_digits(pad_key, base, lead + tail)
-    digits = pads[:lead] + body + salt + pads[lead:]
-    blob = b"".join(chosen.symbols[digit] for digit in digits)
-    match = find(data + blob, pattern=target.pattern, alphabet=chosen, **find_options)
+    lead, tail, nonce_width = _placement(cover.length, inner, chosen, target)
+    plaintext = v2_plaintext(lead, tail, target.pattern, cover.sha256(cover.length), message)
+    ciphertext = aead.encrypt(AEAD_NONCE, plaintext, V2.associated_data(chosen))
+    body = encode_body(ciphertext, base, pad_key, LABEL_V2)
+    pads = pad_digits(pad_key, LABEL_V2, base, lead + tail)
+    blob = b"".join(chosen.symbols[digit] for digit in pads[:lead] + body + salt + pads[lead:])
+    match = find(
+        cover.content(cover.length, blob),
+        pattern=target.pattern,
+        alphabet=chosen,
+        max_expected_seconds=max_expected_seconds,
+        **find_options,
+    )
     if len(_trailing_digits(match.suffix, chosen, len(match.suffix))) != nonce_width:
         raise Md5stegError("find chose another nonce width than its layout promised; please report this bug")
     values = {field.name: getattr(match, field.name) for field in fields(Match)}
     values["suffix"] = blob + match.suffix
     return HiddenMatch(**values, sealed_length=len(blob))
+
+
+# --- reveal ---------------------------------------------------------------------------------------
 
 
 def _trailing_digits(data: bytes, alphabet: Alphabet, limit: int) -> list[int]:
@@ -293,21 +277,21 @@ def _symbols_bytes(alphabet: Alphabet, digits: list[int]) -> int:
 
 @functools.cache
 def _minimum_run(base: int) -> int:
-    """Fewest trailing digits that can hold a v1 message (empty message, 1-digit target)."""
-    return body_digits(base, HEADER_BYTES + 1 + TAG_BYTES) + salt_digits(base) + anchor_step(base)
+    """Fewest trailing digits that can hold a message of either format (v1: empty message, 1-digit target)."""
+    return body_digits(base, V1_HEADER_BYTES + 1 + TAG_BYTES) + salt_digits(base) + anchor_step(base)
 
 
 @functools.cache
 def _longest_run(base: int) -> int:
-    longest_body = HEADER_BYTES + 32 + MAX_MESSAGE_BYTES + TAG_BYTES
+    longest_body = max(max(V1.sealed_lengths), max(V2.sealed_lengths))
     return 2 * (ANCHORS * anchor_step(base) + 64) + body_digits(base, longest_body) + salt_digits(base)
 
 
-EXACT_NONCE_CHECK = 16**4
-"""Up to this much expected work, reveal re-runs find to prove the nonce is the canonical one."""
+TAIL_BYTES = 4 * _longest_run(2)
+"""Bytes at the end of a file that can belong to a hidden message (base 2, 4-byte symbols: the most)."""
 
 
-def detect_alphabet(data: bytes) -> Alphabet:
+def detect_alphabet(tail: bytes) -> Alphabet:
     """The smallest named alphabet whose trailing run could hold a message.
 
     A message in a larger alphabet leaves almost no trailing run of a smaller
@@ -317,7 +301,7 @@ def detect_alphabet(data: bytes) -> Alphabet:
     for name in sorted(NAMED_ALPHABETS, key=lambda known: len(NAMED_ALPHABETS[known])):
         alphabet = Alphabet.named(name)
         needed = _minimum_run(alphabet.base)
-        if len(_trailing_digits(data, alphabet, needed)) >= needed:
+        if len(_trailing_digits(tail, alphabet, needed)) >= needed:
             return alphabet
     raise NoHiddenMessageError(
         "no hidden message: the data does not end in enough characters of any named alphabet to hold "
@@ -325,110 +309,138 @@ def detect_alphabet(data: bytes) -> Alphabet:
     )
 
 
+def _nonce_widths(length: int, alphabet: Alphabet, target: Target) -> set[int]:
+    """Every nonce width find could have used for ``target`` on a file of ``length`` bytes ending in it.
+
+    A fixed-width layout depends on the content length in front of the nonce,
+    which is not known, so several widths can fit.
+    """
+    generic = choose_layout(0, alphabet, target).digits
+    width = alphabet.symbol_width
+    if width is None:
+        return {generic}
+    # An aligned layout ends the file on a word boundary; otherwise only the generic width can fit.
+    limit = min(generic + 65, ANCHORS * anchor_step(alphabet.base) + 1)
+    candidates = range(generic, limit) if _is_aligned(length) else [generic]
+    return {digits for digits in candidates if choose_layout(length - digits * width, alphabet, target).digits == digits}
+
+
+@functools.lru_cache(maxsize=256)
+def allowed_anchors(length: int, alphabet: Alphabet) -> tuple[int, ...]:
+    """The anchors (p + d) that some target (1..32 fixed hex digits) allows for a file of ``length`` bytes.
+
+    Public data only, so skipping the others tells nobody anything: an
+    observer computes the same set.
+    """
+    step = anchor_step(alphabet.base)
+    anchors, seen = set(), set()
+    for fixed in range(1, 33):
+        target = Target.from_prefix("0" * fixed)
+        # The layout sees a target only through its minimum width and whether it is a long search.
+        kind = (choose_layout(0, alphabet, target).digits, target.expected_candidates >= LATE_WORD_MIN_CANDIDATES)
+        if kind in seen:
+            continue
+        seen.add(kind)
+        for digits in _nonce_widths(length, alphabet, target):
+            if digits <= ANCHORS * step:
+                anchors.add(-(-digits // step) * step)
+    return tuple(sorted(anchors))
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A body that passed the headroom check and the AEAD: where it lies, what it holds."""
+
+    form: Format
+    anchor: int
+    body_start: int
+    plaintext: bytes
+    pad_key: bytes
+
+
 def find_hidden(
-    data: bytes, *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None
+    data: Union[bytes, Ending], *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None
 ) -> HiddenMessage:
-    """Open the message hidden at the end of ``data``, or raise MessageNotFoundError/NoHiddenMessageError."""
-    if not passphrase:
-        raise Md5stegError("the passphrase is empty; give the one the message was hidden with")
-    chosen = detect_alphabet(data) if alphabet is None else resolve_alphabet(alphabet)
+    """Open the message hidden at the end of ``data``, or raise MessageNotFoundError/NoHiddenMessageError.
+
+    Every allowed anchor of both formats is tried, whatever is found, so a
+    wrong passphrase and an altered file cost the same work.
+    """
+    ending = _ending(data)
+    secret = _checked_secret(passphrase, "give the one the message was hidden with")
+    chosen = detect_alphabet(ending.tail) if alphabet is None else resolve_alphabet(alphabet)
     base = chosen.base
-    run = _trailing_digits(data, chosen, _longest_run(base))
+    run = _trailing_digits(ending.tail, chosen, _longest_run(base))
     if len(run) < _minimum_run(base):
         raise NoHiddenMessageError(
             f"no hidden message: the data ends in {len(run)} characters of alphabet {chosen.name!r}, "
             f"and a hidden message takes at least {_minimum_run(base)}"
         )
-    step, salt_length = anchor_step(base), salt_digits(base)
-    for anchor in range(step, ANCHORS * step + 1, step):
-        body_end = len(run) - anchor - salt_length
-        if body_end < body_digits(base, HEADER_BYTES + 1 + TAG_BYTES):
-            break
-        aead, pad_key = _keys(passphrase, run[body_end : body_end + salt_length])
-        opened = _open_body(aead, pad_key, run, body_end, base)
-        if opened is not None:
-            used, plaintext = opened
-            return _checked_message(data, chosen, run, body_end - used, anchor, plaintext, pad_key)
+    salt_length = salt_digits(base)
+    opened: list[_Opened] = []
+    for form in FORMATS:
+        for anchor in allowed_anchors(ending.length, chosen):
+            body_end = len(run) - anchor - salt_length
+            if body_end < body_digits(base, min(form.sealed_lengths)):
+                continue
+            aead, pad_key = form.keys(secret, run[body_end : body_end + salt_length])
+            for used, plaintext in open_bodies(form, aead, pad_key, run, body_end, chosen):
+                opened.append(_Opened(form, anchor, body_end - used, plaintext, pad_key))
+    for candidate in opened:
+        found = _checked_message(ending, chosen, run, candidate)
+        if found is not None:
+            return found
     raise MessageNotFoundError()
 
 
-def reveal(data: bytes, *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None) -> bytes:
+def reveal(
+    data: Union[bytes, Ending], *, passphrase: Union[str, bytes], alphabet: Union[str, Alphabet, None] = None
+) -> bytes:
     """The exact bytes hidden by ``hide`` (the alphabet is detected among the named ones if not given)."""
     return find_hidden(data, passphrase=passphrase, alphabet=alphabet).message
 
 
-def without_hidden_message(data: bytes, *, passphrase: Union[str, bytes], alphabet: Alphabet) -> tuple[bytes, bool]:
-    """``data`` minus an earlier hidden message and its nonce (what ``--replace`` keeps).
+def without_hidden_message(
+    data: Union[bytes, Ending], *, passphrase: Union[str, bytes], alphabet: Alphabet
+) -> tuple[int, bool]:
+    """How many bytes of ``data`` stay once an earlier hidden message and its nonce go (``--replace``).
 
     With the passphrase that opens it, exactly the old suffix goes and the
     cover's own trailing whitespace stays (True); otherwise every trailing
-    alphabet character goes, as ``find --replace`` does (False).
+    alphabet character of the tail goes, as ``find --replace`` does (False).
     """
+    ending = _ending(data)
     try:
-        found = find_hidden(data, passphrase=passphrase, alphabet=alphabet)
+        found = find_hidden(ending, passphrase=passphrase, alphabet=alphabet)
     except (MessageNotFoundError, NoHiddenMessageError):
-        return alphabet.strip_suffix(data), False
-    return data[: found.cover_length], True
+        return ending.tail_start + len(alphabet.strip_suffix(ending.tail)), False
+    return found.cover_length, True
 
 
-def _open_body(
-    aead: ChaCha20Poly1305, pad_key: bytes, run: list[int], body_end: int, base: int
-) -> Optional[tuple[int, bytes]]:
-    """Try every body length ending at ``body_end``: (digits used, plaintext) for the one that opens.
-
-    A body opens when its ciphertext passes the AEAD and its spare room holds
-    exactly the multiple the key derives (so no digit there can change).
-
-    ``value`` is the number the last ``used`` digits spell; each longer body
-    adds its new top digits in one step, so a try costs a few big-integer
-    operations plus one AEAD check.
-    """
-    value, power, used = 0, 1, 0
-    for length in range(HEADER_BYTES + 1 + TAG_BYTES, HEADER_BYTES + 32 + MAX_MESSAGE_BYTES + TAG_BYTES + 1):
-        needed = body_digits(base, length)
-        if needed > body_end:
-            return None
-        top = 0
-        for digit in run[body_end - needed : body_end - used]:
-            top = top * base + digit
-        value += top * power
-        power *= base ** (needed - used)
-        used = needed
-        ciphertext = value.to_bytes(length + SLACK_BITS // 8 + 2, "big")[-length:]
-        try:
-            plaintext = aead.decrypt(_AEAD_NONCE, ciphertext, FORMAT_LABEL)
-        except InvalidTag:
-            continue
-        if value >> (8 * length) != _headroom_multiple(pad_key, base, length):
-            return None
-        return used, plaintext
-    return None
-
-
-def _checked_message(
-    data: bytes, alphabet: Alphabet, run: list[int], body_start: int, anchor: int, plaintext: bytes, pad_key: bytes
-) -> HiddenMessage:
-    """Accept an opened body only if the pads, the MD5 target and the nonce are all as sealed."""
-    version, lead, tail, pattern_length = plaintext[:HEADER_BYTES]
-    message = plaintext[HEADER_BYTES + pattern_length :]
-    try:
-        target = Target.from_pattern(plaintext[HEADER_BYTES : HEADER_BYTES + pattern_length].decode("ascii"))
-    except (UnicodeDecodeError, Md5stegError):
-        raise MessageNotFoundError() from None
-    start, tail_start = body_start - lead, len(run) - anchor
-    pads = _pad_digits(pad_key, alphabet.base, lead + tail)
+def _checked_message(ending: Ending, alphabet: Alphabet, run: list[int], opened: _Opened) -> Optional[HiddenMessage]:
+    """Accept an opened body only if the pads, the cover, the MD5 target and the nonce are as sealed."""
+    parsed = parse_plaintext(opened.form, opened.plaintext)
+    if parsed is None:
+        return None
+    lead, tail, target, cover_digest, message = parsed
+    start, tail_start = opened.body_start - lead, len(run) - opened.anchor
+    pads = pad_digits(opened.pad_key, opened.form.label, alphabet.base, lead + tail)
     if (
-        version != VERSION
-        or start < 0
-        or tail >= anchor
-        or run[start:body_start] != pads[:lead]
+        start < 0
+        or tail >= opened.anchor
+        or run[start : opened.body_start] != pads[:lead]
         or run[tail_start : tail_start + tail] != pads[lead:]
-        or not target.matches(hashlib.md5(data).hexdigest())
+        or not target.matches(ending.md5_hexdigest())
     ):
-        raise MessageNotFoundError()
+        return None
+    cover_length = ending.length - _symbols_bytes(alphabet, run[start:])
+    if cover_digest is not None and not hmac.compare_digest(cover_digest, ending.sha256(cover_length)):
+        return None
+    nonce_start = ending.length - _symbols_bytes(alphabet, run[tail_start + tail :])
+    if choose_layout(nonce_start, alphabet, target).digits != opened.anchor - tail:
+        return None
     if target.expected_candidates <= EXACT_NONCE_CHECK:
-        nonce_start = len(data) - _symbols_bytes(alphabet, run[tail_start + tail :])
-        canonical = find(data[:nonce_start], pattern=target.pattern, alphabet=alphabet, jobs=1)
-        if canonical.suffix != data[nonce_start:]:
-            raise MessageNotFoundError()
-    return HiddenMessage(message, len(data) - _symbols_bytes(alphabet, run[start:]), alphabet)
+        canonical = find(ending.content(nonce_start), pattern=target.pattern, alphabet=alphabet, jobs=1)
+        if canonical.suffix != ending.tail[nonce_start - ending.tail_start :]:
+            return None
+    return HiddenMessage(message, cover_length, alphabet, opened.form.version)

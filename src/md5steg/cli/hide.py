@@ -2,28 +2,34 @@
 
 The library (``md5steg.stego``) needs the optional ``cryptography`` package, so
 it is imported inside the commands: without it they say which extra to install.
-The passphrase is never an option value (other users can read command lines):
-``--passphrase-file``, then ``MD5STEG_PASSPHRASE``, then a prompt on the terminal.
+Neither the message nor the passphrase is ever an option value (other local
+users can read command lines): the message comes from ``--message-file`` or a
+no-echo prompt, the passphrase from ``--passphrase-file``, then
+``MD5STEG_PASSPHRASE``, then a prompt. Every read is bounded: message and
+passphrase by their size limits, FILE by streaming it (``stego.read_ending``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
+import stat
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 
 import click
 
-from ..alphabets import Alphabet
+from ..alphabets import NAMED_ALPHABETS, Alphabet
+from ..ending import TeeReader
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import writable_directory_problem, write_atomic
+from ..files import describe_file_type, writable_directory_problem, write_atomic
 from ..rewrite import FileRewrite
 from ..search import SearchOptions, make_target
 from ..target import Target
-from .find import DEFAULT_MAX_EXPECTED_SECONDS
 from .options import (
     alphabet_options,
     digest_target_options,
@@ -34,9 +40,12 @@ from .options import (
 from .progress import search_progress
 
 if TYPE_CHECKING:
+    from ..ending import Ending, EndingBuilder
     from ..stego import HiddenMatch
 
 PASSPHRASE_ENV = "MD5STEG_PASSPHRASE"
+MAX_PASSPHRASE_BYTES = 4096
+"""A passphrase file longer than this is refused: it is the wrong file (or /dev/zero)."""
 
 
 def _stego() -> ModuleType:
@@ -63,18 +72,53 @@ def _terminal_available() -> bool:
     return True
 
 
-def _passphrase(passphrase_file: Optional[str], confirm: bool) -> str:
+def _open_readable(path: str, what: str, option: str) -> BinaryIO:
+    """Open a file, FIFO or ``-`` (stdin) to read; a device, socket or folder is refused in one line."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        mode = os.stat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise click.BadParameter(
+                f"{path} is {describe_file_type(mode)}; give the {what} in a file, or - for stdin", param_hint=option
+            )
+        return open(path, "rb")  # noqa: SIM115 (the caller closes it)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}", param_hint=option) from None
+
+
+def _read_bounded(path: str, limit: int, what: str, option: str) -> bytes:
+    """At most ``limit`` bytes of ``path``: one more means the file is too long, and it is refused."""
+    handle = _open_readable(path, what, option)
+    try:
+        data = handle.read(limit + 1)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}", param_hint=option) from None
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+    if len(data) > limit:
+        shown = "stdin" if path == "-" else path
+        raise click.BadParameter(f"{shown} holds more than {limit} bytes; a {what} is at most {limit}", param_hint=option)
+    return data
+
+
+def _as_passphrase(raw: bytes) -> Union[str, bytes]:
+    """UTF-8 text as str (NFC-normalised by the library), any other bytes as given: never decoded in an error."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+def _passphrase(passphrase_file: Optional[str], confirm: bool) -> Union[str, bytes]:
     """From the file, the environment or the terminal, in that order; never empty."""
+    passphrase: Union[str, bytes]
     if passphrase_file is not None:
-        try:
-            with open(passphrase_file, encoding="utf-8") as handle:
-                passphrase = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
-            raise click.BadParameter(f"cannot read {passphrase_file}: {reason}", param_hint="--passphrase-file") from None
-        passphrase = passphrase.removesuffix("\n").removesuffix("\r")
+        raw = _read_bounded(passphrase_file, MAX_PASSPHRASE_BYTES, "passphrase", "--passphrase-file")
+        passphrase = _as_passphrase(raw.removesuffix(b"\n").removesuffix(b"\r"))
     elif os.environ.get(PASSPHRASE_ENV):
-        passphrase = os.environ[PASSPHRASE_ENV]
+        passphrase = _as_passphrase(os.environb[PASSPHRASE_ENV.encode()]) if os.name != "nt" else os.environ[PASSPHRASE_ENV]
     elif not _terminal_available():
         raise click.UsageError(
             f"no passphrase: give --passphrase-file PATH or set {PASSPHRASE_ENV} (there is no terminal to ask on)"
@@ -86,28 +130,6 @@ def _passphrase(passphrase_file: Optional[str], confirm: bool) -> str:
     if not passphrase:
         raise click.UsageError("the passphrase is empty")
     return passphrase
-
-
-def _read(path: str, what: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {what} {path}: {exc.strerror}") from None
-
-
-def _write(destination: str, data: bytes) -> None:
-    """Where results go: stdout for ``-``, else an atomic rewrite (the one place file I/O happens)."""
-    if destination == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        write_atomic(destination, data)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {destination}: {exc.strerror or exc}") from None
 
 
 def _check_destination(destination: str, from_option: bool) -> None:
@@ -125,20 +147,80 @@ passphrase_file_option = click.option(
 )
 
 
-def _message(message: Optional[str], message_file: Optional[str], file: str) -> bytes:
-    if (message is None) == (message_file is None):
-        raise click.UsageError("give the message with exactly one of --message TEXT or --message-file PATH")
-    if message is not None:
-        return message.encode("utf-8")
-    if message_file == "-" and file == "-":
-        raise click.UsageError("FILE and --message-file cannot both be stdin")
-    return _read(message_file or "-", "message file")
+def _message(message_file: Optional[str], file: str, limit: int) -> bytes:
+    """The exact bytes of --message-file, or one line typed at a no-echo prompt."""
+    if message_file is not None:
+        if message_file == "-" and file == "-":
+            raise click.UsageError("FILE and --message-file cannot both be stdin")
+        return _read_bounded(message_file, limit, "message", "--message-file")
+    if not _terminal_available():
+        raise click.UsageError("no message: give --message-file PATH (or - for stdin); there is no terminal to ask on")
+    typed = getpass.getpass("Message (not shown): ").encode("utf-8", "surrogateescape")
+    if len(typed) > limit:
+        raise click.UsageError(f"the message has {len(typed)} bytes; at most {limit} can be hidden")
+    return typed
+
+
+def _refuse_message_option(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> None:
+    if value is not None:
+        raise click.UsageError(
+            "--message is gone: other users can read a command line; use --message-file PATH (- for stdin), "
+            "or leave it out to type the message at a prompt"
+        )
+
+
+def _cover(rewrite: FileRewrite, source: Union[str, BinaryIO], builder: Optional[EndingBuilder]) -> Ending:
+    """The input as an ``Ending``, in bounded memory.
+
+    FileRewrite reads (and locks, and spools) the input for the commit. stdin
+    passes through a ``TeeReader`` on the way, which builds the Ending; a
+    regular file is streamed once more, and the two reads must agree.
+    """
+    content = rewrite.read()
+    if builder is not None:
+        ending: Ending = builder.ending()
+        return ending
+    assert isinstance(source, str), "a stream source always comes with its builder"
+    try:
+        with open(source, "rb") as handle:
+            cover: Ending = _stego().read_ending(handle)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {source}: {exc.strerror or exc}") from None
+    if cover.length != content.length or cover.md5_hexdigest() != content.md5_with(b""):
+        raise click.ClickException(f"{source} changed while md5steg read it; nothing was written: run it again")
+    return cover
+
+
+def _source(file: str, elsewhere: bool, stego: ModuleType) -> tuple[Union[str, BinaryIO], Optional[EndingBuilder]]:
+    """What FileRewrite reads: a regular file by path; stdin, or a FIFO written elsewhere, through a TeeReader.
+
+    A path that is not a regular file and is rewritten in place stays a path,
+    so FileRewrite refuses it.
+    """
+    if file != "-" and (not elsewhere or stat.S_ISREG(os.stat(file).st_mode)):
+        return file, None
+    builder: EndingBuilder = stego.ending_builder()
+    stream = sys.stdin.buffer if file == "-" else _open_readable(file, "cover", "FILE")
+    return TeeReader(stream, builder), builder  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _closing(source: Union[str, BinaryIO]) -> Iterator[None]:
+    """Close a FIFO opened for a TeeReader when done (never stdin)."""
+    try:
+        yield
+    finally:
+        stream = getattr(source, "stream", None)
+        if stream is not None and stream is not sys.stdin.buffer:
+            stream.close()
 
 
 def _hide_and_write(
     rewrite: FileRewrite,
+    source: Union[str, BinaryIO],
+    builder: Optional[EndingBuilder],
     message: bytes,
-    passphrase: str,
+    passphrase: Union[str, bytes],
     target: Target,
     alphabet: Alphabet,
     flags: dict[str, bool],
@@ -146,35 +228,47 @@ def _hide_and_write(
 ) -> tuple[HiddenMatch, str, list[str]]:
     """Read, strip an earlier message (--replace), hide, write: (match, MD5 written, notices)."""
     stego = _stego()
-    data = rewrite.read_bytes()
+    cover = _cover(rewrite, source, builder)
     notices = []
     if flags["replace"]:
-        data, exact = stego.without_hidden_message(data, passphrase=passphrase, alphabet=alphabet)
+        kept, exact = stego.without_hidden_message(cover, passphrase=passphrase, alphabet=alphabet)
+        cover = cover.prefix(kept)
         if not exact:
             notices.append("no earlier message opens with this passphrase: stripped every trailing alphabet character")
     with search_progress(not flags["quiet"], f"md5 {target.pattern}") as progress:
         match: HiddenMatch = stego.hide(
-            data,
+            cover,
             message,
             passphrase=passphrase,
             pattern=target.pattern,
             alphabet=alphabet,
             progress=progress,
-            max_expected_seconds=None if flags["force"] else DEFAULT_MAX_EXPECTED_SECONDS,
+            max_expected_seconds=None if flags["force"] else stego.DEFAULT_MAX_EXPECTED_SECONDS,
             **search.find_kwargs(),
         )
     try:
-        written_md5 = rewrite.commit(match.suffix, keep_bytes=len(data), expected_md5=match.md5)
+        written_md5 = rewrite.commit(match.suffix, keep_bytes=cover.length, expected_md5=match.md5)
     except OSError as exc:  # only a stream (stdout) raises OSError
         raise click.ClickException(f"cannot write to stdout: {exc.strerror or exc}") from None
     return match, written_md5, notices + list(match.notices)
 
 
-@click.command("hide")
+HIDE_EXAMPLES = """
+\b
+Examples:
+  printf 'meet at noon' > message.txt
+  md5steg hide note.txt --prefix c0ffee --message-file message.txt --passphrase-file key.txt
+  pass show notes | md5steg hide note.txt --prefix c0f --message-file - -o out.txt
+"""
+
+
+@click.command("hide", epilog=HIDE_EXAMPLES)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @digest_target_options
-@click.option("--message", metavar="TEXT", help="The message to hide (UTF-8).")
-@click.option("--message-file", metavar="PATH", help="Hide the exact bytes of PATH (- for stdin).")
+@click.option("--message", hidden=True, expose_value=False, callback=_refuse_message_option)
+@click.option(
+    "--message-file", metavar="PATH", help="Hide the exact bytes of PATH (- for stdin); else a prompt asks (not shown)."
+)
 @passphrase_file_option
 @click.option("-o", "--output", metavar="OUT", help="Write the result to OUT (or - for stdout) and leave FILE alone.")
 @alphabet_options
@@ -185,7 +279,6 @@ def hide_command(
     file: str,
     prefix: Optional[str],
     pattern: Optional[str],
-    message: Optional[str],
     message_file: Optional[str],
     passphrase_file: Optional[str],
     output: Optional[str],
@@ -199,10 +292,12 @@ def hide_command(
 ) -> None:
     """Hide an encrypted message at the end of FILE and make its MD5 match --prefix or --pattern.
 
-    The message is sealed with a passphrase (scrypt, ChaCha20-Poly1305) and
-    written in the alphabet's invisible characters, followed by find's nonce.
-    FILE is rewritten as find rewrites it unless -o is given; `-` reads stdin
-    and writes stdout. `md5steg reveal` gets the message back.
+    The message (up to 4 KiB, from --message-file or typed at a prompt; never
+    a command-line value) is sealed with a passphrase (Argon2id,
+    ChaCha20-Poly1305) together with the SHA-256 of FILE, and written in the
+    alphabet's invisible characters, followed by find's nonce. FILE is
+    rewritten as find rewrites it unless -o is given; `-` reads stdin and
+    writes stdout. `md5steg reveal` gets the message back.
     """
     if (prefix is None) == (pattern is None):
         raise click.UsageError("give a target: exactly one of --prefix HEX or --pattern PATTERN")
@@ -211,33 +306,36 @@ def hide_command(
     except InvalidTargetError as exc:
         raise click.BadParameter(str(exc), param_hint="--prefix" if prefix is not None else "--pattern") from None
     alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
-    secret = _message(message, message_file, file)
     destination = output or ("-" if file == "-" else file)
     _check_destination(destination, output is not None)
-    _stego()
+    stego = _stego()
+    secret = _message(message_file, file, stego.MAX_MESSAGE_BYTES)
     passphrase = _passphrase(passphrase_file, confirm=True)
-    source: Union[str, BinaryIO] = sys.stdin.buffer if file == "-" else file
+    source, builder = _source(file, output is not None, stego)
     written_to: Union[str, BinaryIO, None] = sys.stdout.buffer if destination == "-" else output
     flags = {"replace": replace, "force": force, "quiet": quiet}
     try:
-        with FileRewrite(source, written_to) as rewrite:
-            match, written_md5, notices = _hide_and_write(rewrite, secret, passphrase, target, alphabet, flags, search)
+        with _closing(source), FileRewrite(source, written_to) as rewrite:
+            match, written_md5, notices = _hide_and_write(
+                rewrite, source, builder, secret, passphrase, target, alphabet, flags, search
+            )
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
     for notice in notices:
         click.echo(f"notice: {notice}", err=True)
-    _print_report(match, written_md5, len(secret), file, destination, as_json)
+    _print_report(match, written_md5, file, destination, as_json)
 
 
-def _print_report(
-    match: HiddenMatch, written_md5: str, message_length: int, file: str, destination: str, as_json: bool
-) -> None:
-    """One line (or one JSON object) on stdout; on stderr when the result went to stdout."""
+def _print_report(match: HiddenMatch, written_md5: str, file: str, destination: str, as_json: bool) -> None:
+    """One line (or one JSON object) on stdout; on stderr when the result went to stdout.
+
+    The message's own length is not reported: the sealed part shows only its
+    size bucket, and a log line should not tell more.
+    """
     report = {
         "md5": written_md5,
         "file": "<stdin>" if file == "-" else file,
         "output": None if destination == "-" else destination,
-        "message_bytes": message_length,
         "bytes_added": len(match.suffix),
         "message_bytes_added": match.sealed_length,
         "nonce_bytes_added": match.nonce_length,
@@ -258,11 +356,31 @@ def _print_report(
     )
 
 
-@click.command("reveal")
+REVEAL_EXAMPLES = """
+\b
+Examples:
+  md5steg reveal note.txt --passphrase-file key.txt
+  md5steg reveal - -o message.txt < note.txt
+"""
+
+
+def _reveal_source(file: str) -> BinaryIO:
+    """stdin, a regular file or a FIFO; /dev/zero and other devices are refused (they never end)."""
+    return _open_readable(file, "hidden message", "FILE")
+
+
+@click.command("reveal", epilog=REVEAL_EXAMPLES)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @passphrase_file_option
-@click.option("-o", "--output", metavar="OUT", help="Write the message to OUT instead of stdout.")
-@alphabet_options
+@click.option("-o", "--output", metavar="OUT", help="Write the message to OUT (mode 0600) instead of stdout.")
+@click.option(
+    "--alphabet",
+    "alphabet_name",
+    type=click.Choice(sorted(NAMED_ALPHABETS)),
+    default=None,
+    help="The alphabet it was hidden with (default: detected among the named ones).",
+)
+@click.option("--alphabet-chars", metavar="STRING", help="The custom alphabet it was hidden with (digit 0 first).")
 def reveal_command(
     file: str,
     passphrase_file: Optional[str],
@@ -272,9 +390,10 @@ def reveal_command(
 ) -> None:
     """Write the exact bytes of the message hidden at the end of FILE (or - for stdin).
 
-    The alphabet is detected among the named ones unless --alphabet or
-    --alphabet-chars is given. A wrong passphrase and a changed suffix give the
-    same one-line error: they cannot be told apart.
+    FILE is read once, in bounded memory. A wrong passphrase and a changed
+    file give the same one-line error, after the same work: they cannot be
+    told apart. On a terminal a final newline is added if the message lacks
+    one; a pipe or -o OUT gets the exact bytes.
     """
     alphabet = None
     if alphabet_name is not None or alphabet_chars is not None:
@@ -282,10 +401,26 @@ def reveal_command(
     if output is not None:
         _check_destination(output, from_option=True)
     stego = _stego()
-    data = _read(file, "file")
+    handle = _reveal_source(file)
+    try:
+        ending = stego.read_ending(handle)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
     passphrase = _passphrase(passphrase_file, confirm=False)
     try:
-        message = stego.reveal(data, passphrase=passphrase, alphabet=alphabet)
+        message = stego.reveal(ending, passphrase=passphrase, alphabet=alphabet)
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
-    _write(output or "-", message)
+    if output is not None:
+        try:
+            write_atomic(output, message, mode=0o600)
+        except (OSError, Md5stegError) as exc:
+            raise click.ClickException(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}") from None
+        return
+    if sys.stdout.isatty() and not message.endswith(b"\n"):
+        message += b"\n"
+    sys.stdout.buffer.write(message)
+    sys.stdout.buffer.flush()
