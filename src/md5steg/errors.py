@@ -45,7 +45,3 @@ class BackendError(Md5stegError):
 
 class InvalidUrlError(Md5stegError, ValueError):
     """A pastebin or base URL that is not a usable http(s) URL."""
-
-
-class InvalidArgumentTypeError(Md5stegError, TypeError):
-    """A library call given a value of the wrong type (a str where bytes are needed, ...)."""

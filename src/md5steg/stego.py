@@ -55,7 +55,7 @@ from typing import Any, BinaryIO, Optional, Union
 
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
 from .ending import Ending, EndingBuilder
-from .errors import InvalidArgumentTypeError, Md5stegError
+from .errors import ArgumentTypeError, Md5stegError
 from .layout import LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
 from .search import Match, find, make_target
 from .stego_format import (
@@ -134,13 +134,13 @@ def _secret(passphrase: object) -> bytes:
         return unicodedata.normalize("NFC", passphrase).encode("utf-8", "surrogateescape")
     if isinstance(passphrase, (bytes, bytearray)):
         return bytes(passphrase)
-    raise InvalidArgumentTypeError(f"passphrase must be str or bytes, not {type(passphrase).__name__}")
+    raise ArgumentTypeError(f"passphrase must be str or bytes, not {type(passphrase).__name__}")
 
 
 def _bytes(value: object, name: str) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
-    raise InvalidArgumentTypeError(f"{name} must be bytes, not {type(value).__name__}")
+    raise ArgumentTypeError(f"{name} must be bytes, not {type(value).__name__}")
 
 
 def _ending(data: object) -> Ending:
