@@ -503,7 +503,7 @@ def test_endless_stdin_ends_with_one_line_and_no_temp_file_when_the_spool_hits_a
     assert listing(tmp_path) == []
 
 
-HIDE_ARGUMENTS = ["hide", "--message", "meet at noon"]
+HIDE_ARGUMENTS = ["hide", "--message-file"]  # the message file's path is added per test
 
 
 @pytest.mark.parametrize(
@@ -518,8 +518,13 @@ def test_a_signal_while_reading_stdin_exits_in_one_line_and_removes_the_spool(
     """SIGTERM (kill, timeout, systemd) ends a run as Ctrl-C does: once it left a 138 MB spool behind."""
     if command == HIDE_ARGUMENTS:
         pytest.importorskip("cryptography")
+        message = tmp_path / "message.txt"
+        message.write_bytes(b"meet at noon")
+        command = [*command, str(message)]
+    output = tmp_path / "out"
+    output.mkdir()
     process = subprocess.Popen(
-        [*MD5STEG, *command, "-q", "--prefix", "00", "-o", str(tmp_path / "result.txt"), "-"],
+        [*MD5STEG, *command, "-q", "--prefix", "00", "-o", str(output / "result.txt"), "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -529,14 +534,14 @@ def test_a_signal_while_reading_stdin_exits_in_one_line_and_removes_the_spool(
     process.stdin.write(b"half a file")
     process.stdin.flush()
     deadline = time.monotonic() + WAIT
-    while not list(tmp_path.glob(".md5steg-*.tmp")) and time.monotonic() < deadline:
+    while not list(output.glob(".md5steg-*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert list(tmp_path.glob(".md5steg-*.tmp")), "the spool was not created"
+    assert list(output.glob(".md5steg-*.tmp")), "the spool was not created"
     process.send_signal(how)
     _, stderr = process.communicate(timeout=WAIT)
     assert process.returncode == status
     assert one_line_error(subprocess.CompletedProcess([], status, b"", stderr)).strip() == f"md5steg: {word}"
-    assert listing(tmp_path) == []
+    assert listing(output) == []
 
 
 # 7. Temp files of killed runs are removed by the next run, and nothing else is.
