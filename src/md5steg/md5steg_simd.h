@@ -254,7 +254,7 @@ static const uint32_t md5steg_neon_lane_bits[4] = {1u, 2u, 4u, 8u};
                                 vandq_u32(MD5STEG_NEON_EQ(c, 2, su), MD5STEG_NEON_EQ(d, 3, su))))
 
 #ifndef MD5STEG_NEON_CHAINS
-#define MD5STEG_NEON_CHAINS 4
+#define MD5STEG_NEON_CHAINS 6
 #endif
 #define MD5STEG_KERNEL md5steg_fast_scan_neon
 #define MD5STEG_KERNEL_TARGET
