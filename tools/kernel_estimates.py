@@ -85,7 +85,7 @@ def instruction_mix(body: list[str]) -> tuple[int, int, int]:
         operands = line.strip().partition("\t")[2]
         if "[" in operands or "(" in operands:
             memory += 1
-        elif re.search(r"\b([vqd]\d+|%[xyz]mm\d+|%k\d)", operands):
+        elif re.search(r"\b[vqd]\d+\b|%[xyz]mm\d+|%k\d", operands):
             vector += 1
         else:
             integer += 1
