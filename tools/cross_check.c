@@ -8,7 +8,10 @@
  * at once, with a full-word mask and a sparse one that also matches other candidates) are
  * scanned over a ragged range ending at it: the kernel must return exactly the lowest candidate
  * in the range whose reference digest matches. So every candidate's every digest word passes
- * through every kernel, and every hit a kernel reports is checked.
+ * through every kernel, and every hit a kernel reports is checked. Then the whole search
+ * (md5steg_scan) runs on each kernel over aligned layouts, every hit in ranges where slow digits
+ * carry (into the final block, the block before it, and the four-steps-at-once path), against
+ * the reference hashing each whole message.
  *
  * tools/cross_check.sh builds it for aarch64 (GCC and Clang) and runs it under qemu-user;
  * .ci/package-check.sh builds it natively. Build:
@@ -75,16 +78,15 @@ static void reference_compress(uint32_t state[4], const uint32_t X[16]) {
     state[3] += d;
 }
 
-/* MD5 of a whole message (any length up to 1000 bytes) as 32 hex digits, through `compress`. */
-static void md5_hex(void (*compress)(uint32_t[4], const uint32_t[16]), const char *message,
-                    char hex[33]) {
+/* MD5 state of a whole message (up to 1000 bytes) through `compress`. */
+static void md5_words(void (*compress)(uint32_t[4], const uint32_t[16]), const unsigned char *message,
+                      size_t length, uint32_t state[4]) {
     unsigned char padded[1088] = {0};
-    const size_t length = strlen(message);
     const size_t blocks = (length + 8) / 64 + 1;
-    uint32_t state[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
     memcpy(padded, message, length);
     padded[length] = 0x80;
     for (int i = 0; i < 8; i++) padded[64 * blocks - 8 + i] = (unsigned char)(((uint64_t)length * 8u) >> (8 * i));
+    state[0] = 0x67452301u, state[1] = 0xefcdab89u, state[2] = 0x98badcfeu, state[3] = 0x10325476u;
     for (size_t block = 0; block < blocks; block++) {
         uint32_t words[16];
         for (int i = 0; i < 16; i++) {
@@ -93,6 +95,12 @@ static void md5_hex(void (*compress)(uint32_t[4], const uint32_t[16]), const cha
         }
         compress(state, words);
     }
+}
+
+static void md5_hex(void (*compress)(uint32_t[4], const uint32_t[16]), const char *message,
+                    char hex[33]) {
+    uint32_t state[4];
+    md5_words(compress, (const unsigned char *)message, strlen(message), state);
     for (int i = 0; i < 16; i++) {
         snprintf(hex + 2 * i, 3, "%02x", (unsigned)((state[i / 4] >> (8 * (i % 4))) & 0xffu));
     }
@@ -163,6 +171,8 @@ static void check_range(md5steg_fast_scan_fn scan, const char *name, const uint3
     }
 }
 
+static void check_scan(md5steg_fast_scan_fn scan, const char *name, tally *t);
+
 static void check_kernel(const char *name, md5steg_fast_scan_fn scan) {
     static uint32_t fast_words[TABLE_SIZE];
     static uint32_t digest[TABLE_SIZE][4];
@@ -215,11 +225,122 @@ static void check_kernel(const char *name, md5steg_fast_scan_fn scan) {
         check_range(scan, name, state, block, word_index, fast_words, (const uint32_t(*)[4])digest,
                     7, 7, no_mask, no_value, 1, &t);
     }
+    const int every_range_found_its_candidate = t.hits == t.scans - (MD5STEG_MAX_FAST_WORD + 1);
+    const uint64_t kernel_hits = t.hits;
+    check_scan(scan, name, &t);
     char what[200];
     snprintf(what, sizeof what, "kernel %s: %llu candidates, %llu mismatches (%llu scans, %llu hits)",
              name, (unsigned long long)t.candidates, (unsigned long long)t.mismatches,
              (unsigned long long)t.scans, (unsigned long long)t.hits);
-    report(t.mismatches == 0 && t.hits == t.scans - (MD5STEG_MAX_FAST_WORD + 1), what);
+    report(t.mismatches == 0 && every_range_found_its_candidate && t.hits > kernel_hits, what);
+}
+
+/* ---- The whole search, md5steg_scan, around slow-digit carries ------------------------------- */
+
+typedef struct {
+    int tail_len, base, digits, fast_digits;
+} scan_case;
+
+static const char digit_symbols[] = "0123456789abcdef";
+
+/* Nonce n as `digits` base-`base` symbols, most significant first (as md5steg's layouts write). */
+static void write_nonce(uint64_t n, int base, int digits, unsigned char *out) {
+    for (int i = digits - 1; i >= 0; i--) {
+        out[i] = (unsigned char)digit_symbols[n % (uint64_t)base];
+        n /= (uint64_t)base;
+    }
+}
+
+/* md5steg_scan with `scan` as its kernel over aligned layouts (one symbol = one byte) against the
+   reference hashing each whole message: every hit in ranges that cross outer steps where slow
+   digits carry, including carries into the block before the final one. */
+static void check_scan(md5steg_fast_scan_fn scan, const char *name, tally *t) {
+    static const scan_case cases[] = {
+        {56, 16, 12, 2}, /* fast word 0; the slow digits cross from block 0 into the final block */
+        {50, 4, 18, 4},  /* word 0 all fast digits: block 0 compressed for 4 outer steps at once */
+        {20, 16, 24, 2}, /* fast word 10 of a one-block message */
+        {5, 16, 11, 2},  /* fast word 3 */
+        {63, 16, 45, 2}, /* fast word 10 of the second block; the suffix spans the boundary */
+    };
+    /* Digest byte 0 (a 2-hex prefix), or digest byte 15 (the full path): 1 in 256 matches. */
+    static const uint32_t target_masks[2][4] = {{0xffu, 0, 0, 0}, {0, 0, 0, 0xff000000u}};
+    static md5steg_problem problem;
+    static uint32_t fast_words[256];
+    static unsigned char matches[2000];
+    md5steg_problem *p = &problem;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const scan_case sc = cases[c];
+        const int msg_len = sc.tail_len + sc.digits;
+        uint64_t fast_size = 1;
+        for (int i = 0; i < sc.fast_digits; i++) fast_size *= (uint64_t)sc.base;
+        memset(p, 0, sizeof *p);
+        memcpy(p->head_state, md5steg_iv, sizeof p->head_state);
+        for (int i = 0; i < sc.tail_len; i++) p->buf[i] = (unsigned char)('A' + i % 26);
+        p->tail_len = sc.tail_len;
+        p->base = sc.base;
+        for (int i = 0; i < sc.base; i++) {
+            p->symbols[i][0] = (unsigned char)digit_symbols[i];
+            p->symbol_len[i] = 1;
+        }
+        p->digits = sc.digits;
+        p->fast_digits = sc.fast_digits;
+        p->fast_size = fast_size;
+        p->aligned = 1;
+        p->final_block_offset = (msg_len - 1) / 64 * 64;
+        p->fast_word_index = (msg_len - p->final_block_offset) / 4 - 1;
+        p->suffix_len = sc.digits;
+        for (uint32_t j = 0; j < fast_size; j++) {
+            unsigned char bytes[4] = {0, 0, 0, 0};
+            write_nonce(j, sc.base, sc.fast_digits, bytes);
+            uint32_t word = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
+                            (uint32_t)bytes[3] << 24;
+            fast_words[j] = word << (8 * (4 - sc.fast_digits));
+        }
+        p->fast_words = fast_words;
+        p->fast_scan = scan;
+        for (int m = 0; m < 2; m++) {
+            memcpy(p->mask, target_masks[m], sizeof p->mask);
+            p->words_needed = m == 0 ? 1 : 4;
+            for (int k = 0; k < 4; k++) p->value[k] = (0x5a3c96e1u * (uint32_t)(c + 1)) & p->mask[k];
+            for (int k = 0; k <= 3; k++) {
+                /* [0, 300), then 700 either side of the outer step where slow digit k from the
+                   end carries (outer base**k). */
+                uint64_t carry = fast_size;
+                for (int i = 0; i < k; i++) carry *= (uint64_t)sc.base;
+                const uint64_t start = k == 0 ? 0 : carry - 700, stop = k == 0 ? 300 : carry + 700;
+                for (uint64_t n = start; n < stop; n++) {
+                    unsigned char message[128];
+                    uint32_t state[4];
+                    memcpy(message, p->buf, (size_t)sc.tail_len);
+                    write_nonce(n, sc.base, sc.digits, message + sc.tail_len);
+                    md5_words(reference_compress, message, (size_t)msg_len, state);
+                    matches[n - start] = (unsigned char)md5steg_state_matches(state, p->mask, p->value);
+                }
+                /* Every hit in turn: scan from just after the previous one. */
+                for (uint64_t from = start; from < stop;) {
+                    int64_t want = -1;
+                    for (uint64_t n = from; n < stop && want < 0; n++) {
+                        if (matches[n - start]) want = (int64_t)n;
+                    }
+                    const int64_t got = md5steg_scan(p, from, stop);
+                    t->scans++;
+                    t->hits += want >= 0;
+                    t->candidates += (want >= 0 ? (uint64_t)want + 1 : stop) - from;
+                    if (got != want) {
+                        if (t->mismatches < 10) {
+                            printf("     %s scan case %d target %d [%llu, %llu): want %lld got %lld\n",
+                                   name, (int)c, m, (unsigned long long)from,
+                                   (unsigned long long)stop, (long long)want, (long long)got);
+                        }
+                        t->mismatches++;
+                        break;
+                    }
+                    if (want < 0) break;
+                    from = (uint64_t)want + 1;
+                }
+            }
+        }
+    }
 }
 
 int main(void) {
