@@ -253,6 +253,8 @@ static const uint32_t md5steg_neon_lane_bits[4] = {1u, 2u, 4u, 8u};
     MD5STEG_NEON_BITS(vandq_u32(vandq_u32(MD5STEG_NEON_EQ(a, 0, su), MD5STEG_NEON_EQ(b, 1, su)), \
                                 vandq_u32(MD5STEG_NEON_EQ(c, 2, su), MD5STEG_NEON_EQ(d, 3, su))))
 
+/* 6 chains: a step is 5 dependent 2-cycle operations, and with 4 chains Neoverse V1 and M1 wait
+   on them (llvm-mca: 20-27% more cycles per candidate; benchmarks/results/neon_estimates.md). */
 #ifndef MD5STEG_NEON_CHAINS
 #define MD5STEG_NEON_CHAINS 6
 #endif
