@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import platform
+import sys
+
 import pytest
 
 from md5steg import _engine, _engine_py
@@ -11,6 +14,7 @@ from md5steg.errors import EngineError
 needs_compiled = pytest.mark.skipif(
     _engine.COMPILED is None, reason="the compiled core is not built here"
 )
+ARM64 = platform.machine().lower() in ("aarch64", "arm64") and sys.platform != "win32"
 
 
 def test_each_engine_loads_by_its_own_name(engine: str) -> None:
@@ -66,6 +70,23 @@ def test_resolve_simd_takes_a_path_this_cpu_has(monkeypatch: pytest.MonkeyPatch)
     assert resolve_simd(compiled, None) == compiled.default_simd_path()
     monkeypatch.setenv("MD5STEG_SIMD", "scalar")
     assert resolve_simd(compiled, None) == "scalar"
+
+
+@needs_compiled
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_neon_is_taken_by_name_on_arm64_and_refused_elsewhere(
+    how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled = load_engine(available_engines()[0])
+    monkeypatch.delenv("MD5STEG_SIMD", raising=False)
+    wanted = "neon" if how == "argument" else None
+    if how == "environment":
+        monkeypatch.setenv("MD5STEG_SIMD", "neon")
+    if ARM64:
+        assert resolve_simd(compiled, wanted) == "neon"
+    else:
+        with pytest.raises(EngineError, match=r"SIMD path 'neon' is not available.*scalar"):
+            resolve_simd(compiled, wanted)
 
 
 def test_the_pure_engine_ignores_simd_requests(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import platform
+import sys
 
 import pytest
 
@@ -23,6 +25,9 @@ from md5steg.layout import Layout, choose_layout
 from md5steg.target import Target
 
 SIMD_PATHS = _core.simd_paths()
+# AArch64 with GCC or Clang (Linux, macOS): NEON is baseline there. (MSVC on Windows ARM64 builds
+# the scalar kernel only.)
+ARM64 = platform.machine().lower() in ("aarch64", "arm64") and sys.platform != "win32"
 WS5 = Alphabet.named("ws5")
 MIXED_WIDTHS = Alphabet.from_chars(" \t\u00a0\u2003", name="mixed")  # 1, 1, 2 and 3 bytes
 BIG_LAYOUT_TARGET = Target.from_prefix("0000000000")  # 32-digit ws5 suffixes, like real searches
@@ -65,6 +70,14 @@ def test_simd_paths_are_distinct_and_end_in_scalar() -> None:
     assert len(set(SIMD_PATHS)) == len(SIMD_PATHS)
     assert set(SIMD_PATHS) <= {"avx512", "avx2", "sse2", "neon", "scalar"}
     assert _core.default_simd_path() == SIMD_PATHS[0]
+
+
+def test_arm64_runs_the_neon_kernel_by_default_and_only_arm64_has_it() -> None:
+    if ARM64:
+        assert SIMD_PATHS == ["neon", "scalar"]
+        assert _core.default_simd_path() == "neon"
+    else:
+        assert "neon" not in SIMD_PATHS
 
 
 @pytest.mark.parametrize("name", ["avx1024", "", "SCALAR"])

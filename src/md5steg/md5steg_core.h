@@ -187,6 +187,8 @@ static inline void md5steg_fast_prepare(md5steg_fast_setup *su, const uint32_t s
         if (CH > 1) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 1) }     \
         if (CH > 2) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 2) }     \
         if (CH > 3) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 3) }     \
+        if (CH > 4) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 4) }     \
+        if (CH > 5) { MD5STEG_VSTEP_CHAIN(FN, a, b, c, d, g, s, 5) }     \
     }
 
 /* ---- The scalar kernel: the same schedule on uint32_t, three candidates interleaved ---------- */

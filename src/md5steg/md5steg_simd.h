@@ -1,11 +1,13 @@
 /*
- * md5steg's SIMD fast-word kernels (x86-64: SSE2, AVX2, AVX-512) and their run-time dispatch.
+ * md5steg's SIMD fast-word kernels (x86-64: SSE2, AVX2, AVX-512; AArch64: NEON) and their
+ * run-time dispatch.
  *
  * Each kernel is md5steg_kernel.inc's schedule on a different vector
  * width; results equal the scalar kernel's exactly (lowest matching index). The build is
  * portable: nothing is compiled with -march; each kernel carries its own target attribute
  * (GCC/Clang) and runs only when the CPU has the instructions and the OS saves the registers.
- * MSVC needs no attributes. Other architectures get the scalar kernel only.
+ * MSVC needs no attributes. NEON is part of the AArch64 baseline, so it needs neither an attribute
+ * nor a run-time check. Other architectures get the scalar kernel only.
  */
 #ifndef MD5STEG_SIMD_H
 #define MD5STEG_SIMD_H
@@ -25,6 +27,12 @@
 #include <cpuid.h>
 #define MD5STEG_TARGET(features) __attribute__((target(features)))
 #endif
+#endif
+
+/* AArch64 NEON with GCC and Clang (Linux, macOS). Not 32-bit ARM: its NEON lacks vaddvq_u32. */
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(MD5STEG_X86_64)
+#define MD5STEG_AARCH64 1
+#include <arm_neon.h>
 #endif
 
 #ifdef MD5STEG_X86_64
@@ -210,6 +218,55 @@ static int md5steg_cpu_features(void) {
 
 #endif /* MD5STEG_X86_64 */
 
+#ifdef MD5STEG_AARCH64
+
+/* ---- NEON: 4 lanes, with a bit-select for F and G and an OR-NOT for I ----------------------- */
+
+#define MD5STEG_V_SET1(x) vdupq_n_u32((uint32_t)(x))
+#define MD5STEG_V_LOAD(p) vld1q_u32((const uint32_t *)(p))
+#define MD5STEG_V_OR(x, y) vorrq_u32((x), (y))
+#define MD5STEG_V_ADD(x, y) vaddq_u32((x), (y))
+/* Rotating by 16 is one REV32 of the 16-bit halves; otherwise shift right, then shift left and
+   insert (SLI keeps the low s bits the right shift left there). */
+#define MD5STEG_V_ROL(x, s)                                                                  \
+    ((s) == 16 ? vreinterpretq_u32_u16(vrev32q_u16(vreinterpretq_u16_u32(x)))                  \
+               : vsliq_n_u32(vshrq_n_u32((x), 32 - (s)), (x), (s)))
+/* F(x, y, z) = x ? y : z and G(x, y, z) = z ? x : y, bit by bit: one BSL each. */
+#define MD5STEG_V_ADD_F(acc, x, y, z, X) vaddq_u32((acc), vbslq_u32((x), (y), (z)))
+#define MD5STEG_V_ADD_G(acc, x, y, z, X) vaddq_u32((acc), vbslq_u32((z), (x), (y)))
+/* H1 keeps x ^ y; the next step's H2(x', x, y) reuses it as its y ^ z (no three-way EOR in the
+   baseline). */
+#define MD5STEG_V_ADD_H1(acc, x, y, z, X) \
+    vaddq_u32((acc), veorq_u32((h##X = veorq_u32((x), (y))), (z)))
+#define MD5STEG_V_ADD_H2(acc, x, y, z, X) vaddq_u32((acc), veorq_u32((x), h##X))
+/* I(x, y, z) = y ^ (x | ~z): ORN is x | ~z. */
+#define MD5STEG_V_ADD_I(acc, x, y, z, X) vaddq_u32((acc), veorq_u32((y), vornq_u32((x), (z))))
+#define MD5STEG_V_I_BIAS 0u
+#define MD5STEG_NEON_EQ(x, i, su)                                                        \
+    vceqq_u32(vandq_u32(vaddq_u32((x), vdupq_n_u32((su)->state[i])), vdupq_n_u32((su)->mask[i])), \
+              vdupq_n_u32((su)->value[i]))
+/* A lane bitmask from all-ones/all-zeros lanes: keep bit k in lane k, then add across. */
+static const uint32_t md5steg_neon_lane_bits[4] = {1u, 2u, 4u, 8u};
+#define MD5STEG_NEON_BITS(eq) ((uint64_t)vaddvq_u32(vandq_u32((eq), vld1q_u32(md5steg_neon_lane_bits))))
+#define MD5STEG_V_MATCH1(a, su) MD5STEG_NEON_BITS(MD5STEG_NEON_EQ(a, 0, su))
+#define MD5STEG_V_MATCH4(a, b, c, d, su)                                                    \
+    MD5STEG_NEON_BITS(vandq_u32(vandq_u32(MD5STEG_NEON_EQ(a, 0, su), MD5STEG_NEON_EQ(b, 1, su)), \
+                                vandq_u32(MD5STEG_NEON_EQ(c, 2, su), MD5STEG_NEON_EQ(d, 3, su))))
+
+/* 6 chains: a step is 5 dependent 2-cycle operations, and with 4 chains Neoverse V1 and M1 wait
+   on them (llvm-mca: 20-27% more cycles per candidate; benchmarks/results/neon_estimates.md). */
+#ifndef MD5STEG_NEON_CHAINS
+#define MD5STEG_NEON_CHAINS 6
+#endif
+#define MD5STEG_KERNEL md5steg_fast_scan_neon
+#define MD5STEG_KERNEL_TARGET
+#define MD5STEG_LANES 4
+#define MD5STEG_CHAINS MD5STEG_NEON_CHAINS
+#define MD5STEG_VEC uint32x4_t
+#include "md5steg_kernel.inc"
+
+#endif /* MD5STEG_AARCH64 */
+
 /* ---- The kernels this build has, fastest first ---------------------------------------------- */
 
 typedef struct {
@@ -223,6 +280,9 @@ static const md5steg_kernel md5steg_kernels[] = {
     {"avx512", md5steg_fast_scan_avx512, MD5STEG_CPU_AVX512F},
     {"avx2", md5steg_fast_scan_avx2, MD5STEG_CPU_AVX2},
     {"sse2", md5steg_fast_scan_sse2, 0},
+#endif
+#ifdef MD5STEG_AARCH64
+    {"neon", md5steg_fast_scan_neon, 0}, /* baseline on AArch64: every CPU runs it */
 #endif
     {"scalar", md5steg_fast_scan_scalar, 0},
 };

@@ -18,21 +18,53 @@ from .cores import available_cores
 _SIMD_FLAGS = ("sse2", "ssse3", "sse4_1", "avx", "avx2", "bmi2", "avx512f", "avx512bw", "avx512vl", "asimd", "neon")
 
 
+# Linux on arm64 names no model in /proc/cpuinfo, only the core's implementer and part numbers
+# (Arm's technical reference manuals list them): the cores of AWS Graviton 2-4, Ampere Altra and
+# Raspberry Pi 4-5.
+_ARM_CORES = {
+    ("0x41", "0xd08"): "Arm Cortex-A72",
+    ("0x41", "0xd0b"): "Arm Cortex-A76",
+    ("0x41", "0xd0c"): "Arm Neoverse N1",
+    ("0x41", "0xd40"): "Arm Neoverse V1",
+    ("0x41", "0xd49"): "Arm Neoverse N2",
+    ("0x41", "0xd4f"): "Arm Neoverse V2",
+}
+_CPUINFO_LIMIT = 64 * 1024  # the first processor's lines are all we read
+
+
+def parse_cpuinfo(text: str) -> tuple[Optional[str], list[str]]:
+    """The model and SIMD flags of the first processor in /proc/cpuinfo's text (model None if the
+    text names none), so that x86 and arm64 reports name their CPU alike."""
+    model: Optional[str] = None
+    flags: list[str] = []
+    implementer: Optional[str] = None
+    part: Optional[str] = None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key in ("model name", "cpu model") and model is None:
+            model = value
+        elif key in ("flags", "features") and not flags:
+            flags = [flag for flag in value.split() if flag in _SIMD_FLAGS]
+        elif key == "cpu implementer" and implementer is None:
+            implementer = value.lower()
+        elif key == "cpu part" and part is None:
+            part = value.lower()
+    if model is None and implementer is not None and part is not None:
+        model = _ARM_CORES.get((implementer, part), f"Arm CPU (implementer {implementer}, part {part})")
+    return model, flags
+
+
 def cpu_model_and_flags() -> tuple[str, list[str]]:
     """CPU model name and the SIMD-relevant feature flags (Linux /proc/cpuinfo, else platform)."""
     model = platform.processor() or platform.machine()
-    flags: list[str] = []
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                key, _, value = line.partition(":")
-                key = key.strip().lower()
-                if key in ("model name", "cpu model") and model in ("", platform.machine(), platform.processor()):
-                    model = value.strip()
-                elif key in ("flags", "features") and not flags:
-                    flags = [flag for flag in value.split() if flag in _SIMD_FLAGS]
+            cpuinfo_model, flags = parse_cpuinfo(handle.read(_CPUINFO_LIMIT))
     except OSError:
-        pass
+        return model, []
+    if cpuinfo_model and model in ("", platform.machine(), platform.processor()):
+        model = cpuinfo_model
     return model, flags
 
 
