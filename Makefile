@@ -11,7 +11,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 SOURCES := pyproject.toml setup.py src/md5steg/_core.pyx $(wildcard src/md5steg/*.h)
 EDITABLE := MD5STEG_REQUIRE_EXTENSIONS=1 $(PY) -m pip install -q --no-build-isolation -e
 
-.PHONY: install test test-pure demo bench bench-quick lint debug clean info package-check system-deps man
+.PHONY: install test test-pure demo bench bench-quick lint debug clean info package-check cross-check system-deps man
 
 $(VENV)/.tools: ## the venv and the build tools both installs need
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ info: install ## versions of Python, Cython, compiler; CPU flags; the engine and
 
 package-check: ## build sdist + wheel, test the installed wheel, PyPy, cibuildwheel ids, aarch64 cross-compile
 	bash .ci/package-check.sh
+
+cross-check: ## the C core for aarch64 (gcc, clang): every kernel (NEON, scalar) against a reference MD5 under qemu-user
+	bash tools/cross_check.sh
 
 man: install ## regenerate docs/md5steg.1 from the click commands (commit it)
 	$(PY) tools/make_man.py docs/md5steg.1

@@ -16,7 +16,7 @@ from ..search import SearchOptions
 
 Command = Callable[..., Any]
 
-SIMD_PATH_NAMES = ["avx512", "avx2", "sse2", "scalar"]
+SIMD_PATH_NAMES = ["avx512", "avx2", "sse2", "neon", "scalar"]
 """The compiled core's kernels; one this CPU or build lacks is refused at run time (exit 1), and
 the pure engine ignores the choice, so the same command line works on every machine."""
 
