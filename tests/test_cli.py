@@ -265,8 +265,10 @@ def test_hide_and_reveal_refuse_a_socket_or_device_as_output_in_one_line(
     """-o on a device or socket is refused before anything is written (as root it once replaced /dev/null)."""
     stego = pytest.importorskip("md5steg.stego")
     monkeypatch.setenv("MD5STEG_PASSPHRASE", "s3cret")
+    message = tmp_path / "message.txt"
+    message.write_bytes(b"hi")
     with stego.cheap_kdf_for_tests():
-        hidden = runner.invoke(cli, ["hide", str(story_file), "--prefix", "0", "--message", "hi", "-q"])
+        hidden = runner.invoke(cli, ["hide", str(story_file), "--prefix", "0", "--message-file", str(message), "-q"])
         assert hidden.exit_code == 0, hidden.output
         outputs = [tmp_path / "socket"]
         listener = socket.socket(socket.AF_UNIX)
@@ -279,7 +281,7 @@ def test_hide_and_reveal_refuse_a_socket_or_device_as_output_in_one_line(
             pass
         before = story_file.read_bytes()
         for output in outputs:
-            extra = ["--prefix", "1", "--message", "again", "-q"] if command == "hide" else []
+            extra = ["--prefix", "1", "--message-file", str(message), "-q"] if command == "hide" else []
             result = runner.invoke(cli, [command, str(story_file), *extra, "-o", str(output)])
             kind = "a socket" if output.name == "socket" else "a character device"
             assert result.exit_code == 1, result.output
