@@ -280,7 +280,9 @@ def test_find_runs_on_the_device_names_it_and_gives_the_cpu_answer(selector: str
     from md5steg import find
     from md5steg.backends.opencl import OpenCLBackend
 
-    data = b"a page for the GPU\n"
+    # Its lowest c0ffee nonce is 44,908,099: far past what calibration scans in this process
+    # (~0.02 s), so the device does the search however idle the machine is.
+    data = b"a page for the GPU 1\n"
     match = find(data, "c0ffee", opencl_device=selector)
     assert match.backend == "opencl" and match.devices == tuple(OpenCLBackend(selector).devices())
     assert hashlib.md5(match.apply(data)).hexdigest().startswith("c0ffee")

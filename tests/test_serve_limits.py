@@ -182,10 +182,10 @@ def test_a_request_that_cannot_be_parsed_gets_400_with_the_security_headers(
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 @pytest.mark.parametrize(
-    ("stop_signal", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, -signal.SIGTERM)]
+    ("stop_signal", "status"), [(signal.SIGINT, {130}), (signal.SIGTERM, {143, -signal.SIGTERM})]
 )
 def test_one_signal_stops_the_server_while_a_client_stalls(
-    servers, tmp_path: Path, workers: str, stop_signal: int, status: int
+    servers, tmp_path: Path, workers: str, stop_signal: int, status: set[int]
 ) -> None:
     base_url, process = start(servers, tmp_path, "--workers", workers, "--shutdown-timeout", "2")
     with stalled_post(base_url) as connection:
@@ -193,7 +193,7 @@ def test_one_signal_stops_the_server_while_a_client_stalls(
         process.send_signal(stop_signal)
         returncode = process.wait(timeout=NEVER_SECONDS)
         answer = read_until_closed(connection)
-    assert returncode == status
+    assert returncode in status  # a shell shows both SIGTERM exits as 143
     assert answer == b"" or answer.startswith(b"HTTP/1.1 503 ")
     log = server_log(process)
     assert "Traceback" not in log
