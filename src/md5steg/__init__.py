@@ -12,6 +12,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~30 ms a
 
 if TYPE_CHECKING:
     from .alphabets import NAMED_ALPHABETS, Alphabet
+    from .collide import Collision, collide
     from .errors import (
         BackendError,
         EngineError,
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 _LAZY_EXPORTS = {
     "NAMED_ALPHABETS": "alphabets",
     "Alphabet": "alphabets",
+    "Collision": "collide",
+    "collide": "collide",
     "BackendError": "errors",
     "EngineError": "errors",
     "InvalidAlphabetError": "errors",
@@ -61,6 +64,7 @@ __all__ = [
     "NAMED_ALPHABETS",
     "Alphabet",
     "BackendError",
+    "Collision",
     "EngineError",
     "InvalidAlphabetError",
     "InvalidTargetError",
@@ -71,6 +75,7 @@ __all__ = [
     "Target",
     "TooMuchWorkError",
     "__version__",
+    "collide",
     "find",
     "hide",
     "reveal",

@@ -120,12 +120,14 @@ def collide(
     seed: Optional[int] = None,
     engine: Optional[str] = None,
     progress: Optional[CollideProgressCallback] = None,
+    max_expected_seconds: Optional[float] = None,
 ) -> Collision:
     """Two files that start with ``prefix`` and share one MD5 (that also matches ``target``).
 
     ``target`` is a hex prefix (``"c0ffee"``) or a ``Target`` (``Target.from_pattern``).
     ``jobs`` defaults to every core; ``seed`` (random when None) makes a ``jobs=1`` run
-    repeatable. Both results are checked with hashlib before they are returned.
+    repeatable. ``max_expected_seconds`` refuses a ``target`` whose suffix search is expected
+    to take longer (as ``find`` does). Both results are checked with hashlib before they are returned.
     """
     if not isinstance(prefix, (bytes, bytearray, memoryview)):
         raise CollisionError(f"the prefix must be bytes, not {type(prefix).__name__}")
@@ -152,7 +154,7 @@ def collide(
     data1, data2 = head + tail1, head + tail2
     suffix = b""
     if wanted is not None:
-        suffix = _vanity_suffix(data1, wanted, jobs, engine, progress, started)
+        suffix = _vanity_suffix(data1, wanted, jobs, engine, progress, started, max_expected_seconds)
         data1, data2 = data1 + suffix, data2 + suffix
     digest1, digest2 = hashlib.md5(data1).hexdigest(), hashlib.md5(data2).hexdigest()
     if data1 == data2 or digest1 != digest2 or (wanted is not None and not wanted.matches(digest1)):
@@ -183,6 +185,7 @@ def _vanity_suffix(
     engine: Optional[str],
     progress: Optional[CollideProgressCallback],
     started: float,
+    max_expected_seconds: Optional[float],
 ) -> bytes:
     """One invisible suffix that gives ``data`` (and so its twin) a digest matching ``wanted``."""
 
@@ -190,7 +193,14 @@ def _vanity_suffix(
         if progress is not None:
             progress(CollideProgress("vanity", found.candidates, time.perf_counter() - started))
 
-    match = find(data, pattern=wanted.pattern, jobs=jobs, engine=engine, progress=forward)
+    match = find(
+        data,
+        pattern=wanted.pattern,
+        jobs=jobs,
+        engine=engine,
+        progress=forward,
+        max_expected_seconds=max_expected_seconds,
+    )
     return match.suffix
 
 

@@ -17,6 +17,7 @@ from .._version import __version__
 
 LAZY_COMMANDS = {
     "find": "md5steg.cli.find:find_command",
+    "collide": "md5steg.cli.collide:collide_command",
     "hide": "md5steg.cli.hide:hide_command",
     "reveal": "md5steg.cli.hide:reveal_command",
     "info": "md5steg.cli.info:info_command",
