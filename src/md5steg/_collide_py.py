@@ -234,6 +234,28 @@ def compress(ihv: Sequence[int], m: Sequence[int]) -> list[int]:
     return [(ihv[0] + a) & MASK, (ihv[1] + b) & MASK, (ihv[2] + c) & MASK, (ihv[3] + d) & MASK]
 
 
+def step_outputs(ihv: Sequence[int], m: Sequence[int]) -> tuple[list[int], int]:
+    """Q1..Q64 of one compression (index t-1 holds Q[t]), and step 34's sum before rotation."""
+    a, b, c, d = ihv
+    outputs, step34_sum = [], 0
+    for i in range(64):
+        if i < 16:
+            f = d ^ (b & (c ^ d))
+        elif i < 32:
+            f = c ^ (d & (b ^ c))
+        elif i < 48:
+            f = b ^ c ^ d
+        else:
+            f = c ^ (b | (~d & MASK))
+        total = (a + f + K[i] + m[ORDER[i]]) & MASK
+        if i == 34:
+            step34_sum = total
+        a, d, c = d, c, b
+        b = (b + rotl(total, ROT[(i >> 4) * 4 + (i & 3)])) & MASK
+        outputs.append(b)
+    return outputs, step34_sum
+
+
 def rounds_3_4_hold(m: Sequence[int], q21: int, q22: int, q23: int, q24: int, step34_bit15: int) -> list[int] | None:
     """Steps 24..63 with the path's conditions on rounds 3 and 4; the end state, or None."""
     a, d, c, b = q21, q22, q23, q24

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Optional, Union
 
+from . import _collide_py
 from ._engine import load_engine
 from .content import Content
 from .cores import available_cores
@@ -80,6 +81,61 @@ class Collision:
     def block_offsets(self) -> tuple[int, int]:
         """Offsets of the two 64-byte blocks in which the files differ."""
         return self.blocks_offset, self.blocks_offset + BLOCK
+
+
+MESSAGE_DIFFERENCE = ({4: 1 << 31, 11: 1 << 15, 14: 1 << 31}, {4: 1 << 31, 11: (1 << 32) - (1 << 15), 14: 1 << 31})
+"""M' - M word by word, in block 0 and block 1 (Wang and Yu, 2005)."""
+IHV_DIFFERENCE_AFTER_BLOCK0 = (1 << 31, (1 << 31) + (1 << 25), (1 << 31) + (1 << 25), (1 << 31) + (1 << 25))
+
+
+def _q_difference(t: int, block_index: int) -> int:
+    """Q'[t] - Q[t] on the path for steps 23..64: zero, then the sign bit, then +-2^25 more."""
+    if t <= 34:
+        return 0
+    if t <= 61:
+        return 1 << 31
+    return ((1 << 31) + (1 << 25) if block_index == 0 else (1 << 31) - (1 << 25)) & 0xFFFFFFFF
+
+
+def path_violations(iv: tuple[int, int, int, int], blocks1: bytes, blocks2: bytes) -> list[str]:
+    """Where two 128-byte block pairs leave the Wang-Yu differential path from chaining value ``iv``.
+
+    Checks the message differences, every Q difference of rounds 2..4 (Q23..Q64), the
+    chaining difference between the blocks, the round-3/4 bit conditions on message 1 (step
+    34's carry-free 2^15, the sign bits of Q46..Q63) and the final collision. Empty when the
+    pair follows the path, as every pair ``collide`` returns and the published ones do.
+    """
+    if len(blocks1) != 2 * BLOCK or len(blocks2) != 2 * BLOCK:
+        return ["each message must be exactly two 64-byte blocks"]
+    problems: list[str] = []
+    ihv1, ihv2 = list(iv), list(iv)
+    for block_index in range(2):
+        window = slice(block_index * BLOCK, (block_index + 1) * BLOCK)
+        words1 = [int.from_bytes(blocks1[window][i : i + 4], "little") for i in range(0, BLOCK, 4)]
+        words2 = [int.from_bytes(blocks2[window][i : i + 4], "little") for i in range(0, BLOCK, 4)]
+        for index in range(16):
+            want = MESSAGE_DIFFERENCE[block_index].get(index, 0)
+            if (words2[index] - words1[index]) & 0xFFFFFFFF != want:
+                problems.append(f"block {block_index}: m{index}' - m{index} is not {want:#x}")
+        q1, sum1 = _collide_py.step_outputs(ihv1, words1)
+        q2, sum2 = _collide_py.step_outputs(ihv2, words2)
+        for t in range(23, 65):
+            if (q2[t - 1] - q1[t - 1]) & 0xFFFFFFFF != _q_difference(t, block_index):
+                problems.append(f"block {block_index}: Q{t}' - Q{t} is {(q2[t - 1] - q1[t - 1]) & 0xFFFFFFFF:#x}")
+        if sum1 ^ sum2 != 1 << 15:
+            problems.append(f"block {block_index}: step 34's sums do not differ in bit 15 alone")
+        for t in range(48, 64):  # Q[t] and Q[t-2] agree in sign, except Q50/Q48 and Q60/Q58
+            differ = (q1[t - 1] ^ q1[t - 3]) >> 31
+            if differ != (t in (50, 60)):
+                problems.append(f"block {block_index}: the sign bits of Q{t} and Q{t - 2} break the path")
+        ihv1, ihv2 = _collide_py.compress(ihv1, words1), _collide_py.compress(ihv2, words2)
+        if block_index == 0:
+            delta = tuple((ihv2[i] - ihv1[i]) & 0xFFFFFFFF for i in range(4))
+            if delta != IHV_DIFFERENCE_AFTER_BLOCK0:
+                problems.append("block 0 does not leave the chaining difference (2^31, 2^31+2^25, ...)")
+    if ihv1 != ihv2:
+        problems.append("the chaining values after block 1 differ: no collision")
+    return problems
 
 
 def padded(prefix: bytes) -> bytes:
@@ -150,6 +206,12 @@ def collide(
     else:
         winner_seed, (tail1, tail2), attempts = _search_in_processes(
             engine_module.ENGINE_NAME, iv, base_seed, workers, report
+        )
+    violations = path_violations(iv, tail1, tail2)
+    if violations:
+        raise EngineError(
+            f"the {engine_module.ENGINE_NAME} engine returned blocks off the differential path "
+            f"(seed {winner_seed}: {violations[0]}); please report this bug"
         )
     data1, data2 = head + tail1, head + tail2
     suffix = b""
