@@ -37,7 +37,6 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402 - puts src/ on sys.path
-
 from md5steg._engine import available_engines, load_engine  # noqa: E402
 from md5steg.collide import collide  # noqa: E402
 

@@ -128,7 +128,7 @@ static inline int md5c_rounds_3_4_hold(const uint32_t *m, uint32_t a, uint32_t d
     MD5C_STEP(MD5C_H, c, d, a, b, m[15], 0x1fa27cf8u, 16);
     MD5C_STEP(MD5C_H, b, c, d, a, m[2], 0xc4ac5665u, 23);
     if ((b ^ d) >> 31) return 0;
-    /* Round 4: Q[t] and Q[t-2] agree in their sign bit, except after steps 49 and 61. */
+    /* Round 4: Q[t] and Q[t-2] agree in their sign bit, except after steps 49 and 59. */
     MD5C_STEP(MD5C_I, a, b, c, d, m[0], 0xf4292244u, 6);
     if ((a ^ c) >> 31) return 0;
     MD5C_STEP(MD5C_I, d, a, b, c, m[7], 0x432aff97u, 10);

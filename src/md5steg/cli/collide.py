@@ -14,7 +14,7 @@ import click
 from ..collide import MAX_SEED, CollideProgress, Collision, collide
 from ..cores import max_jobs
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import describe_file_type, write_atomic, writable_directory_problem
+from ..files import describe_file_type, writable_directory_problem, write_atomic
 from ..search import make_target
 from ..target import Target
 from .options import digest_target_options
