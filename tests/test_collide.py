@@ -1,7 +1,7 @@
 """md5steg.collide: two different byte strings with one MD5, checked with hashlib every time.
 
 A whole collision takes the compiled core about a second (seeds below were picked to finish
-fast) and the pure engine hours, so the pure engine is held to the compiled one on bounded
+fast) and the pure engine on CPython minutes, so the pure engine is held to the compiled one on bounded
 work instead: the same PRNG draws attempt by attempt, and the same blocks from the same
 state on the attempts that win.
 """
@@ -58,7 +58,7 @@ FAST_SEEDS = {
 }
 
 needs_compiled = pytest.mark.skipif(
-    "cython" not in available_engines(), reason="a whole collision needs the compiled core (pure Python takes hours)"
+    "cython" not in available_engines(), reason="whole collisions in the suite need the compiled core (pure Python: minutes each)"
 )
 
 
