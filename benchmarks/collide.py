@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402 - puts src/ on sys.path
 from md5steg._engine import available_engines, load_engine  # noqa: E402
-from md5steg.collide import collide  # noqa: E402
+from md5steg.collision import collide  # noqa: E402
 
 RESULTS = harness.REPO / "benchmarks" / "results"
 MD5_IV = (0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476)
@@ -61,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="fastcoll executable (default: $FASTCOLL, else fastcoll on PATH)")
     parser.add_argument("--pypy", default=shutil.which("pypy3"), help="PyPy executable (default: pypy3 on PATH)")
     parser.add_argument("--runs", type=int, default=21, help="seeds per implementation (default 21)")
+    parser.add_argument("--first-seed", type=int, default=1, help="seed of the first round (default 1)")
     parser.add_argument("--quick", action="store_true", help="5 seeds, for checking the harness")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for collide.md and collide.json")
     parser.add_argument("--engine-work", help=argparse.SUPPRESS)  # the PyPy child: time the work unit
@@ -162,7 +163,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['loadavg_start']}, at end {machine['loadavg_end']}). {machine['python']}; "
         f"fastcoll: {machine['fastcoll'] or 'not given'}. {machine['date']}.",
         "",
-        f"One collision from MD5's IV (no prefix), {results['runs']} seeds each, interleaved. Seconds.",
+        f"One collision from MD5's IV (no prefix), seeds {results['first_seed']}.."
+        f"{results['first_seed'] + results['runs'] - 1} for each, interleaved. Seconds.",
         "",
         "| implementation | measure | runs | min | q1 | median | q3 | max | mean |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     samples: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         measures: dict[str, Callable[[], dict[str, float]]] = {}
-        seeds = iter(range(1, runs + 1))
+        seeds = iter(range(args.first_seed, args.first_seed + runs))
         current = {"seed": 0}
 
         def next_seed() -> None:
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         + ("" if args.pypy else " PyPy: skipped, no pypy3 on PATH (pass --pypy).")
     )
     machine["loadavg_end"] = harness.loadavg()
-    results = {"machine": machine, "runs": runs, "tables": tables, "verdicts": verdicts, "engines": engines,
+    results = {"machine": machine, "runs": runs, "first_seed": args.first_seed, "tables": tables, "verdicts": verdicts, "engines": engines,
                "engine_note": engine_note, "samples": samples}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "collide.json").write_text(json.dumps(results, indent=1) + "\n")

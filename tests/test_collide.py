@@ -16,7 +16,7 @@ import pytest
 import md5steg
 from md5steg import _collide_py
 from md5steg._engine import available_engines
-from md5steg.collide import CollisionError, padded, path_violations, seed_words
+from md5steg.collision import CollisionError, padded, path_violations, seed_words
 from md5steg.content import Content
 from md5steg.errors import InvalidTargetError, Md5stegError
 from md5steg.target import Target

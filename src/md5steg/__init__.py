@@ -12,7 +12,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~30 ms a
 
 if TYPE_CHECKING:
     from .alphabets import NAMED_ALPHABETS, Alphabet
-    from .collide import Collision, collide
+    from .collision import Collision, collide
     from .errors import (
         BackendError,
         EngineError,
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 _LAZY_EXPORTS = {
     "NAMED_ALPHABETS": "alphabets",
     "Alphabet": "alphabets",
-    "Collision": "collide",
-    "collide": "collide",
+    "Collision": "collision",
+    "collide": "collision",
     "BackendError": "errors",
     "EngineError": "errors",
     "InvalidAlphabetError": "errors",

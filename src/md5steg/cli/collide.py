@@ -11,7 +11,7 @@ from typing import BinaryIO, Optional
 
 import click
 
-from ..collide import MAX_SEED, CollideProgress, Collision, collide
+from ..collision import MAX_SEED, CollideProgress, Collision, collide
 from ..cores import max_jobs
 from ..errors import InvalidTargetError, Md5stegError
 from ..files import describe_file_type, writable_directory_problem, write_atomic

@@ -41,7 +41,7 @@ CHUNK_SECONDS = 0.1
 TERMINATE_GRACE_SECONDS = 1.0
 
 
-class CollisionError(Md5stegError):
+class CollisionError(Md5stegError, ValueError):
     """A collision search was asked for something it cannot do (bad seed, target, jobs)."""
 
 
@@ -187,7 +187,10 @@ def collide(
     """
     if not isinstance(prefix, (bytes, bytearray, memoryview)):
         raise CollisionError(f"the prefix must be bytes, not {type(prefix).__name__}")
-    check_jobs(jobs)
+    try:
+        check_jobs(jobs)
+    except ValueError as exc:
+        raise CollisionError(str(exc)) from None
     base_seed = _check_seed(seed)
     wanted = _check_target(target)
     engine_module = load_engine(engine)
