@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Optional, Union
 
-from . import _collide_py
+from . import _collide_paths
 from ._engine import load_engine
 from .content import Content
 from .cores import available_cores
@@ -117,8 +117,8 @@ def path_violations(iv: tuple[int, int, int, int], blocks1: bytes, blocks2: byte
             want = MESSAGE_DIFFERENCE[block_index].get(index, 0)
             if (words2[index] - words1[index]) & 0xFFFFFFFF != want:
                 problems.append(f"block {block_index}: m{index}' - m{index} is not {want:#x}")
-        q1, sum1 = _collide_py.step_outputs(ihv1, words1)
-        q2, sum2 = _collide_py.step_outputs(ihv2, words2)
+        q1, sum1 = _collide_paths.step_outputs(ihv1, words1)
+        q2, sum2 = _collide_paths.step_outputs(ihv2, words2)
         for t in range(23, 65):
             if (q2[t - 1] - q1[t - 1]) & 0xFFFFFFFF != _q_difference(t, block_index):
                 problems.append(f"block {block_index}: Q{t}' - Q{t} is {(q2[t - 1] - q1[t - 1]) & 0xFFFFFFFF:#x}")
@@ -128,7 +128,7 @@ def path_violations(iv: tuple[int, int, int, int], blocks1: bytes, blocks2: byte
             differ = (q1[t - 1] ^ q1[t - 3]) >> 31
             if differ != (t in (50, 60)):
                 problems.append(f"block {block_index}: the sign bits of Q{t} and Q{t - 2} break the path")
-        ihv1, ihv2 = _collide_py.compress(ihv1, words1), _collide_py.compress(ihv2, words2)
+        ihv1, ihv2 = _collide_paths.compress(ihv1, words1), _collide_paths.compress(ihv2, words2)
         if block_index == 0:
             delta = tuple((ihv2[i] - ihv1[i]) & 0xFFFFFFFF for i in range(4))
             if delta != IHV_DIFFERENCE_AFTER_BLOCK0:
