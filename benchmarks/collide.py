@@ -228,8 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     one = by[("md5steg -j 1", "cpu")]["median"]
     if args.fastcoll:
         ratio = one / by[("fastcoll", "cpu")]["median"]
-        verdicts.append(f"md5steg -j 1 / fastcoll, median CPU seconds per collision: **{ratio:.2f}x** "
-                        f"(goal <= {PER_CORE_GOAL:.1f}x: {'met' if ratio <= PER_CORE_GOAL else 'not met'}).")
+        mean_ratio = by[("md5steg -j 1", "cpu")]["mean"] / by[("fastcoll", "cpu")]["mean"]
+        verdicts.append(
+            f"md5steg -j 1 / fastcoll, CPU seconds per collision: median **{ratio:.2f}x**, mean "
+            f"**{mean_ratio:.2f}x** (goal <= {PER_CORE_GOAL:.1f}x: "
+            f"{'met' if max(ratio, mean_ratio) <= PER_CORE_GOAL else 'not met'}). The time is "
+            f"heavy-tailed: two disjoint sets of 21 seeds gave 0.36x and 1.59x medians on this machine, "
+            f"so only many seeds say more than 'about the same'."
+        )
     two = by[("md5steg -j 2", "wall")]["median"] / by[("md5steg -j 1", "wall")]["median"]
     verdicts.append(f"md5steg -j 2 / -j 1, median wall seconds: **{two:.2f}** (about 0.5 wanted; "
                     f"only meaningful when two cores are idle).")
