@@ -2,8 +2,8 @@
 
 Same draws from the same PRNG in the same order, so for one chaining value and seed it finds
 the pair the compiled core finds (the tests hold the two engines to that). It is the fallback
-where the extension does not build, and the CPython/PyPy rows of the benchmark: about 180x
-slower than the C on CPython, 12x on PyPy. Read the C header for the why of each step.
+where the extension does not build, and the CPython/PyPy rows of the benchmark: 200-350x
+slower than the C on CPython, about 15x on PyPy. Read the C header for the why of each step.
 """
 
 from __future__ import annotations
