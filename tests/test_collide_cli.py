@@ -201,3 +201,20 @@ def test_interrupt_writes_nothing_and_leaves_no_worker(tmp_path: Path, signum: i
     assert b"interrupted" in stderr and b"Traceback" not in stderr
     assert not [pid for pid in workers if alive(pid)], "a worker process survived"
     assert os.listdir(tmp_path) == []
+
+
+@needs_compiled
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_stdout_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(
+            [sys.executable, "-c", "from md5steg.cli import main; main()", "collide", "-q", "--seed", "8",
+             "-j", "1", "-o", str(first), str(second)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert completed.returncode == 1
+    assert completed.stderr.count(b"\n") == 1 and b"cannot write to stdout" in completed.stderr
+    assert_colliding_files(first, second, b"")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -91,6 +92,24 @@ def _write_pair(collision: Collision, first: str, second: str) -> None:
         else:
             undone = f"{first} was already replaced"
         raise click.ClickException(f"cannot write {second}: {getattr(exc, 'strerror', None) or exc} ({undone})") from None
+
+
+def _print_result(text: str, first: str, second: str) -> None:
+    """The result on stdout, flushed now: a stdout that takes no bytes (/dev/full, a closed pipe) is one line, exit 1.
+
+    Fd 1 is then pointed at /dev/null, so Python's own flush at exit cannot fail again.
+    """
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        raise click.ClickException(
+            f"{first} and {second} were written, but cannot write to stdout: {exc.strerror or exc}"
+        ) from None
 
 
 class _ProgressLine:
@@ -220,9 +239,9 @@ def collide_command(
         line.clear()
     _write_pair(collision, first, second)
     if as_json:
-        click.echo(json.dumps(_report(collision, first, second)))
+        _print_result(json.dumps(_report(collision, first, second)), first, second)
         return
-    click.echo(f"{collision.md5}  {first}\n{collision.md5}  {second}")
+    _print_result(f"{collision.md5}  {first}\n{collision.md5}  {second}", first, second)
     if not quiet:
         start, _ = collision.block_offsets
         click.echo(
