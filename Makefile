@@ -45,11 +45,13 @@ demo: $(DEMO_STAMP) ## make a file's MD5 start with c0ffee, then publish the exa
 	$(BIN)/md5steg publish examples/story
 	@echo "Read the story in a browser: $(BIN)/md5steg serve   (then open the start URL above)"
 
-bench: install ## benchmarks/results/: engines and SIMD paths side by side, scaling, end to end
+bench: install ## benchmarks/results/: engines and SIMD paths side by side, scaling, end to end; collide vs fastcoll ($$FASTCOLL)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/collide.py
 
 bench-quick: install ## the same in about a minute
 	$(PY) benchmarks/run.py --quick
+	$(PY) benchmarks/collide.py --quick --out .md5steg/bench-quick
 
 lint: install ## ruff and strict mypy
 	$(PY) -m pip install -q ruff mypy

@@ -32,7 +32,7 @@ def extensions():
 
     # -g0: debug info for the fully unrolled kernels doubles build time and the .so's size.
     compile_args = ["/O2"] if sys.platform == "win32" else ["-O3", "-fno-strict-aliasing", "-g0"]
-    headers = ["md5_schedule.h", "md5steg_core.h", "md5steg_simd.h", "md5steg_kernel.inc"]
+    headers = ["md5_schedule.h", "md5_collide.h", "md5steg_core.h", "md5steg_simd.h", "md5steg_kernel.inc"]
     core = Extension(
         "md5steg._core",
         sources=["src/md5steg/_core.pyx"],

@@ -12,6 +12,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~30 ms a
 
 if TYPE_CHECKING:
     from .alphabets import NAMED_ALPHABETS, Alphabet
+    from .collision import Collision, collide
     from .errors import (
         ArgumentTypeError,
         BackendError,
@@ -33,6 +34,8 @@ _LAZY_EXPORTS = {
     "NAMED_ALPHABETS": "alphabets",
     "Alphabet": "alphabets",
     "ArgumentTypeError": "errors",
+    "Collision": "collision",
+    "collide": "collision",
     "BackendError": "errors",
     "EngineError": "errors",
     "InvalidAlphabetError": "errors",
@@ -66,6 +69,7 @@ __all__ = [
     "Alphabet",
     "ArgumentTypeError",
     "BackendError",
+    "Collision",
     "EngineError",
     "InvalidAlphabetError",
     "InvalidArgumentError",
@@ -77,6 +81,7 @@ __all__ = [
     "Target",
     "TooMuchWorkError",
     "__version__",
+    "collide",
     "find",
     "hide",
     "reveal",

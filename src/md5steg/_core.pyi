@@ -34,3 +34,21 @@ class Scanner:
     ) -> None: ...
     def scan(self, start: int, stop: int) -> tuple[int, int]:
         """Lowest matching nonce index in [start, stop) (or -1), and the candidates that covers."""
+
+class CollisionSearch:
+    """A resumable search for two 128-byte suffixes that collide from chaining value ``iv``."""
+
+    def __init__(self, iv: tuple[int, int, int, int], seed_x: int, seed_y: int) -> None: ...
+    def run(self, budget: int) -> bool:
+        """Up to ``budget`` more attempts, without the GIL; True once the pair is found."""
+    @property
+    def attempts(self) -> int:
+        """Attempts made so far (both blocks)."""
+    @property
+    def stage(self) -> int:
+        """0 while searching block 0, 1 while searching block 1, 2 when done."""
+    @property
+    def rng_state(self) -> tuple[int, int]:
+        """The PRNG's two words now (for checking the engines step by step)."""
+    def pair(self) -> tuple[bytes, bytes]:
+        """The two 128-byte suffixes (message 1's blocks, message 2's blocks), once found."""

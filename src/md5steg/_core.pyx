@@ -163,3 +163,73 @@ cdef class Scanner:
         if hit < 0:
             return -1, stop - start
         return hit, hit - start + 1
+
+
+# --- MD5 collisions (md5_collide.h); kept apart from the prefix search above. ---
+
+cdef extern from "md5_collide.h" nogil:
+    ctypedef struct md5c_rng:
+        uint32_t x
+        uint32_t y
+    ctypedef struct md5c_search:
+        md5c_rng rng
+        int stage
+        uint64_t attempts
+        uint32_t block0[16]
+        uint32_t block1[16]
+    void md5c_search_init(md5c_search *s, const uint32_t *iv, uint32_t seed_x, uint32_t seed_y)
+    int md5c_search_run(md5c_search *s, uint64_t budget)
+    void md5c_message2(const uint32_t *m, int block_index, uint32_t *out)
+
+
+cdef bytes _words_to_bytes(const uint32_t *words, int count):
+    return b"".join(int(words[i]).to_bytes(4, "little") for i in range(count))
+
+
+cdef class CollisionSearch:
+    """A resumable search for two 128-byte suffixes that collide from chaining value ``iv``.
+
+    Attempts are atomic, so ``run`` may be called with any budget and the pair depends
+    only on ``iv`` and the seed: the pure engine's ``CollisionSearch`` finds the same one.
+    """
+
+    cdef md5c_search search
+
+    def __init__(self, iv, uint32_t seed_x, uint32_t seed_y):
+        cdef uint32_t words[4]
+        for index in range(4):
+            words[index] = iv[index]
+        md5c_search_init(&self.search, words, seed_x, seed_y)
+
+    def run(self, uint64_t budget):
+        """Up to ``budget`` more attempts, without the GIL; True once the pair is found."""
+        cdef int done
+        with nogil:
+            done = md5c_search_run(&self.search, budget)
+        return bool(done)
+
+    @property
+    def attempts(self):
+        """Attempts made so far (both blocks)."""
+        return self.search.attempts
+
+    @property
+    def stage(self):
+        """0 while searching block 0, 1 while searching block 1, 2 when done."""
+        return self.search.stage
+
+    @property
+    def rng_state(self):
+        """The PRNG's two words now (for checking the engines step by step)."""
+        return self.search.rng.x, self.search.rng.y
+
+    def pair(self):
+        """The two 128-byte suffixes (message 1's blocks, message 2's blocks), once found."""
+        cdef uint32_t other[16]
+        if self.search.stage != 2:
+            raise ValueError("the collision search has not finished")
+        first = _words_to_bytes(self.search.block0, 16) + _words_to_bytes(self.search.block1, 16)
+        md5c_message2(self.search.block0, 0, other)
+        second = _words_to_bytes(other, 16)
+        md5c_message2(self.search.block1, 1, other)
+        return first, second + _words_to_bytes(other, 16)

@@ -44,6 +44,30 @@ class ScannerFactory(Protocol):
     ) -> Scanner: ...
 
 
+class CollisionSearch(Protocol):
+    """A resumable search for two colliding 128-byte suffixes (md5_collide.h / _collide_py)."""
+
+    @property
+    def attempts(self) -> int: ...
+
+    @property
+    def stage(self) -> int: ...
+
+    def run(self, budget: int) -> bool:
+        """Up to ``budget`` more attempts; True once the pair is found."""
+        ...
+
+    def pair(self) -> tuple[bytes, bytes]:
+        """The two suffixes, once found."""
+        ...
+
+
+class CollisionSearchFactory(Protocol):
+    """An engine's ``CollisionSearch`` class: one search from a chaining value and two seed words."""
+
+    def __call__(self, iv: tuple[int, int, int, int], seed_x: int, seed_y: int) -> CollisionSearch: ...
+
+
 class Engine(Protocol):
     """What the compiled module ``_core`` and the pure module ``_engine_py`` both provide."""
 
@@ -52,6 +76,9 @@ class Engine(Protocol):
 
     @property
     def Scanner(self) -> ScannerFactory: ...  # noqa: N802 - a module-level class
+
+    @property
+    def CollisionSearch(self) -> CollisionSearchFactory: ...  # noqa: N802 - a module-level class
 
     def simd_paths(self) -> list[str]:
         """SIMD paths this engine can run here, fastest first."""

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Optional, Union
 
 from . import _md5py
+from ._collide_py import CollisionSearch as CollisionSearch
 from .content import Content
 from .layout import Layout
 from .target import Target

@@ -24,6 +24,7 @@ from ..errors import Md5stegError
 
 LAZY_COMMANDS = {
     "find": "md5steg.cli.find:find_command",
+    "collide": "md5steg.cli.collide:collide_command",
     "hide": "md5steg.cli.hide:hide_command",
     "reveal": "md5steg.cli.hide:reveal_command",
     "info": "md5steg.cli.info:info_command",
