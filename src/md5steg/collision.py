@@ -28,10 +28,11 @@ from typing import Any, Callable, Optional, Union
 
 from . import _collide_paths
 from ._engine import load_engine
+from .arguments import check_jobs
 from .content import Content
 from .cores import available_cores
 from .errors import BackendError, EngineError, Md5stegError
-from .search import check_jobs, find, make_target
+from .search import find, make_target
 from .target import Target
 
 BLOCK = 64
@@ -187,10 +188,7 @@ def collide(
     """
     if not isinstance(prefix, (bytes, bytearray, memoryview)):
         raise CollisionError(f"the prefix must be bytes, not {type(prefix).__name__}")
-    try:
-        check_jobs(jobs)
-    except ValueError as exc:
-        raise CollisionError(str(exc)) from None
+    check_jobs(jobs)
     base_seed = _check_seed(seed)
     wanted = _check_target(target)
     engine_module = load_engine(engine)
