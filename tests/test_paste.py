@@ -288,3 +288,25 @@ def test_a_record_that_cannot_be_written_is_a_warning_and_the_url_is_still_print
     assert all(line.startswith("warning: ") for line in warnings)
     assert warnings[-1].startswith("warning: cannot write the paste record")
     assert warnings[-1].endswith("pasting this input again will make a new copy")
+
+
+def test_a_paste_whose_search_was_interrupted_says_it_resumes(tmp_path: Path) -> None:
+    """publish and paste continue an interrupted suffix search from its record, and say so once."""
+    from md5steg import Alphabet, Target, find
+    from md5steg.content import Content
+    from md5steg.layout import choose_layout
+    from md5steg.resume import Coverage, Record
+
+    data = b"a vanity paste, interrupted once\n"
+    answer = find(data, "c0de", alphabet="ws2", resume=False)
+    content, target = Content.from_bytes(data), Target.from_prefix("c0de")
+    layout = choose_layout(content.length, Alphabet.named("ws2"), target)
+    record = Record(content, layout, target)
+    record.save(Coverage(layout.capacity, ((0, answer.nonce_index // 2),)))
+
+    database = tmp_path / "db.sqlite3"
+    result = paste("-", "--db", str(database), "--id-length", "4", "--vanity", "c0de", data=data)
+    assert raw_from_store(database, url_of(result)) == answer.apply(data)
+    notices = [line for line in result.stderr.decode().splitlines() if "resuming: " in line]
+    assert len(notices) == 1 and "already searched" in notices[0]
+    assert not record.path.exists()

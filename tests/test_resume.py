@@ -430,3 +430,17 @@ def test_cli_no_resume_says_nothing_and_leaves_the_record(
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stderr.decode().startswith("resuming: ")
     assert (tmp_path / "out.txt").read_bytes() == SHORT.data + short_answer.suffix
+
+
+def test_cli_json_reports_the_candidates_an_earlier_run_searched(
+    cli_env: dict[str, str], state_dir: Path, tmp_path: Path, short_answer: Match
+) -> None:
+    half = short_answer.nonce_index // 2
+    write_record(SHORT, [(0, half)], -1)
+    source = tmp_path / "in.txt"
+    source.write_bytes(SHORT.data)
+    command = [*MD5STEG, "find", str(source), "--prefix", SHORT.prefix, "-j", "1", "--json", "-o", str(tmp_path / "out.txt")]
+    completed = subprocess.run(command, env=cli_env, capture_output=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert (report["resumed_candidates"], report["nonce_index"]) == (half, short_answer.nonce_index)

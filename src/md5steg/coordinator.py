@@ -272,7 +272,8 @@ class SearchRun:
             raise TooMuchWorkError(
                 f"target {target} needs about {target.expected_candidates:.3g} candidates: "
                 f"~{format_duration(expected)} at {total_rate / 1e6:.3g} M/s on {where}; "
-                f"use --force to search anyway, or a GPU (--gpu) or Dask cluster (--scheduler)"
+                "use --force (max_expected_seconds=None from Python) to search anyway, "
+                "or a GPU (--gpu) or Dask cluster (--scheduler)"
             )
 
     def _scan_here(self, chunk: int) -> int:

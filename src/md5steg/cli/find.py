@@ -108,6 +108,7 @@ def _report(match: Match, shown_name: str, output: Optional[str]) -> dict[str, o
         "bytes_added": len(match.suffix),
         "nonce_index": match.nonce_index,
         "candidates": match.candidates,
+        "resumed_candidates": match.resumed_candidates,
         "seconds": round(match.seconds, 6),
         "rate": round(match.rate, 1),
         "jobs": match.jobs,

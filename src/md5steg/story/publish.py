@@ -38,7 +38,8 @@ from ..pastebins.errors import (
     PasteConflictError,
     PasteMissingError,
 )
-from ..search import Match, SearchOptions, find
+from ..resume import resuming_message
+from ..search import Match, Progress, SearchOptions, find
 from .errors import PublishError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
 from .ids import candidate_id, holds_page
@@ -217,11 +218,22 @@ class Publisher:
 
     def _search(self, name: str, rendered: bytes, paste_id: str) -> Match:
         self._emit(PublishEvent("search", page=name, paste_id=paste_id))
+        resumed = False
+
+        def announce_resume(progress: Progress) -> None:
+            """An interrupted publish continues each page's search: say so once, as find does."""
+            nonlocal resumed
+            if progress.resumed_candidates and not resumed:
+                resumed = True
+                message = resuming_message(progress.resumed_candidates, progress.expected_candidates)
+                self._emit(PublishEvent("notice", page=name, message=f"{name}: {message}"))
+
         match = find(
             rendered,
             prefix=paste_id,
             alphabet=self.alphabet,
             max_expected_seconds=self.max_expected_seconds,
+            progress=announce_resume,
             **self.search.find_kwargs(),
         )
         self.result.searches += 1
