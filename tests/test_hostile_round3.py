@@ -1,0 +1,129 @@
+"""Hostile pass, round 3: what an outside tester found in the surfaces added since round 2.
+
+Each test states the promise it checks (README, ATTACK.md) and failed on the
+code it was written against; the lead fixes the code and keeps the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import md5steg
+from md5steg.addresses import md5_hex
+from md5steg.errors import Md5stegError
+from md5steg.pastebins.md5bin import EmbeddedMd5bin
+from md5steg.search import SearchOptions
+from md5steg.story import load_story, publish
+from md5steg.story.manifest import MANIFEST_NAME
+from story_helpers import write_story
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def run_md5steg(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    full_env = {**os.environ, "PYTHONPATH": str(SRC), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "md5steg", *args], cwd=cwd, env=full_env, capture_output=True, timeout=120
+    )
+
+
+# --- the publish manifest ------------------------------------------------------------------------
+
+
+def test_a_manifest_shipped_inside_a_story_folder_cannot_make_a_link_point_off_the_pastebin(
+    tmp_path: Path,
+) -> None:
+    """A story folder may come from someone else (README); its manifest is only a cache.
+
+    A forged manifest that says the leaf page is already published at an
+    outside URL must not put that URL into the pages md5steg pastes.
+    """
+    folder = write_story(tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"})
+    database = tmp_path / "store.sqlite3"
+    with EmbeddedMd5bin(database) as pastebin:
+        leaf = pastebin.paste(b"The leaf.\n")  # the leaf is there already, as the forger made sure
+        forged = {
+            "version": 1,
+            "targets": {
+                pastebin.target_key: {
+                    "pages": {
+                        "leaf": {
+                            "id": leaf.paste_id,
+                            "url": "https://evil.example/phish",
+                            "md5": md5_hex(b"The leaf.\n"),
+                            "rendered_md5": md5_hex(b"The leaf.\n"),
+                        }
+                    }
+                }
+            },
+        }
+        (folder / MANIFEST_NAME).write_text(json.dumps(forged))
+        result = publish(load_story(folder), pastebin, search=SearchOptions(jobs=1))
+        start = pastebin.fetch(result.start_url.rsplit("/", 1)[-1])
+    assert b"evil.example" not in start, start
+    assert all(url.startswith(pastebin.base_url + "/") for url in result.urls.values()), result.urls
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+
+def test_an_output_path_with_a_trailing_slash_never_replaces_a_file(tmp_path: Path) -> None:
+    """``-o keep.txt/`` names a folder; cp and the shell refuse it ("Not a directory").
+
+    md5steg resolved the path, dropped the slash and replaced keep.txt.
+    """
+    (tmp_path / "notes.txt").write_bytes(b"a note\n")
+    (tmp_path / "keep.txt").write_bytes(b"precious\n")
+    done = run_md5steg("find", "--prefix", "0", "-j", "1", "-o", "keep.txt/", "notes.txt", cwd=tmp_path, env={
+        "MD5STEG_STATE_DIR": str(tmp_path / "state")})
+    assert done.returncode in (1, 2), done
+    assert b"Traceback" not in done.stderr
+    assert (tmp_path / "keep.txt").read_bytes() == b"precious\n"
+
+
+def test_an_output_path_with_a_trailing_slash_creates_no_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_bytes(b"a note\n")
+    done = run_md5steg("find", "--prefix", "0", "-j", "1", "-o", "new/", "notes.txt", cwd=tmp_path, env={
+        "MD5STEG_STATE_DIR": str(tmp_path / "state")})
+    assert done.returncode in (1, 2), done
+    assert not (tmp_path / "new").exists()
+
+
+# --- resume records ------------------------------------------------------------------------------
+
+
+def test_a_search_refused_for_an_unknown_opencl_device_leaves_no_resume_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'a refused search writes no resume record' (ac4e166): it held for TooMuchWorkError only.
+
+    No device matching the selector is a refusal like any other: nothing was
+    searched beyond calibration, and the record would outlive the run for 30 days.
+    """
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(tmp_path / "state"))
+    with pytest.raises(Md5stegError):
+        md5steg.find(b"refused", "0000000000", opencl_device="no-such-device-anywhere", jobs=1)
+    state = tmp_path / "state"
+    assert not state.exists() or os.listdir(state) == []
+
+
+# --- the Python API ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [("cover as text", b"message"), (b"cover", "message as text"), (b"cover", 42)],
+    ids=["str data", "str message", "int message"],
+)
+def test_hide_with_a_wrong_type_raises_an_md5steg_error(data: object, message: object) -> None:
+    """Library errors derive from Md5stegError (PREAMBLE); hide raised a bare TypeError from the
+    AEAD or from bytes concatenation, after a full scrypt derivation."""
+    pytest.importorskip("cryptography")
+    with pytest.raises(Md5stegError):
+        md5steg.hide(data, message, passphrase="p", prefix="00", jobs=1)  # type: ignore[arg-type]
