@@ -21,6 +21,9 @@ from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.search import SearchOptions
 from md5steg.story import load_story, publish
 from md5steg.story.manifest import MANIFEST_NAME
+from fake_pastebin import FakeRandomPastebin
+from md5steg.story.paste import paste_content
+from md5steg.story.records import PasteRecords
 from story_helpers import write_story
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -127,3 +130,19 @@ def test_hide_with_a_wrong_type_raises_an_md5steg_error(data: object, message: o
     pytest.importorskip("cryptography")
     with pytest.raises(Md5stegError):
         md5steg.hide(data, message, passphrase="p", prefix="00", jobs=1)  # type: ignore[arg-type]
+
+
+# --- paste records -------------------------------------------------------------------------------
+
+
+def test_a_paste_record_cannot_hand_back_a_url_off_the_pastebin(
+    fake_pinnwand: FakeRandomPastebin, tmp_path: Path
+) -> None:
+    """A recorded paste is read back before its URL is reused (records.py), but only its id was
+    read back: the URL printed came from the record file unchecked."""
+    content = b"uptime: 3 days\n"
+    receipt = fake_pinnwand.paste(content)
+    records = PasteRecords(tmp_path / "paste-records.json")
+    records.add(fake_pinnwand.target_key, md5_hex(content), receipt.paste_id, "https://evil.example/x")
+    result = paste_content(content, fake_pinnwand, records=PasteRecords.load(records.path)[0])
+    assert result.url == fake_pinnwand.url_for(result.paste_id), result
