@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 import md5steg
+from fake_pastebin import FakeRandomPastebin
 from md5steg.addresses import md5_hex
 from md5steg.errors import Md5stegError
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.search import SearchOptions
-from md5steg.story import load_story, publish
+from md5steg.story import StoryError, load_story, publish
+from md5steg.story.loader import MAX_PAGE_BYTES
 from md5steg.story.manifest import MANIFEST_NAME
-from fake_pastebin import FakeRandomPastebin
 from md5steg.story.paste import paste_content
 from md5steg.story.records import PasteRecords
 from story_helpers import write_story
@@ -32,7 +33,11 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 def run_md5steg(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
     full_env = {**os.environ, "PYTHONPATH": str(SRC), **env}
     return subprocess.run(
-        [sys.executable, "-m", "md5steg", *args], cwd=cwd, env=full_env, capture_output=True, timeout=120
+        [sys.executable, "-m", "md5steg", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        timeout=120,
     )
 
 
@@ -47,7 +52,9 @@ def test_a_manifest_shipped_inside_a_story_folder_cannot_make_a_link_point_off_t
     A forged manifest that says the leaf page is already published at an
     outside URL must not put that URL into the pages md5steg pastes.
     """
-    folder = write_story(tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"})
+    folder = write_story(
+        tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"}
+    )
     database = tmp_path / "store.sqlite3"
     with EmbeddedMd5bin(database) as pastebin:
         leaf = pastebin.paste(b"The leaf.\n")  # the leaf is there already, as the forger made sure
@@ -83,8 +90,18 @@ def test_an_output_path_with_a_trailing_slash_never_replaces_a_file(tmp_path: Pa
     """
     (tmp_path / "notes.txt").write_bytes(b"a note\n")
     (tmp_path / "keep.txt").write_bytes(b"precious\n")
-    done = run_md5steg("find", "--prefix", "0", "-j", "1", "-o", "keep.txt/", "notes.txt", cwd=tmp_path, env={
-        "MD5STEG_STATE_DIR": str(tmp_path / "state")})
+    done = run_md5steg(
+        "find",
+        "--prefix",
+        "0",
+        "-j",
+        "1",
+        "-o",
+        "keep.txt/",
+        "notes.txt",
+        cwd=tmp_path,
+        env={"MD5STEG_STATE_DIR": str(tmp_path / "state")},
+    )
     assert done.returncode in (1, 2), done
     assert b"Traceback" not in done.stderr
     assert (tmp_path / "keep.txt").read_bytes() == b"precious\n"
@@ -92,8 +109,18 @@ def test_an_output_path_with_a_trailing_slash_never_replaces_a_file(tmp_path: Pa
 
 def test_an_output_path_with_a_trailing_slash_creates_no_file(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_bytes(b"a note\n")
-    done = run_md5steg("find", "--prefix", "0", "-j", "1", "-o", "new/", "notes.txt", cwd=tmp_path, env={
-        "MD5STEG_STATE_DIR": str(tmp_path / "state")})
+    done = run_md5steg(
+        "find",
+        "--prefix",
+        "0",
+        "-j",
+        "1",
+        "-o",
+        "new/",
+        "notes.txt",
+        cwd=tmp_path,
+        env={"MD5STEG_STATE_DIR": str(tmp_path / "state")},
+    )
     assert done.returncode in (1, 2), done
     assert not (tmp_path / "new").exists()
 
@@ -143,6 +170,38 @@ def test_a_paste_record_cannot_hand_back_a_url_off_the_pastebin(
     content = b"uptime: 3 days\n"
     receipt = fake_pinnwand.paste(content)
     records = PasteRecords(tmp_path / "paste-records.json")
-    records.add(fake_pinnwand.target_key, md5_hex(content), receipt.paste_id, "https://evil.example/x")
+    records.add(
+        fake_pinnwand.target_key, md5_hex(content), receipt.paste_id, "https://evil.example/x"
+    )
     result = paste_content(content, fake_pinnwand, records=PasteRecords.load(records.path)[0])
     assert result.url == fake_pinnwand.url_for(result.paste_id), result
+
+
+# --- story folders -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_page_that_is_not_a_regular_file_is_refused_by_name(tmp_path: Path, kind: str) -> None:
+    """'FIFOs and devices refused' (README): a FIFO b.txt was skipped in silence, and the error
+    then said to create b.txt, which is there."""
+    folder = write_story(tmp_path / "story", {"start": "Go [[b]].\n"})
+    if kind == "fifo":
+        os.mkfifo(folder / "b.txt")
+    else:
+        (folder / "b.txt").mkdir()
+    with pytest.raises(StoryError) as refused:
+        load_story(folder)
+    assert "create b.txt" not in str(refused.value), refused.value
+    assert "b.txt" in str(refused.value)
+
+
+def test_an_oversized_page_is_not_told_to_use_follow_symlinks(tmp_path: Path) -> None:
+    """The size refusal ends with the symlink hint ('or pass --follow-symlinks to read links'),
+    which cannot help: the limit holds with --follow-symlinks too."""
+    folder = write_story(tmp_path / "story", {"start": "Go [[big]].\n"})
+    with open(folder / "big.txt", "wb") as big:
+        big.truncate(MAX_PAGE_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(StoryError) as refused:
+        load_story(folder)
+    assert "larger than 16 MiB" in str(refused.value)
+    assert "--follow-symlinks" not in str(refused.value), refused.value
