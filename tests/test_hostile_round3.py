@@ -30,14 +30,16 @@ from story_helpers import write_story
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def run_md5steg(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+def run_md5steg(
+    *args: str, cwd: Path, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
     full_env = {**os.environ, "PYTHONPATH": str(SRC), **env}
     return subprocess.run(
         [sys.executable, "-m", "md5steg", *args],
         cwd=cwd,
         env=full_env,
         capture_output=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 
@@ -205,3 +207,34 @@ def test_an_oversized_page_is_not_told_to_use_follow_symlinks(tmp_path: Path) ->
         load_story(folder)
     assert "larger than 16 MiB" in str(refused.value)
     assert "--follow-symlinks" not in str(refused.value), refused.value
+
+
+# --- long searches -------------------------------------------------------------------------------
+
+
+def test_publish_refuses_a_search_of_days_as_find_hide_and_paste_do(tmp_path: Path) -> None:
+    """find, hide and paste refuse a search expected to take over an hour (README) and offer
+    --force; publish has no --force and started a 12-hex search (~2.8e14 candidates, days on
+    two cores) in silence, with no estimate."""
+    folder = write_story(
+        tmp_path / "story", {"start": "Start. Go [[b]].\n", "b": "B, back to [[start]].\n"}
+    )
+    try:
+        done = run_md5steg(
+            "publish",
+            str(folder),
+            "--db",
+            str(tmp_path / "store.sqlite3"),
+            "--id-length",
+            "12",
+            "-j",
+            "1",
+            "--cpu",
+            cwd=tmp_path,
+            env={"MD5STEG_STATE_DIR": str(tmp_path / "state")},
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("publish was still searching for a 12-hex id after 30 s")
+    assert done.returncode == 1, done
+    assert b"Traceback" not in done.stderr
