@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,8 @@ import md5steg
 from fake_pastebin import FakeRandomPastebin
 from md5steg.addresses import md5_hex
 from md5steg.errors import Md5stegError
+from md5steg.pastebins import PASTEBINS
+from md5steg.pastebins.base import PastebinOptions
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.search import SearchOptions
 from md5steg.story import StoryError, load_story, publish
@@ -80,6 +83,40 @@ def test_a_manifest_shipped_inside_a_story_folder_cannot_make_a_link_point_off_t
         start = pastebin.fetch(result.start_url.rsplit("/", 1)[-1])
     assert b"evil.example" not in start, start
     assert all(url.startswith(pastebin.base_url + "/") for url in result.urls.values()), result.urls
+
+
+def test_a_manifest_page_id_that_is_a_path_does_not_pass_for_a_paste_on_a_remote_md5bin(
+    start_md5bin_server: Any, tmp_path: Path
+) -> None:
+    """The forger need not even paste anything: an id of '../' was "found" (GET /raw/../ is the
+    index page, 200), and the record's URL was then linked from the start page."""
+    base_url, _ = start_md5bin_server(tmp_path)
+    folder = write_story(
+        tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"}
+    )
+    pastebin = PASTEBINS["md5bin"].from_options(PastebinOptions(url=base_url))
+    try:
+        forged = {
+            "version": 1,
+            "targets": {
+                pastebin.target_key: {
+                    "pages": {
+                        "leaf": {
+                            "id": "../",
+                            "url": "https://evil.example/phish",
+                            "md5": md5_hex(b"The leaf.\n"),
+                            "rendered_md5": md5_hex(b"The leaf.\n"),
+                        }
+                    }
+                }
+            },
+        }
+        (folder / MANIFEST_NAME).write_text(json.dumps(forged))
+        result = publish(load_story(folder), pastebin, search=SearchOptions(jobs=1))
+        start = pastebin.fetch(result.start_url.rsplit("/", 1)[-1])
+    finally:
+        pastebin.close()
+    assert b"evil.example" not in start, start
 
 
 # --- outputs -------------------------------------------------------------------------------------
