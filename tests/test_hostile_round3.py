@@ -17,17 +17,25 @@ import pytest
 
 import md5steg
 from fake_pastebin import FakeRandomPastebin
+from fault_server import Answer, FaultServer
 from md5steg.addresses import md5_hex
+from md5steg.alphabets import resolve_alphabet
+from md5steg.content import Content
 from md5steg.errors import Md5stegError
+from md5steg.layout import choose_layout
 from md5steg.pastebins import PASTEBINS
 from md5steg.pastebins.base import PastebinOptions
+from md5steg.pastebins.errors import PastebinError
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
+from md5steg.resume import Record
 from md5steg.search import SearchOptions
 from md5steg.story import StoryError, load_story, publish
+from md5steg.story.errors import ManifestError
 from md5steg.story.loader import MAX_PAGE_BYTES
-from md5steg.story.manifest import MANIFEST_NAME
+from md5steg.story.manifest import MANIFEST_NAME, load_manifest
 from md5steg.story.paste import paste_content
 from md5steg.story.records import PasteRecords
+from md5steg.target import Target
 from story_helpers import write_story
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -275,3 +283,67 @@ def test_publish_refuses_a_search_of_days_as_find_hide_and_paste_do(tmp_path: Pa
         pytest.fail("publish was still searching for a 12-hex id after 30 s")
     assert done.returncode == 1, done
     assert b"Traceback" not in done.stderr
+
+
+# --- JSON that is nested too deep ----------------------------------------------------------------
+# json.loads raises RecursionError (not ValueError) past ~1000 levels; every reader caught only
+# ValueError, so a small file or answer crashed the command with a traceback.
+
+NESTED = b"[" * 8000  # under every read limit (a resume record is read to 8 KiB)
+
+
+def test_a_deeply_nested_resume_record_is_ignored_with_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(tmp_path / "state"))
+    data = b"a record nested too deep\n"
+    content = Content.from_bytes(data)
+    target = Target.from_prefix("0000")
+    record = Record(content, choose_layout(content.length, resolve_alphabet("ws5"), target), target)
+    record.directory.mkdir(parents=True)
+    record.path.write_bytes(NESTED)
+    match = md5steg.find(data, "0000", jobs=1)
+    assert match.nonce_index == md5steg.find(data, "0000", jobs=1, resume=False).nonce_index
+    assert any("ignored the resume record" in notice for notice in match.notices), match.notices
+
+
+def test_a_deeply_nested_manifest_in_a_story_folder_is_one_error(tmp_path: Path) -> None:
+    folder = write_story(
+        tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"}
+    )
+    (folder / MANIFEST_NAME).write_bytes(NESTED)
+    with pytest.raises(ManifestError):
+        load_manifest(folder)
+
+
+def test_deeply_nested_paste_records_are_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "paste-records.json"
+    path.write_bytes(NESTED)
+    records, warning = PasteRecords.load(path)
+    assert records.records == {} and warning is not None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [NESTED, b'{"id_length": 1e999, "max_size": 100}'],
+    ids=["nested JSON", "an id length of infinity"],
+)
+def test_a_server_that_is_not_an_md5bin_is_one_pastebin_error(answer: bytes) -> None:
+    """``--to`` names any server; its /api/info answer is read as md5bin's JSON."""
+    with FaultServer(Answer(200, answer, {"Content-Type": "application/json"})) as server:
+        pastebin = PASTEBINS["md5bin"].from_options(PastebinOptions(url=server.url))
+        try:
+            with pytest.raises(PastebinError):
+                pastebin.paste(b"hello\n")
+        finally:
+            pastebin.close()
+
+
+def test_a_server_that_answers_a_pinnwand_post_with_nested_json_is_one_pastebin_error() -> None:
+    with FaultServer(Answer(200, NESTED, {"Content-Type": "application/json"})) as server:
+        pastebin = PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url))
+        try:
+            with pytest.raises(PastebinError):
+                pastebin.paste(b"hello\n")
+        finally:
+            pastebin.close()
