@@ -14,6 +14,7 @@ import hashlib
 import os
 import select
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -206,3 +207,26 @@ def test_hide_from_a_fifo_into_a_fifo(runner: CliRunner, folder: Path) -> None:
     writer.join(10)
     assert done.exit_code == 0, done.output
     assert received and md5steg.reveal(received[0], passphrase="s3cret") == MESSAGE
+
+
+# --- memory -------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmSize from /proc")
+def test_too_little_memory_for_the_kdf_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Argon2id takes 64 MiB; under a tighter address-space limit reveal once died with a MemoryError traceback."""
+    from test_hide_format import V2_FILE
+
+    hidden = tmp_path / "v2.txt"
+    hidden.write_bytes(V2_FILE)
+    script = (
+        "import resource; import md5steg.stego; from md5steg.cli import main\n"
+        "size = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024 + (32 << 20)\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (size, size))\n"
+        f"main(['reveal', {str(hidden)!r}])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, timeout=60, env=os.environ | {"MD5STEG_PASSPHRASE": "pinned"}
+    )
+    assert done.returncode == 1 and done.stdout == b"", done.stderr
+    assert done.stderr.count(b"\n") == 1 and b"Traceback" not in done.stderr and b"memory" in done.stderr
