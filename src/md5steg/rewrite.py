@@ -180,13 +180,13 @@ class FileRewrite:
         if _is_path(destination):
             self._target = os.path.realpath(os.fspath(destination))  # type: ignore[arg-type]
             remove_stale_temp_files(os.path.dirname(self._target) or ".")
-        if not _is_path(self._source):
-            self._stream = self._source  # type: ignore[assignment]
-            return
-        path = os.fspath(self._source)  # type: ignore[arg-type]
-        self._in_place = self._target is not None and self._same_file(path, self._target)
+        path = os.fspath(self._source) if _is_path(self._source) else None  # type: ignore[arg-type]
+        self._in_place = path is not None and self._target is not None and self._same_file(path, self._target)
         if self._target is not None and not self._in_place and destination_kind(self._target) == FIFO:
             self._fifo, self._target = self._target, None
+        if path is None:
+            self._stream = self._source  # type: ignore[assignment]
+            return
         try:
             fd = _open_locked(self._target, self.name) if self._in_place else self._open_source(path)  # type: ignore[arg-type]
         except FileNotFoundError:

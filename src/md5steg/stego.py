@@ -55,7 +55,7 @@ from typing import Any, BinaryIO, Optional, Union
 
 from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
 from .ending import Ending, EndingBuilder
-from .errors import ArgumentTypeError, Md5stegError
+from .errors import ArgumentTypeError, InvalidArgumentError, Md5stegError
 from .layout import LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
 from .search import Match, find, make_target
 from .stego_format import (
@@ -131,7 +131,10 @@ class HiddenMessage:
 def _secret(passphrase: object) -> bytes:
     """The passphrase as KDF input: str is NFC-normalised UTF-8 (lone surrogates kept as bytes)."""
     if isinstance(passphrase, str):
-        return unicodedata.normalize("NFC", passphrase).encode("utf-8", "surrogateescape")
+        try:
+            return unicodedata.normalize("NFC", passphrase).encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # its message would quote the passphrase's character
+            raise InvalidArgumentError("the passphrase holds a lone surrogate that is not an escaped byte; give it as bytes") from None
     if isinstance(passphrase, (bytes, bytearray)):
         return bytes(passphrase)
     raise ArgumentTypeError(f"passphrase must be str or bytes, not {type(passphrase).__name__}")

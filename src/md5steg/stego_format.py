@@ -124,7 +124,12 @@ class Format:
 
     def keys(self, secret: bytes, salt: list[int]) -> tuple[ChaCha20Poly1305, bytes]:
         """The AEAD and the pad key, from one KDF derivation over the salt digits."""
-        material = self.derive(secret, bytes(salt))
+        try:
+            material = self.derive(secret, bytes(salt))
+        except MemoryError:  # Argon2id takes 64 MiB, scrypt 32 MiB, in one allocation
+            raise Md5stegError(
+                f"not enough memory for format v{self.version}'s key derivation (Argon2id needs 64 MiB, scrypt 32 MiB)"
+            ) from None
         return ChaCha20Poly1305(material[:32]), material[32:]
 
     def associated_data(self, alphabet: Alphabet) -> bytes:

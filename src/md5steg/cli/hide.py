@@ -111,6 +111,21 @@ def _as_passphrase(raw: bytes) -> Union[str, bytes]:
         return raw
 
 
+def _ask(prompt: str, what: str) -> str:
+    """One line typed at a no-echo prompt; bytes the terminal's encoding cannot decode are refused, never shown."""
+    try:
+        return getpass.getpass(prompt)
+    except UnicodeDecodeError:
+        raise click.UsageError(f"the {what} typed is not text in this terminal's encoding; give it in a file instead") from None
+
+
+def _stdin_read_once(**sources: Optional[str]) -> None:
+    """stdin can be read once: at most one of FILE, --message-file and --passphrase-file may be ``-``."""
+    readers = [name for name, source in sources.items() if source == "-"]
+    if len(readers) > 1:
+        raise click.UsageError(f"{' and '.join(readers)} cannot both be stdin (-)")
+
+
 def _passphrase(passphrase_file: Optional[str], confirm: bool) -> Union[str, bytes]:
     """From the file, the environment or the terminal, in that order; never empty."""
     passphrase: Union[str, bytes]
@@ -124,8 +139,8 @@ def _passphrase(passphrase_file: Optional[str], confirm: bool) -> Union[str, byt
             f"no passphrase: give --passphrase-file PATH or set {PASSPHRASE_ENV} (there is no terminal to ask on)"
         )
     else:
-        passphrase = getpass.getpass("Passphrase: ")
-        if confirm and getpass.getpass("Repeat passphrase: ") != passphrase:
+        passphrase = _ask("Passphrase: ", "passphrase")
+        if confirm and _ask("Repeat passphrase: ", "passphrase") != passphrase:
             raise click.UsageError("the two passphrases differ; nothing was written")
     if not passphrase:
         raise click.UsageError("the passphrase is empty")
@@ -147,15 +162,13 @@ passphrase_file_option = click.option(
 )
 
 
-def _message(message_file: Optional[str], file: str, limit: int) -> bytes:
+def _message(message_file: Optional[str], limit: int) -> bytes:
     """The exact bytes of --message-file, or one line typed at a no-echo prompt."""
     if message_file is not None:
-        if message_file == "-" and file == "-":
-            raise click.UsageError("FILE and --message-file cannot both be stdin")
         return _read_bounded(message_file, limit, "message", "--message-file")
     if not _terminal_available():
         raise click.UsageError("no message: give --message-file PATH (or - for stdin); there is no terminal to ask on")
-    typed = getpass.getpass("Message (not shown): ").encode("utf-8", "surrogateescape")
+    typed = _ask("Message (not shown): ", "message").encode("utf-8", "surrogateescape")
     if len(typed) > limit:
         raise click.UsageError(f"the message has {len(typed)} bytes; at most {limit} can be hidden")
     return typed
@@ -308,8 +321,9 @@ def hide_command(
     alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
     destination = output or ("-" if file == "-" else file)
     _check_destination(destination, output is not None)
+    _stdin_read_once(FILE=file, **{"--message-file": message_file, "--passphrase-file": passphrase_file})
     stego = _stego()
-    secret = _message(message_file, file, stego.MAX_MESSAGE_BYTES)
+    secret = _message(message_file, stego.MAX_MESSAGE_BYTES)
     passphrase = _passphrase(passphrase_file, confirm=True)
     source, builder = _source(file, output is not None, stego)
     written_to: Union[str, BinaryIO, None] = sys.stdout.buffer if destination == "-" else output
@@ -372,7 +386,7 @@ def _reveal_source(file: str) -> BinaryIO:
 @click.command("reveal", epilog=REVEAL_EXAMPLES)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @passphrase_file_option
-@click.option("-o", "--output", metavar="OUT", help="Write the message to OUT (mode 0600) instead of stdout.")
+@click.option("-o", "--output", metavar="OUT", help="Write the message to OUT (mode 0600) instead of stdout (- is stdout).")
 @click.option(
     "--alphabet",
     "alphabet_name",
@@ -398,6 +412,9 @@ def reveal_command(
     alphabet = None
     if alphabet_name is not None or alphabet_chars is not None:
         alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
+    _stdin_read_once(FILE=file, **{"--passphrase-file": passphrase_file})
+    if output == "-":  # stdout, as for hide and find
+        output = None
     if output is not None:
         _check_destination(output, from_option=True)
     stego = _stego()
