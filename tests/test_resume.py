@@ -257,6 +257,7 @@ def _mutations(answer: int) -> dict[str, object]:
         "a hit that does not match": {"hit": answer - 1},
         "a hit inside a searched range": {"searched": [[0, answer + 1]], "hit": answer},
         "a float hit": {"hit": 1.5},
+        "JSON nested too deep": b"[" * 8000,
     }
 
 

@@ -180,6 +180,8 @@ class Record:
             record = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise RecordError("it is not JSON") from None
+        except RecursionError:  # 8 KiB of '[' fit in the read; json's decoder recurses per level
+            raise RecordError("it is JSON nested too deep") from None
         expected_keys = {"format", "version", "key", "capacity", "searched", "hit"}
         if not isinstance(record, dict) or set(record) != expected_keys:
             raise RecordError("it does not have the fields of a resume record")
