@@ -200,13 +200,18 @@ def _run(
     max_expected_seconds: Optional[float],
     auto_gpu: bool,
 ) -> int:
-    """Run the search to its lowest hit (or -1); keep its progress when interrupted, drop it when done."""
+    """Run the search to its lowest hit (or -1); keep its progress when interrupted, drop it when done.
+
+    Interrupted means Ctrl-C or SIGTERM (``KeyboardInterrupt``) at any point, or
+    any error once the search proper runs. A refusal before that (too much
+    work, no such OpenCL device, a backend that cannot start) searched
+    nothing worth keeping beyond calibration, and writes no record.
+    """
     try:
         hit = search.run(chosen, jobs, max_expected_seconds, auto_gpu)
-    except TooMuchWorkError:  # refused before searching: nothing worth keeping
-        raise
-    except BaseException:
-        search.save_progress()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) or search.scanning:
+            search.save_progress()
         raise
     finally:
         search.close()
