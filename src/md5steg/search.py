@@ -170,7 +170,8 @@ def find(
     """
     started = time.perf_counter()
     names = {"engine": engine, "simd": simd, "backend": backend, "scheduler": scheduler, "opencl_device": opencl_device}
-    check_find_arguments(data, jobs, progress, max_expected_seconds, gpu, names)
+    flags = {"gpu": gpu, "cpu": cpu, "resume": resume}
+    check_find_arguments(data, jobs, progress, max_expected_seconds, flags, names)
     content = data if isinstance(data, Content) else Content.from_bytes(data)
     target = make_target(prefix, pattern)
     resolved_alphabet = resolve_alphabet(alphabet)
