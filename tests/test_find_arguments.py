@@ -102,6 +102,14 @@ OTHER_BAD_CALLS: dict[str, Callable[[], object]] = {
     "Content.from_bytes(None)": lambda: Content.from_bytes(None),  # type: ignore[arg-type]
     "Content.from_stream(int)": lambda: Content.from_stream(5),  # type: ignore[arg-type]
     "Content.from_stream(text stream)": lambda: Content.from_stream(io.StringIO("text")),  # type: ignore[arg-type]
+    "Content.from_stream(chunk_size=0)": lambda: Content.from_stream(io.BytesIO(b"x"), chunk_size=0),
+    "Content(1, 2, 3)": lambda: Content(1, 2, 3),  # type: ignore[arg-type]
+    "Content(str tail)": lambda: Content(1, "x", None, b"x"),  # type: ignore[arg-type]
+    "Content(3 state words)": lambda: Content(0, b"", (1, 2, 3)),  # type: ignore[arg-type]
+    "Content(a tail that does not fit)": lambda: Content(65, b"", (1, 2, 3, 4)),
+    "Content(data of another length)": lambda: Content(3, b"abc", None, b"abcd"),
+    "md5_with(str)": lambda: Content.from_bytes(b"x").md5_with("x"),  # type: ignore[arg-type]
+    "md5_with(None)": lambda: Content.from_bytes(b"x").md5_with(None),  # type: ignore[arg-type]
 }
 
 
