@@ -304,6 +304,11 @@ def test_library_calls_with_wrong_types_raise_md5steg_errors() -> None:
         lambda: md5steg.hide(b"x", b"m", passphrase=5, prefix="a"),
         lambda: md5steg.reveal(cover, passphrase=5),
         lambda: md5steg.reveal(cover.decode("latin-1"), passphrase=PASSPHRASE),
+        lambda: md5steg.hide(b"x", 42, passphrase=PASSPHRASE, prefix="a"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", jobs="2"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", cpu="yes"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", max_expected_seconds="60"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", job=2),  # misspelt: find() had no 'job'
     ]
     for call in calls:
         with pytest.raises(Md5stegError) as raised:

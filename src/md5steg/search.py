@@ -28,6 +28,7 @@ from .coordinator import ProgressCallback as ProgressCallback
 from .coordinator import SearchRun
 from .coordinator import scan_ranges as scan_ranges
 from .errors import (
+    ArgumentTypeError,
     EngineError,
     InvalidTargetError,
     Md5stegError,
@@ -131,6 +132,28 @@ def resolve_backend(
     if name is None:
         return None
     return create_backend(name, settings, jobs)
+
+
+SEARCH_OPTION_NAMES = frozenset(
+    {"jobs", "engine", "simd", "backend", "progress", "scheduler", "gpu", "opencl_device", "cpu", "resume"}
+)
+"""``find``'s keywords that say how a search runs (what ``hide`` passes on as ``**find_options``)."""
+
+
+def check_search_options(options: Mapping[str, Any], max_expected_seconds: object) -> None:
+    """Refuse search options of unknown names or wrong types before costly work starts (``hide``'s KDF).
+
+    Raises ``ArgumentTypeError``/``InvalidArgumentError`` as ``find`` itself
+    would, instead of a bare ``TypeError`` for a misspelt keyword.
+    """
+    unknown = sorted(set(options) - SEARCH_OPTION_NAMES)
+    if unknown:
+        raise ArgumentTypeError(
+            f"unknown search option(s) {', '.join(unknown)}; choose from {', '.join(sorted(SEARCH_OPTION_NAMES))}"
+        )
+    names = {name: options.get(name) for name in ("engine", "simd", "backend", "scheduler", "opencl_device")}
+    flags = {"gpu": options.get("gpu", False), "cpu": options.get("cpu", False), "resume": options.get("resume", True)}
+    check_find_arguments(b"", options.get("jobs"), options.get("progress"), max_expected_seconds, flags, names)
 
 
 def find(
