@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 
 from md5steg import Match, Progress, find
 from md5steg._engine import available_engines
-from md5steg.backends import Backend, ChunkResult, SearchJob
-from md5steg.errors import BackendError
 from md5steg.alphabets import Alphabet
+from md5steg.backends import Backend, ChunkResult, SearchJob
 from md5steg.content import Content
+from md5steg.errors import BackendError
 from md5steg.layout import choose_layout
 from md5steg.resume import (
     MAX_RECORD_BYTES,
