@@ -60,6 +60,13 @@ BAD_FIND_CALLS: dict[str, dict[str, Any]] = {
     "a time bound as text": {"prefix": "00", "max_expected_seconds": "60"},
     "an int scheduler": {"prefix": "00", "scheduler": 5},
     "gpu as text": {"prefix": "00", "gpu": "yes"},
+    "cpu as text": {"prefix": "00", "cpu": "x"},
+    "cpu=1": {"prefix": "00", "cpu": 1},
+    "resume as text": {"prefix": "00", "resume": "x"},
+    "resume=None": {"prefix": "00", "resume": None},
+    "cpu with backend opencl": {"prefix": "00", "cpu": True, "backend": "opencl"},
+    "cpu with gpu": {"prefix": "00", "cpu": True, "gpu": True},
+    "cpu with an OpenCL device": {"prefix": "00", "cpu": True, "opencl_device": "gpu"},
     "an int OpenCL device": {"prefix": "00", "opencl_device": 5},
     "32 digits within the default hour": {"prefix": "0" * 32},
 }
@@ -95,6 +102,14 @@ OTHER_BAD_CALLS: dict[str, Callable[[], object]] = {
     "Content.from_bytes(None)": lambda: Content.from_bytes(None),  # type: ignore[arg-type]
     "Content.from_stream(int)": lambda: Content.from_stream(5),  # type: ignore[arg-type]
     "Content.from_stream(text stream)": lambda: Content.from_stream(io.StringIO("text")),  # type: ignore[arg-type]
+    "Content.from_stream(chunk_size=0)": lambda: Content.from_stream(io.BytesIO(b"x"), chunk_size=0),
+    "Content(1, 2, 3)": lambda: Content(1, 2, 3),  # type: ignore[arg-type]
+    "Content(str tail)": lambda: Content(1, "x", None, b"x"),  # type: ignore[arg-type]
+    "Content(3 state words)": lambda: Content(0, b"", (1, 2, 3)),  # type: ignore[arg-type]
+    "Content(a tail that does not fit)": lambda: Content(65, b"", (1, 2, 3, 4)),
+    "Content(data of another length)": lambda: Content(3, b"abc", None, b"abcd"),
+    "md5_with(str)": lambda: Content.from_bytes(b"x").md5_with("x"),  # type: ignore[arg-type]
+    "md5_with(None)": lambda: Content.from_bytes(b"x").md5_with(None),  # type: ignore[arg-type]
 }
 
 
@@ -113,6 +128,17 @@ JUNK = st.one_of(
     st.binary(max_size=40),
     st.lists(st.integers(), max_size=3),
 )
+
+
+def test_cpu_with_backend_opencl_is_refused_before_any_search_as_the_cli_refuses_it() -> None:
+    """The CLI calls ``--cpu --backend opencl`` a usage error; the API ran it on the CPU silently."""
+    with pytest.raises(md5steg.InvalidArgumentError, match="cpu=True contradicts"):
+        md5steg.find(b"x", "00", cpu=True, backend="opencl")
+
+
+def test_cpu_and_resume_take_booleans_as_gpu_does() -> None:
+    match = md5steg.find(b"x", "0", jobs=1, cpu=True, resume=False)
+    assert hashlib.md5(b"x" + match.suffix).hexdigest().startswith("0")
 
 
 @given(

@@ -181,6 +181,37 @@ def test_write_atomic_writes_into_a_fifo_instead_of_replacing_it(tmp_path: Path)
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and listing(tmp_path) == ["pipe"]
 
 
+@pytest.mark.parametrize("written", ["keep.txt/", "keep.txt/.", "keep.txt/..", "keep.txt/../new", "new/"])
+def test_write_atomic_refuses_a_path_through_a_file_as_cp_does(tmp_path: Path, written: str) -> None:
+    """``keep.txt/`` names a folder: the kernel says "Not a directory", and so does md5steg.
+
+    ``os.path.realpath`` drops the slash (and folds ``keep.txt/..``), so the old
+    code replaced keep.txt or created a file named ``new``.
+    """
+    (tmp_path / "keep.txt").write_bytes(b"precious\n")
+    with pytest.raises(NotRegularFileError, match="Not a directory"):
+        write_atomic(f"{tmp_path}/{written}", b"secret")
+    assert (tmp_path / "keep.txt").read_bytes() == b"precious\n" and listing(tmp_path) == ["keep.txt"]
+
+
+def test_write_atomic_with_a_trailing_slash_on_a_folder_refuses_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(NotRegularFileError, match="is a folder"):
+        write_atomic(f"{tmp_path}/folder/", b"secret")
+    assert listing(tmp_path) == ["folder"] and listing(tmp_path / "folder") == []
+
+
+@pytest.mark.parametrize("written", ["keep.txt/", "new/"])
+def test_find_refuses_an_output_path_with_a_trailing_slash_in_one_line(page: Path, tmp_path: Path, written: str) -> None:
+    (tmp_path / "keep.txt").write_bytes(b"precious\n")
+    names, original = listing(tmp_path), page.read_bytes()
+    completed = md5steg("find", "-q", "--prefix", "0", "-o", f"{tmp_path}/{written}", str(page))
+    assert completed.returncode == 1
+    assert "Not a directory" in one_line_error(completed)
+    assert listing(tmp_path) == names and (tmp_path / "keep.txt").read_bytes() == b"precious\n"
+    assert page.read_bytes() == original
+
+
 @pytest.mark.parametrize("kind", ["folder", "socket", "character device"])
 def test_find_refuses_a_special_destination_in_one_line_and_leaves_it_alone(
     page: Path, tmp_path: Path, kind: str

@@ -304,11 +304,24 @@ def test_library_calls_with_wrong_types_raise_md5steg_errors() -> None:
         lambda: md5steg.hide(b"x", b"m", passphrase=5, prefix="a"),
         lambda: md5steg.reveal(cover, passphrase=5),
         lambda: md5steg.reveal(cover.decode("latin-1"), passphrase=PASSPHRASE),
+        lambda: md5steg.hide(b"x", 42, passphrase=PASSPHRASE, prefix="a"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", jobs="2"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", cpu="yes"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", max_expected_seconds="60"),
+        lambda: md5steg.hide(b"x", b"m", passphrase=PASSPHRASE, prefix="a", job=2),  # misspelt: find() had no 'job'
+        lambda: stego.read_ending(io.StringIO("a cover opened as text")),
+        lambda: stego.read_ending(5),
+        lambda: stego.Ending.from_bytes("a str cover", 10),
     ]
     for call in calls:
         with pytest.raises(Md5stegError) as raised:
             call()
         assert isinstance(raised.value, TypeError), raised.value
+
+
+def test_an_ending_asked_for_a_prefix_outside_its_tail_raises_an_md5steg_error() -> None:
+    with pytest.raises(md5steg.InvalidArgumentError, match="does not end in the tail kept"):
+        stego.Ending.from_bytes(b"cover", 10).prefix(-1)
 
 
 def test_library_hide_refuses_a_hopeless_target_unless_told_otherwise() -> None:

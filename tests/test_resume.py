@@ -8,6 +8,7 @@ for the CLI, with real SIGINT and SIGTERM to a real process.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -15,9 +16,10 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 from hypothesis import given
@@ -26,7 +28,9 @@ from hypothesis import strategies as st
 from md5steg import Match, Progress, find
 from md5steg._engine import available_engines
 from md5steg.alphabets import Alphabet
+from md5steg.backends import Backend, ChunkResult, SearchJob
 from md5steg.content import Content
+from md5steg.errors import BackendError
 from md5steg.layout import choose_layout
 from md5steg.resume import (
     MAX_RECORD_BYTES,
@@ -259,6 +263,7 @@ def _mutations(answer: int) -> dict[str, object]:
         "a hit that does not match": {"hit": answer - 1},
         "a hit inside a searched range": {"searched": [[0, answer + 1]], "hit": answer},
         "a float hit": {"hit": 1.5},
+        "JSON nested too deep": b"[" * 8000,
     }
 
 
@@ -340,6 +345,60 @@ def test_an_unwritable_state_folder_never_replaces_the_interrupt(
     with pytest.raises(KeyboardInterrupt):  # not the OSError of the record that cannot be written
         find(LONG.data, LONG.prefix, jobs=1, progress=Interrupt(LONG.interrupt_after))
     assert blocker.read_text() == ""
+
+
+class FailingBackend(Backend):
+    """A backend that fails where it is told: ``open`` (a refusal) or ``wait`` (an error mid-search)."""
+
+    name = "failing"
+    slots = 1
+
+    def __init__(self, fails_in: str) -> None:
+        self.fails_in = fails_in
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], jobs: Optional[int]) -> FailingBackend:
+        return cls("open")
+
+    def open(self, job: SearchJob) -> None:
+        if self.fails_in == "open":
+            raise BackendError("no device matches this selector")
+
+    def submit(self, start: int, stop: int) -> None:
+        pass
+
+    def wait(self, timeout: float) -> list[ChunkResult]:
+        raise BackendError("the cluster went away")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_search_its_backend_refuses_leaves_no_record(state_dir: Path) -> None:
+    """Refused before the search proper (calibration only): nothing worth keeping for 30 days."""
+    with pytest.raises(BackendError, match="no device"):
+        find(LONG.data, LONG.prefix, backend=FailingBackend("open"))
+    assert not record_path(LONG, state_dir).exists()
+
+
+def test_a_search_its_backend_fails_during_keeps_its_record(state_dir: Path) -> None:
+    """An error once ranges went out interrupted a search: what was searched is kept."""
+    with pytest.raises(BackendError, match="went away"):
+        find(LONG.data, LONG.prefix, backend=FailingBackend("wait"))
+    assert searched_in(record_path(LONG, state_dir)) > 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyopencl") is None, reason="needs pyopencl for its device list")
+def test_cli_find_refused_for_an_unknown_opencl_device_leaves_no_record(
+    cli_env: dict[str, str], state_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.txt"
+    source.write_bytes(LONG.data)
+    command = [*MD5STEG, "find", str(source), "--prefix", LONG.prefix, "--opencl-device", "nonesuch"]
+    refused = subprocess.run(command, env=cli_env, capture_output=True, timeout=120)
+    assert refused.returncode in (1, 2) and b"Traceback" not in refused.stderr, refused.stderr
+    assert source.read_bytes() == LONG.data
+    assert not state_dir.exists() or os.listdir(state_dir) == []
 
 
 def test_resuming_message_reads_at_a_glance() -> None:

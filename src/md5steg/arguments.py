@@ -56,14 +56,17 @@ def check_find_arguments(
     jobs: object,
     progress: object,
     max_expected_seconds: object,
-    gpu: object,
+    flags: Mapping[str, object],
     names: Mapping[str, object],
 ) -> None:
     """The types and ranges ``find`` needs before it starts; targets and alphabets check themselves.
 
+    ``flags`` holds the on/off options (gpu, cpu, resume): each a bool.
     ``names`` holds the options given by name (engine, SIMD path, backend,
     scheduler, OpenCL device): each is None or a str (a backend may also be a
-    ``Backend``).
+    ``Backend``). ``cpu=True`` with an OpenCL backend asked for is refused, as
+    the CLI refuses ``--cpu --backend opencl``: silently running on the CPU
+    would ignore half of the call.
     """
     from .backends.base import Backend
     from .content import Content
@@ -78,4 +81,12 @@ def check_find_arguments(
     if progress is not None and not callable(progress):
         raise ArgumentTypeError(f"progress must be a callable taking a Progress, not {type(progress).__name__}")
     check_max_expected_seconds(max_expected_seconds)
-    require(gpu, bool, "gpu")
+    for name, value in flags.items():
+        require(value, bool, name)
+    if flags.get("cpu"):
+        backend = names.get("backend")
+        backend_name = backend.name if isinstance(backend, Backend) else backend
+        if backend_name == "opencl" or flags.get("gpu") or names.get("opencl_device") is not None:
+            raise InvalidArgumentError(
+                "cpu=True contradicts an OpenCL search (backend='opencl', gpu=True or opencl_device=); choose one"
+            )

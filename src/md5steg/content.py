@@ -29,7 +29,8 @@ from typing import Optional, Protocol, Union
 
 from . import _md5py
 from ._md5py import State
-from .errors import ArgumentTypeError
+from .arguments import BYTES_LIKE, require
+from .errors import ArgumentTypeError, InvalidArgumentError
 
 BLOCK = 64
 PURE_KEEP_BYTES = 64 << 20
@@ -99,10 +100,18 @@ class Content:
         data: Optional[bytes] = None,
         hasher: Optional[Hasher] = None,
     ) -> None:
-        if len(tail) != length % BLOCK:
-            raise ValueError(f"a tail of {len(tail)} bytes does not fit a length of {length}")
+        require(length, int, "length", "the content's length in bytes")
+        require(tail, bytes, "tail", "the bytes after the content's whole 64-byte blocks")
+        if data is not None:
+            require(data, bytes, "data")
+        if state is not None and not _is_state(state):
+            raise ArgumentTypeError("state must be four 32-bit words (ints from 0 to 2**32 - 1) or None")
+        if length < 0 or len(tail) != length % BLOCK:
+            raise InvalidArgumentError(f"a tail of {len(tail)} bytes does not fit a length of {length}")
+        if data is not None and len(data) != length:
+            raise InvalidArgumentError(f"data of {len(data)} bytes does not fit a length of {length}")
         if state is None and data is None:
-            raise ValueError("a Content needs the state words or the data they come from")
+            raise InvalidArgumentError("a Content needs the state words or the data they come from")
         self.length = length
         self.tail = tail
         self._state = state
@@ -136,8 +145,9 @@ class Content:
         """
         if not callable(getattr(stream, "read", None)):
             raise ArgumentTypeError(f"content must be read from a binary stream, not {type(stream).__name__}")
+        require(chunk_size, int, "chunk_size")
         if chunk_size < 1:
-            raise ValueError(f"chunk_size must be positive, not {chunk_size}")
+            raise InvalidArgumentError(f"chunk_size must be positive, not {chunk_size}")
         compress = _block_compressor()
         keep = PURE_KEEP_BYTES if compress is _md5py.compress_blocks else 0
         kept: list[bytes] = []
@@ -187,6 +197,7 @@ class Content:
 
     def md5_with(self, suffix: bytes) -> str:
         """The MD5 hex digest of the content followed by ``suffix``: the re-check every hit gets."""
+        require(suffix, BYTES_LIKE, "suffix", "encode text first")
         hasher = self.hasher()
         hasher.update(suffix)
         return hasher.hexdigest()
@@ -207,3 +218,12 @@ class Content:
         if self._data is not None:
             self._hasher = _new_md5()
             self._hasher.update(self._data)
+
+
+def _is_state(value: object) -> bool:
+    """Four MD5 chaining words: what ``Content`` is built from when its bytes are not kept."""
+    return (
+        isinstance(value, tuple)
+        and len(value) == 4
+        and all(isinstance(word, int) and not isinstance(word, bool) and 0 <= word < 1 << 32 for word in value)
+    )

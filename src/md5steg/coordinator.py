@@ -93,6 +93,9 @@ class SearchRun:
         self.record_used = False  # read or written: removed when the search ends
         self._recorded = (0, -1)  # (searched, hit) as last written or read
         self.backend: Optional[Backend] = None
+        self.scanning = False
+        """True once the search proper began (after calibration and the backend's start): an error
+        from then on interrupted a search, one before refused it, and a refusal keeps no record."""
         self.notices: list[str] = []
         self._fallback: Optional[Backend] = None
 
@@ -175,6 +178,7 @@ class SearchRun:
             total_rate = rate
         if max_expected_seconds is not None:
             self._refuse_hopeless(total_rate, max_expected_seconds, backend)
+        self.scanning = True
         if backend is None:
             return self._scan_here(ProcessPoolBackend(1).chunk_size(rate, fast_size))
         return self._run_backend(backend, lambda: backend.chunk_size(rate, fast_size))

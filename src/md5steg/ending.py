@@ -14,7 +14,9 @@ import io
 from typing import Any, Optional
 
 from . import _md5py
+from .arguments import BYTES_LIKE, require
 from .content import BLOCK, PURE_KEEP_BYTES, Content, _block_compressor
+from .errors import ArgumentTypeError, InvalidArgumentError
 
 CHUNK_BYTES = 1 << 20
 
@@ -91,14 +93,24 @@ class Ending:
 
     @classmethod
     def from_stream(cls, stream: Any, keep: int) -> Ending:
-        """Read ``stream`` to its end in chunks; keep its last ``keep`` bytes."""
+        """Read ``stream`` to its end in chunks; keep its last ``keep`` bytes.
+
+        A stream that is not binary (``open(path)`` instead of ``open(path, "rb")``)
+        raises ``ArgumentTypeError``, as ``Content.from_stream`` does.
+        """
+        if not callable(getattr(stream, "read", None)):
+            raise ArgumentTypeError(f"a cover must be read from a binary stream, not {type(stream).__name__}")
+        require(keep, int, "keep")
         builder = EndingBuilder(keep)
         while chunk := stream.read(CHUNK_BYTES):
+            if not isinstance(chunk, bytes):
+                raise ArgumentTypeError(f"the stream gave {type(chunk).__name__}, not bytes; open it in binary mode ('rb')")
             builder.feed(chunk)
         return builder.ending()
 
     @classmethod
     def from_bytes(cls, data: bytes, keep: int) -> Ending:
+        require(data, BYTES_LIKE, "data", "encode text first")
         return cls.from_stream(io.BytesIO(data), keep)
 
     @property
@@ -107,7 +119,7 @@ class Ending:
 
     def _tail_part(self, length: int) -> bytes:
         if not self.tail_start <= length <= self.length:
-            raise ValueError(f"a prefix of {length} bytes does not end in the tail kept")
+            raise InvalidArgumentError(f"a prefix of {length} bytes does not end in the tail kept")
         return self.tail[: length - self.tail_start]
 
     def prefix(self, length: int) -> Ending:

@@ -69,6 +69,32 @@ def destination_kind(target: str) -> str:
     )
 
 
+def resolve_destination(path: PathLike) -> str:
+    """The real path md5steg writes for ``path``, refusing a path the kernel would not open as a file.
+
+    ``os.path.realpath`` drops a trailing slash and folds ``file/..``, so
+    ``-o keep.txt/`` would replace keep.txt and ``-o new/`` create a file
+    named new. As ``cp`` does ("Not a directory"), a path ending in ``/``,
+    ``/.`` or ``/..`` names a folder, and a path whose folder part is not a
+    folder names nothing: both raise ``NotRegularFileError`` before anything
+    is opened or created.
+    """
+    given = os.fspath(path)
+    if given and os.path.basename(given) in ("", os.curdir, os.pardir) and not os.path.isdir(given):
+        raise NotRegularFileError(
+            f"{given}: Not a directory (a path ending in /, /. or /.. names a folder; nothing was written)"
+        )
+    parent = os.path.dirname(given)
+    if parent:
+        try:
+            os.stat(parent)
+        except NotADirectoryError:
+            raise NotRegularFileError(f"{given}: Not a directory (nothing was written)") from None
+        except OSError:
+            pass  # a missing or unreadable folder is reported by the caller, as before
+    return os.path.realpath(given)
+
+
 def open_fifo_for_writing(target: str) -> int:
     """A descriptor open for writing on the FIFO at ``target``, waiting for its reader as a shell would.
 
@@ -235,7 +261,7 @@ def write_atomic(path: PathLike, data: bytes, mode: Optional[int] = None) -> Non
     removed and ``path`` is untouched. Stale temp files of killed runs in the
     same folder are removed first.
     """
-    target = os.path.realpath(os.fspath(path))
+    target = resolve_destination(path)
     if destination_kind(target) == FIFO:
         fifo = open_fifo_for_writing(target)
         try:
@@ -279,9 +305,11 @@ def writable_directory_problem(path: PathLike) -> Optional[str]:
 
     Checked before any work starts. What is at ``path`` itself is checked too:
     a device, socket or folder raises ``NotRegularFileError`` (see
-    ``destination_kind``), so every command refuses it the same way (exit 1).
+    ``destination_kind``), and so does a path with a trailing slash that names
+    no folder (see ``resolve_destination``), so every command refuses it the
+    same way (exit 1).
     """
-    target = os.path.realpath(os.fspath(path))
+    target = resolve_destination(path)
     directory = os.path.dirname(target) or "."
     if not os.path.exists(directory):
         return f"the folder {directory} does not exist"

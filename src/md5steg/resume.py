@@ -91,50 +91,56 @@ class Coverage:
 
     ``hit`` is the lowest matching nonce found so far, or -1: the answer once
     every nonce below it is covered.
+
+    The starts and stops live in one tuple of two lists that are never changed
+    in place: ``add`` builds new lists and swaps the tuple in one assignment. A
+    signal handler that saves the record in the middle of an ``add`` thus sees
+    the ranges before it or after it, never new starts with old stops (a gap
+    claimed as searched).
     """
 
     def __init__(self, capacity: int, ranges: tuple[tuple[int, int], ...] = ()) -> None:
         self.capacity = capacity
         self.hit = -1
-        self._starts: list[int] = []
-        self._stops: list[int] = []
+        self._bounds: tuple[list[int], list[int]] = ([], [])
         for start, stop in ranges:
             self.add(start, stop)
 
     @property
     def ranges(self) -> list[tuple[int, int]]:
-        return list(zip(self._starts, self._stops))
+        return list(zip(*self._bounds))
 
     @property
     def searched(self) -> int:
         """How many nonces are covered."""
-        return sum(stop - start for start, stop in zip(self._starts, self._stops))
+        return sum(stop - start for start, stop in zip(*self._bounds))
 
     def add(self, start: int, stop: int) -> None:
         """Mark [start, stop) as searched, merging with the ranges it touches."""
         if stop <= start:
             return
-        first = bisect_right(self._stops, start - 1)  # first range ending at or after start
-        last = bisect_right(self._starts, stop)  # ranges from here on start after stop
+        starts, stops = self._bounds
+        first = bisect_right(stops, start - 1)  # first range ending at or after start
+        last = bisect_right(starts, stop)  # ranges from here on start after stop
         if first < last:
-            start = min(start, self._starts[first])
-            stop = max(stop, self._stops[last - 1])
-        self._starts[first:last] = [start]
-        self._stops[first:last] = [stop]
+            start = min(start, starts[first])
+            stop = max(stop, stops[last - 1])
+        self._bounds = ([*starts[:first], start, *starts[last:]], [*stops[:first], stop, *stops[last:]])
 
     def next_range(self, start: int, size: int, limit: int) -> Optional[tuple[int, int]]:
         """The first unsearched range from ``start`` on: at most ``size`` long, below ``limit``."""
-        index = bisect_right(self._starts, start) - 1
-        if index >= 0 and self._stops[index] > start:
-            start = self._stops[index]
+        starts, stops = self._bounds
+        index = bisect_right(starts, start) - 1
+        if index >= 0 and stops[index] > start:
+            start = stops[index]
             index += 1
         else:
             index += 1
         if start >= limit:
             return None
         stop = min(start + size, limit)
-        if index < len(self._starts):
-            stop = min(stop, self._starts[index])
+        if index < len(starts):
+            stop = min(stop, starts[index])
         return start, stop
 
 
@@ -180,6 +186,8 @@ class Record:
             record = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise RecordError("it is not JSON") from None
+        except RecursionError:  # 8 KiB of '[' fit in the read; json's decoder recurses per level
+            raise RecordError("it is JSON nested too deep") from None
         expected_keys = {"format", "version", "key", "capacity", "searched", "hit"}
         if not isinstance(record, dict) or set(record) != expected_keys:
             raise RecordError("it does not have the fields of a resume record")

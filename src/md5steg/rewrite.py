@@ -58,6 +58,7 @@ from .files import (
     read_content,
     remove_stale_temp_files,
     replace_file,
+    resolve_destination,
     write_all,
 )
 
@@ -178,7 +179,7 @@ class FileRewrite:
     def _open(self) -> None:
         destination = self._destination if self._destination is not None else self._source
         if _is_path(destination):
-            self._target = os.path.realpath(os.fspath(destination))  # type: ignore[arg-type]
+            self._target = resolve_destination(destination)  # type: ignore[arg-type]
             remove_stale_temp_files(os.path.dirname(self._target) or ".")
         path = os.fspath(self._source) if _is_path(self._source) else None  # type: ignore[arg-type]
         self._in_place = path is not None and self._target is not None and self._same_file(path, self._target)

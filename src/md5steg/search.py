@@ -28,6 +28,7 @@ from .coordinator import ProgressCallback as ProgressCallback
 from .coordinator import SearchRun
 from .coordinator import scan_ranges as scan_ranges
 from .errors import (
+    ArgumentTypeError,
     EngineError,
     InvalidTargetError,
     Md5stegError,
@@ -133,6 +134,28 @@ def resolve_backend(
     return create_backend(name, settings, jobs)
 
 
+SEARCH_OPTION_NAMES = frozenset(
+    {"jobs", "engine", "simd", "backend", "progress", "scheduler", "gpu", "opencl_device", "cpu", "resume"}
+)
+"""``find``'s keywords that say how a search runs (what ``hide`` passes on as ``**find_options``)."""
+
+
+def check_search_options(options: Mapping[str, Any], max_expected_seconds: object) -> None:
+    """Refuse search options of unknown names or wrong types before costly work starts (``hide``'s KDF).
+
+    Raises ``ArgumentTypeError``/``InvalidArgumentError`` as ``find`` itself
+    would, instead of a bare ``TypeError`` for a misspelt keyword.
+    """
+    unknown = sorted(set(options) - SEARCH_OPTION_NAMES)
+    if unknown:
+        raise ArgumentTypeError(
+            f"unknown search option(s) {', '.join(unknown)}; choose from {', '.join(sorted(SEARCH_OPTION_NAMES))}"
+        )
+    names = {name: options.get(name) for name in ("engine", "simd", "backend", "scheduler", "opencl_device")}
+    flags = {"gpu": options.get("gpu", False), "cpu": options.get("cpu", False), "resume": options.get("resume", True)}
+    check_find_arguments(b"", options.get("jobs"), options.get("progress"), max_expected_seconds, flags, names)
+
+
 def find(
     data: Union[bytes, Content],
     prefix: Optional[str] = None,
@@ -170,7 +193,8 @@ def find(
     """
     started = time.perf_counter()
     names = {"engine": engine, "simd": simd, "backend": backend, "scheduler": scheduler, "opencl_device": opencl_device}
-    check_find_arguments(data, jobs, progress, max_expected_seconds, gpu, names)
+    flags = {"gpu": gpu, "cpu": cpu, "resume": resume}
+    check_find_arguments(data, jobs, progress, max_expected_seconds, flags, names)
     content = data if isinstance(data, Content) else Content.from_bytes(data)
     target = make_target(prefix, pattern)
     resolved_alphabet = resolve_alphabet(alphabet)
@@ -200,13 +224,18 @@ def _run(
     max_expected_seconds: Optional[float],
     auto_gpu: bool,
 ) -> int:
-    """Run the search to its lowest hit (or -1); keep its progress when interrupted, drop it when done."""
+    """Run the search to its lowest hit (or -1); keep its progress when interrupted, drop it when done.
+
+    Interrupted means Ctrl-C or SIGTERM (``KeyboardInterrupt``) at any point, or
+    any error once the search proper runs. A refusal before that (too much
+    work, no such OpenCL device, a backend that cannot start) searched
+    nothing worth keeping beyond calibration, and writes no record.
+    """
     try:
         hit = search.run(chosen, jobs, max_expected_seconds, auto_gpu)
-    except TooMuchWorkError:  # refused before searching: nothing worth keeping
-        raise
-    except BaseException:
-        search.save_progress()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) or search.scanning:
+            search.save_progress()
         raise
     finally:
         search.close()

@@ -57,7 +57,7 @@ from .alphabets import NAMED_ALPHABETS, Alphabet, resolve_alphabet
 from .ending import Ending, EndingBuilder
 from .errors import ArgumentTypeError, InvalidArgumentError, Md5stegError
 from .layout import LATE_WORD_MIN_CANDIDATES, _is_aligned, choose_layout
-from .search import Match, find, make_target
+from .search import Match, check_search_options, find, make_target
 from .stego_format import (
     AEAD_NONCE,
     ANCHORS,
@@ -217,6 +217,7 @@ def hide(
     """
     cover = _ending(data)
     message = _bytes(message, "message")
+    check_search_options(find_options, max_expected_seconds)  # before the KDF's deliberate slowness
     target = make_target(prefix, pattern)
     chosen = resolve_alphabet(alphabet)
     secret = _checked_secret(passphrase, "choose one to seal the message with")
