@@ -12,6 +12,7 @@ import io
 import math
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -352,3 +353,17 @@ def test_reveal_tries_only_anchors_a_target_allows_and_the_hidden_one_is_among_t
                 nonce = len(suffix_digits(match.suffix[match.sealed_length :], b"", alphabet))
                 allowed = stego.allowed_anchors(size + len(match.suffix), alphabet)
                 assert -(-nonce // step) * step in allowed and len(allowed) < stego.ANCHORS, (name, size, allowed)
+
+
+def test_an_interrupted_hide_leaves_no_resume_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each hide seals with a fresh salt, so a record of its search could never be resumed."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("MD5STEG_STATE_DIR", str(state))
+
+    def ctrl_c(progress: md5steg.Progress) -> None:
+        if progress.candidates > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        md5steg.hide(b"Dear diary,\n", b"secret", passphrase=PASSPHRASE, prefix="0000000", progress=ctrl_c, jobs=1)
+    assert not state.exists() or list(state.iterdir()) == []

@@ -335,3 +335,24 @@ def test_hide_reads_a_large_stdin_in_bounded_memory(tmp_path: Path) -> None:
     with stego.cheap_kdf_for_tests():
         assert stego.reveal(out.read_bytes(), passphrase="pw") == b"big"
     assert int(done.stderr.split()[-1]) < 60 * 1024, "peak RSS (VmHWM, KiB) stays below the 64 MiB input"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_reveal_shows_control_bytes_escaped_on_a_terminal_and_exact_elsewhere(cover: Path) -> None:
+    """Whoever hid the message chose its bytes: raw escape sequences never reach a terminal."""
+    hostile = "\x1b]0;owned\x07\x1b[2Jhi\tthere"
+    args = ["hide", str(cover), "--prefix", "ab", "--message-file", message_file(cover.parent, hostile), "-q"]
+    env = {**os.environ, "MD5STEG_PASSPHRASE": "s3cret"}
+    assert run_md5steg(args, env).returncode == 0  # the real KDF, as the terminal's reveal uses
+    assert run_md5steg(["reveal", str(cover)], env).stdout == hostile.encode(), "a pipe gets the exact bytes"
+    status, transcript = converse(["reveal", str(cover)], [b"s3cret"])
+    assert status == 0, transcript
+    assert transcript.endswith(b"\\x1b]0;owned\\x07\\x1b[2Jhi\tthere\r\n") and b"\x1b" not in transcript
+
+
+def test_reveal_refuses_to_write_the_plaintext_over_its_own_input(runner: CliRunner, cover: Path) -> None:
+    assert runner.invoke(cli, ["hide", str(cover), "--prefix", "ab", "--message-file", message_file(cover.parent, "m"), "-q"]).exit_code == 0
+    before = cover.read_bytes()
+    result = runner.invoke(cli, ["reveal", str(cover), "-o", str(cover)])
+    assert result.exit_code == 2 and result.stderr.endswith("is FILE itself: the plaintext would replace the cover\n")
+    assert cover.read_bytes() == before

@@ -8,6 +8,10 @@ keep reading every earlier version's files.
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +56,17 @@ def test_v1_and_v2_files_reveal_with_the_real_kdfs() -> None:
 def test_the_test_hook_changes_the_key_so_its_files_never_pass_for_real_ones(data: bytes) -> None:
     with stego.cheap_kdf_for_tests(), pytest.raises(stego.MessageNotFoundError):
         md5steg.reveal(data, passphrase="pinned", alphabet="ws5")
+
+
+def test_reveal_says_a_v1_message_is_not_bound_to_its_cover(tmp_path: Path) -> None:
+    """v1 sealed no hash of the cover: the CLI says so when it opens one."""
+    hidden = tmp_path / "v1.txt"
+    hidden.write_bytes(V1_FILE)
+    done = subprocess.run(
+        [sys.executable, "-c", "from md5steg.cli import main; main()", "reveal", str(hidden)],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "MD5STEG_PASSPHRASE": "pinned"},
+    )
+    assert (done.returncode, done.stdout) == (0, b"golden")
+    assert done.stderr == b"notice: a format v1 message: it is not bound to its cover; hide it again for v2\n"

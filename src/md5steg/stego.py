@@ -240,7 +240,7 @@ def hide(
         pattern=target.pattern,
         alphabet=chosen,
         max_expected_seconds=max_expected_seconds,
-        **find_options,
+        **{**find_options, "resume": False},  # a fresh salt makes every run a new search: nothing to resume
     )
     if len(_trailing_digits(match.suffix, chosen, len(match.suffix))) != nonce_width:
         raise Md5stegError("find chose another nonce width than its layout promised; please report this bug")
@@ -444,7 +444,9 @@ def _checked_message(ending: Ending, alphabet: Alphabet, run: list[int], opened:
     if choose_layout(nonce_start, alphabet, target).digits != opened.anchor - tail:
         return None
     if target.expected_candidates <= EXACT_NONCE_CHECK:
-        canonical = find(ending.content(nonce_start), pattern=target.pattern, alphabet=alphabet, jobs=1)
+        canonical = find(
+            ending.content(nonce_start), pattern=target.pattern, alphabet=alphabet, jobs=1, resume=False
+        )
         if canonical.suffix != ending.tail[nonce_start - ending.tail_start :]:
             return None
     return HiddenMessage(message, cover_length, alphabet, opened.form.version)

@@ -15,6 +15,7 @@ import contextlib
 import getpass
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -406,8 +407,8 @@ def reveal_command(
 
     FILE is read once, in bounded memory. A wrong passphrase and a changed
     file give the same one-line error, after the same work: they cannot be
-    told apart. On a terminal a final newline is added if the message lacks
-    one; a pipe or -o OUT gets the exact bytes.
+    told apart. On a terminal control bytes show as \\xNN and a final newline
+    is added if the message lacks one; a pipe or -o OUT gets the exact bytes.
     """
     alphabet = None
     if alphabet_name is not None or alphabet_chars is not None:
@@ -417,6 +418,8 @@ def reveal_command(
         output = None
     if output is not None:
         _check_destination(output, from_option=True)
+        if file != "-" and os.path.exists(output) and os.path.samefile(file, output):
+            raise click.UsageError(f"-o {output} is FILE itself: the plaintext would replace the cover")
     stego = _stego()
     handle = _reveal_source(file)
     try:
@@ -428,16 +431,33 @@ def reveal_command(
             handle.close()
     passphrase = _passphrase(passphrase_file, confirm=False)
     try:
-        message = stego.reveal(ending, passphrase=passphrase, alphabet=alphabet)
+        found = stego.find_hidden(ending, passphrase=passphrase, alphabet=alphabet)
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None
+    if found.version == 1:
+        click.echo("notice: a format v1 message: it is not bound to its cover; hide it again for v2", err=True)
+    message = found.message
     if output is not None:
         try:
             write_atomic(output, message, mode=0o600)
         except (OSError, Md5stegError) as exc:
             raise click.ClickException(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}") from None
         return
-    if sys.stdout.isatty() and not message.endswith(b"\n"):
-        message += b"\n"
+    if sys.stdout.isatty():
+        message = _safe_for_terminal(message)
     sys.stdout.buffer.write(message)
     sys.stdout.buffer.flush()
+
+
+TERMINAL_CONTROLS = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+"""Bytes a terminal acts on (escape sequences, bells, carriage returns), but not tab and newline."""
+
+
+def _safe_for_terminal(message: bytes) -> bytes:
+    """The message as a terminal shows it harmlessly: control bytes as \\xNN, and a final newline.
+
+    A revealed message comes from whoever hid it; raw escape sequences could
+    retitle the window, hide text or worse. A pipe or -o gets the exact bytes.
+    """
+    shown = TERMINAL_CONTROLS.sub(lambda control: b"\\x%02x" % control.group()[0], message)
+    return shown if shown.endswith(b"\n") else shown + b"\n"
