@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import platform
 import sys
+from typing import Optional
 
 import pytest
 
 from md5steg import _engine, _engine_py
-from md5steg._engine import available_engines, load_engine, resolve_simd
+from md5steg._engine import SIMD_PATH_NAMES, available_engines, load_engine, resolve_simd
 from md5steg.errors import EngineError
 
 needs_compiled = pytest.mark.skipif(
@@ -54,13 +55,23 @@ def test_no_extensions_switches_the_compiled_engine_off_at_run_time(
 @pytest.mark.parametrize("how", ["argument", "environment"])
 def test_resolve_simd_refuses_a_path_this_cpu_lacks(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     compiled = load_engine(available_engines()[0])
-    if how == "argument":
-        wanted = "avx1024"
-    else:
-        monkeypatch.setenv("MD5STEG_SIMD", "avx1024")
-        wanted = None
-    with pytest.raises(EngineError, match=r"SIMD path 'avx1024' is not available.*scalar"):
-        resolve_simd(compiled, wanted)
+    lacking = next(name for name in SIMD_PATH_NAMES if name not in compiled.simd_paths())  # neon on x86
+    for name, refusal in ((lacking, f"SIMD path '{lacking}' is not available.*scalar"), ("avx1024", "unknown SIMD path 'avx1024'")):
+        if how == "argument":
+            wanted: Optional[str] = name
+        else:
+            monkeypatch.setenv("MD5STEG_SIMD", name)
+            wanted = None
+        with pytest.raises(EngineError, match=refusal):
+            resolve_simd(compiled, wanted)
+
+
+@pytest.mark.parametrize("name", ["avx1024", "NEON", "sse2 "])
+def test_every_engine_refuses_a_name_that_is_no_kernel_anywhere(name: str) -> None:
+    """The pure engine ignores a kernel name (the same command runs everywhere), but not a typo."""
+    for engine_name in available_engines():
+        with pytest.raises(EngineError, match="unknown SIMD path"):
+            resolve_simd(load_engine(engine_name), name)
 
 
 @needs_compiled

@@ -123,12 +123,19 @@ def load_engine(name: Optional[str] = None) -> Engine:
     raise EngineError(f"unknown engine {name!r}; choose one of {', '.join(available_engines())}{hint}")
 
 
+SIMD_PATH_NAMES = ("avx512", "avx2", "sse2", "neon", "scalar")
+"""Every kernel the compiled core has on some machine, fastest first."""
+
+
 def resolve_simd(engine: Engine, simd: Optional[str]) -> str:
     """The SIMD path to run: ``simd``, else ``MD5STEG_SIMD``, else the engine's best.
 
-    Only the compiled engine has several paths; the pure engine always runs its one.
+    Only the compiled engine has several paths; the pure engine always runs its one,
+    so it ignores a kernel name, though not a name that is no kernel anywhere.
     """
     wanted = simd or os.environ.get("MD5STEG_SIMD") or None
+    if wanted is not None and wanted not in SIMD_PATH_NAMES:
+        raise EngineError(f"unknown SIMD path {wanted!r}; choose one of {', '.join(SIMD_PATH_NAMES)}")
     paths = engine.simd_paths()
     if wanted is None or engine is PURE:
         return engine.default_simd_path()

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import click
 
+from .._engine import SIMD_PATH_NAMES
 from ..alphabets import NAMED_ALPHABETS, Alphabet
 from ..backends import BACKENDS, backend_classes
 from ..cores import max_jobs
@@ -16,9 +17,8 @@ from ..search import SearchOptions
 
 Command = Callable[..., Any]
 
-SIMD_PATH_NAMES = ["avx512", "avx2", "sse2", "neon", "scalar"]
-"""The compiled core's kernels; one this CPU or build lacks is refused at run time (exit 1), and
-the pure engine ignores the choice, so the same command line works on every machine."""
+# --simd offers the compiled core's kernels; one this CPU or build lacks is refused at run time
+# (exit 1), and the pure engine ignores the choice, so the same command line works everywhere.
 
 
 def digest_target_options(function: Command) -> Command:
@@ -124,7 +124,7 @@ def search_options(function: Command) -> Command:
     )(decorated)
     decorated = click.option(
         "--simd",
-        type=click.Choice(SIMD_PATH_NAMES),
+        type=click.Choice(list(SIMD_PATH_NAMES)),
         help="Force a SIMD path of the compiled core (env MD5STEG_SIMD); default: the fastest.",
     )(decorated)
     decorated = click.option(
