@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional, Union
 
 from . import _collide_paths
 from ._engine import load_engine
-from .arguments import check_jobs
+from .arguments import check_jobs, check_max_expected_seconds
 from .content import Content
 from .cores import available_cores
 from .errors import BackendError, EngineError, Md5stegError
@@ -189,12 +189,16 @@ def collide(
     if not isinstance(prefix, (bytes, bytearray, memoryview)):
         raise CollisionError(f"the prefix must be bytes, not {type(prefix).__name__}")
     check_jobs(jobs)
+    if progress is not None and not callable(progress):
+        raise CollisionError(f"progress must be a callable taking a CollideProgress, not {type(progress).__name__}")
+    check_max_expected_seconds(max_expected_seconds)
     base_seed = _check_seed(seed)
     wanted = _check_target(target)
     engine_module = load_engine(engine)
     workers = jobs or available_cores()
     started = time.perf_counter()
-    head = padded(bytes(prefix))
+    prefix = bytes(prefix)  # a memoryview's len() counts items, not bytes
+    head = padded(prefix)
     iv = Content.from_bytes(head).state
 
     def report(attempts: int) -> None:
@@ -314,11 +318,17 @@ def _worker_main(engine_name: str, iv: tuple[int, int, int, int], seed: int, con
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while workers run, so the cleanup below always runs."""
+    """SIGTERM raises KeyboardInterrupt while workers run, so the cleanup below always runs.
+
+    A handler the caller installed (the CLI's raises its own KeyboardInterrupt, for exit 143) is kept.
+    """
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    if callable(signal.getsignal(signal.SIGTERM)):  # the caller's own handler (the CLI's exits 143)
+        yield
+        return
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
     except ValueError:  # not the main thread: the caller owns signals
