@@ -136,3 +136,18 @@ def test_output_names_that_are_not_utf8_are_printed_as_given_with_no_traceback(t
     digest = hashlib.md5(first.read_bytes()).hexdigest()
     assert digest == hashlib.md5(second.read_bytes()).hexdigest()
     assert completed.stdout == b"".join(digest.encode() + b"  " + name + b"\n" for name in names)
+
+
+def test_a_closed_stdin_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """`md5steg collide - <&-`: Python sets sys.stdin to None, and reading it raised AttributeError."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "md5steg", "collide", "-", "--seed", str(FAST_SEED), "-j", "1", "-q", "-o", "a", "b"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert completed.stderr == b"Error: cannot read stdin: it is closed\n"
+    assert completed.returncode == 1 and not {"a", "b"} & set(os.listdir(tmp_path))
