@@ -31,6 +31,8 @@ def _read_prefix(file: Optional[str]) -> bytes:
     if file is None:
         return b""
     if file == "-":
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise click.ClickException("cannot read stdin: it is closed")
         return _read_bounded(sys.stdin.buffer, "stdin")
     try:
         status = os.stat(file)
