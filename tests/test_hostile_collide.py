@@ -151,3 +151,38 @@ def test_a_closed_stdin_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     )
     assert completed.stderr == b"Error: cannot read stdin: it is closed\n"
     assert completed.returncode == 1 and not {"a", "b"} & set(os.listdir(tmp_path))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the worker processes")
+def test_workers_die_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
+    """SIGKILL leaves no cleanup to the parent: pure-engine workers, which looked for a dead parent only
+    between attempts (one can take minutes), went on burning a core each for minutes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "md5steg", "collide", "--engine", "python", "-j", "2", "-q", "-o", "a", "b"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        time.sleep(1.0)  # into their first attempts
+    finally:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and [worker for worker in workers if _running(worker)]:
+        time.sleep(0.1)
+    assert not [worker for worker in workers if _running(worker)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
