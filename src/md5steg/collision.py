@@ -13,6 +13,8 @@ is the winner's, so ``collide(prefix, seed=that, jobs=1)`` gives the same pair a
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import multiprocessing
 import os
@@ -40,6 +42,8 @@ MAX_SEED = (1 << 64) - 1
 CHUNK_SECONDS = 0.1
 """How long one call into the engine may run: the bound on how late Ctrl-C and progress come."""
 TERMINATE_GRACE_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a Linux process gets when its parent dies."""
 
 
 class CollisionError(Md5stegError, ValueError):
@@ -303,6 +307,7 @@ def _worker_main(engine_name: str, iv: tuple[int, int, int, int], seed: int, con
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     parent = os.getppid()
+    _die_with_parent()
     try:
         search = load_engine(engine_name).CollisionSearch(iv, *seed_words(seed))
         for _ in _chunks(search):
@@ -314,6 +319,17 @@ def _worker_main(engine_name: str, iv: tuple[int, int, int, int], seed: int, con
         return
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises BackendError
         connection.send(("error", f"{type(exc).__name__}: {exc}", 0))
+
+
+def _die_with_parent() -> None:
+    """On Linux the kernel kills this worker when its parent dies, even by SIGKILL in mid-attempt.
+
+    The ``getppid`` check between chunks is the fallback (other systems, a parent already gone):
+    a pure-engine attempt can take minutes.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @contextmanager
