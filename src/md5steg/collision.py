@@ -13,6 +13,8 @@ is the winner's, so ``collide(prefix, seed=that, jobs=1)`` gives the same pair a
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import multiprocessing
 import os
@@ -28,7 +30,7 @@ from typing import Any, Callable, Optional, Union
 
 from . import _collide_paths
 from ._engine import load_engine
-from .arguments import check_jobs
+from .arguments import check_jobs, check_max_expected_seconds
 from .content import Content
 from .cores import available_cores
 from .errors import BackendError, EngineError, Md5stegError
@@ -40,6 +42,8 @@ MAX_SEED = (1 << 64) - 1
 CHUNK_SECONDS = 0.1
 """How long one call into the engine may run: the bound on how late Ctrl-C and progress come."""
 TERMINATE_GRACE_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a Linux process gets when its parent dies."""
 
 
 class CollisionError(Md5stegError, ValueError):
@@ -189,12 +193,16 @@ def collide(
     if not isinstance(prefix, (bytes, bytearray, memoryview)):
         raise CollisionError(f"the prefix must be bytes, not {type(prefix).__name__}")
     check_jobs(jobs)
+    if progress is not None and not callable(progress):
+        raise CollisionError(f"progress must be a callable taking a CollideProgress, not {type(progress).__name__}")
+    check_max_expected_seconds(max_expected_seconds)
     base_seed = _check_seed(seed)
     wanted = _check_target(target)
     engine_module = load_engine(engine)
     workers = jobs or available_cores()
     started = time.perf_counter()
-    head = padded(bytes(prefix))
+    prefix = bytes(prefix)  # a memoryview's len() counts items, not bytes
+    head = padded(prefix)
     iv = Content.from_bytes(head).state
 
     def report(attempts: int) -> None:
@@ -299,6 +307,7 @@ def _worker_main(engine_name: str, iv: tuple[int, int, int, int], seed: int, con
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     parent = os.getppid()
+    _die_with_parent()
     try:
         search = load_engine(engine_name).CollisionSearch(iv, *seed_words(seed))
         for _ in _chunks(search):
@@ -312,13 +321,30 @@ def _worker_main(engine_name: str, iv: tuple[int, int, int, int], seed: int, con
         connection.send(("error", f"{type(exc).__name__}: {exc}", 0))
 
 
+def _die_with_parent() -> None:
+    """On Linux the kernel kills this worker when its parent dies, even by SIGKILL in mid-attempt.
+
+    The ``getppid`` check between chunks is the fallback (other systems, a parent already gone):
+    a pure-engine attempt can take minutes.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while workers run, so the cleanup below always runs."""
+    """SIGTERM raises KeyboardInterrupt while workers run, so the cleanup below always runs.
+
+    A handler the caller installed (the CLI's raises its own KeyboardInterrupt, for exit 143) is kept.
+    """
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    if callable(signal.getsignal(signal.SIGTERM)):  # the caller's own handler (the CLI's exits 143)
+        yield
+        return
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
     except ValueError:  # not the main thread: the caller owns signals

@@ -31,6 +31,8 @@ def _read_prefix(file: Optional[str]) -> bytes:
     if file is None:
         return b""
     if file == "-":
+        if sys.stdin is None:  # started with stdin closed (`<&-`)
+            raise click.ClickException("cannot read stdin: it is closed")
         return _read_bounded(sys.stdin.buffer, "stdin")
     try:
         status = os.stat(file)
@@ -100,7 +102,7 @@ def _print_result(text: str, first: str, second: str) -> None:
     Fd 1 is then pointed at /dev/null, so Python's own flush at exit cannot fail again.
     """
     try:
-        click.echo(text)
+        click.echo(os.fsencode(text))  # a file name's bytes as given, as md5sum prints them, even if not UTF-8
         sys.stdout.flush()
     except OSError as exc:
         with contextlib.suppress(OSError, ValueError):
@@ -209,6 +211,13 @@ def collide_command(
     MD5 collision). --prefix/--pattern appends one more invisible suffix to both, so that the
     shared MD5 also starts with chosen digits. This is a collision, not a preimage: it cannot
     give a new file the MD5 of an existing one.
+
+    Examples:
+
+    \b
+      md5steg collide hello.txt -o a.bin b.bin
+      md5steg collide hello.txt -o c.bin d.bin --prefix c0ffee --seed 7 -j 1 --json
+      printf 'hello\\n' | md5steg collide - -o a.bin b.bin -q
     """
     first, second = outputs
     target: Optional[Target] = None
