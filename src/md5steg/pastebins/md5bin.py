@@ -21,7 +21,14 @@ from typing import Optional, Union
 
 from ..addresses import content_id, normalise_base_url
 from ..md5bin.errors import IdTakenError, Md5binError
-from ..md5bin.store import DEFAULT_ID_LENGTH, DEFAULT_MAX_SIZE, Md5binStore, default_db_path
+from ..md5bin.store import (
+    DEFAULT_ID_LENGTH,
+    DEFAULT_MAX_SIZE,
+    MAX_ID_LENGTH,
+    MIN_ID_LENGTH,
+    Md5binStore,
+    default_db_path,
+)
 from .base import DEFAULT_TIMEOUT_SECONDS, Pastebin, PastebinOptions, PasteReceipt
 from .errors import (
     PastebinError,
@@ -33,6 +40,11 @@ from .http import HttpPastebin, HttpSession, refusal
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 TEXT_PLAIN = "text/plain; charset=utf-8"
+
+
+def _is_int(value: object) -> bool:
+    """A JSON integer (``bool`` is an ``int`` to Python, not to JSON)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Md5bin(Pastebin):
@@ -179,12 +191,19 @@ class HttpMd5bin(Md5bin, HttpPastebin):
             raise PastebinError(
                 f"{info_url} answered HTTP {response.status_code}; is {self.url} an md5bin (md5steg serve)?"
             )
+        not_md5bin = PastebinError(f"{info_url} did not answer md5bin's JSON; is it an md5bin?")
         try:
             info = response.json()
-            server_id_length = int(info["id_length"])
-            max_size = int(info["max_size"])
-        except (ValueError, KeyError, TypeError):
-            raise PastebinError(f"{info_url} did not answer md5bin's JSON; is it an md5bin?") from None
+            server_id_length = info["id_length"]
+            max_size = info["max_size"]
+        # RecursionError: what json raises for arrays nested ~1000 deep, instead of ValueError.
+        except (ValueError, KeyError, TypeError, RecursionError):
+            raise not_md5bin from None
+        # Exact integers in md5bin's own ranges: 1e999 (infinity), 6.5 or "6" is not an md5bin.
+        if not (_is_int(server_id_length) and MIN_ID_LENGTH <= server_id_length <= MAX_ID_LENGTH):
+            raise not_md5bin
+        if not (_is_int(max_size) and max_size > 0):
+            raise not_md5bin
         if self._id_length is not None and self._id_length != server_id_length:
             raise PastebinError(
                 f"{self.url} uses {server_id_length}-hex ids, not {self._id_length}; drop --id-length"

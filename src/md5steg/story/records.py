@@ -82,7 +82,8 @@ class PasteRecords:
             return cls(path), f"{exc}; it is ignored, and replaced on the next paste"
         try:
             records = _parse(json.loads(data.decode("utf-8")))
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        # RecursionError: what json raises for arrays nested ~1000 deep, instead of ValueError.
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
             return cls(path), (
                 f"the paste record {path} is damaged; it is ignored, and replaced on the next paste"
             )
