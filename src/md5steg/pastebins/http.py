@@ -262,6 +262,8 @@ class HttpPastebin(Pastebin):
         return self._session
 
     def fetch(self, paste_id: str) -> bytes:
+        if not self.is_valid_id(paste_id):  # "../" would fetch the index page, and find it "there"
+            raise PastebinError(f"{paste_id!r} is not a {self.kind} paste id")
         raw_url = f"{self.url}/raw/{paste_id}"
         response = self.session.request("GET", raw_url, idempotent=True)
         if response.status_code in (404, 410):  # 410: md5bin's operator removed it

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Optional, Union
 
-from ..addresses import content_id, normalise_base_url
+from ..addresses import content_id, is_content_id, normalise_base_url
 from ..md5bin.errors import IdTakenError, Md5binError
 from ..md5bin.store import (
     DEFAULT_ID_LENGTH,
@@ -85,6 +85,9 @@ class Md5bin(Pastebin):
 
     def id_for(self, content: bytes) -> str:
         return content_id(content, self.id_length)
+
+    def is_valid_id(self, paste_id: str) -> bool:
+        return is_content_id(paste_id, self.id_length)
 
 
 class EmbeddedMd5bin(Md5bin):

@@ -110,21 +110,27 @@ def _check(content: bytes, pastebin: Pastebin, vanity: str, self_token: Optional
 
 
 def _recorded_copy(content: bytes, pastebin: Pastebin, records: PasteRecords) -> Optional[PasteResult]:
-    """The copy of ``content`` the records name on ``pastebin``, if it still holds exactly that."""
+    """The copy of ``content`` the records name on ``pastebin``, if it still holds exactly that.
+
+    Only the recorded id is used, and only if it is one of this pastebin's ids;
+    the URL is made from it (``url_for``), never read from the record file.
+    """
     started = time.perf_counter()
     content_md5 = md5_hex(content)
     known = records.find(pastebin.target_key, content_md5)
     if known is None:
         return None
-    try:
-        stored: Optional[bytes] = pastebin.fetch(known.paste_id)
-    except PasteMissingError:
-        stored = None
-    if stored != content:  # expired, deleted, or not what was recorded
+    stored: Optional[bytes] = None
+    if pastebin.is_valid_id(known.paste_id):
+        try:
+            stored = pastebin.fetch(known.paste_id)
+        except PasteMissingError:
+            pass
+    if stored != content:  # expired, deleted, not what was recorded, or not an id at all
         records.forget(pastebin.target_key, content_md5)
         return None
     return PasteResult(
-        url=known.url,
+        url=pastebin.url_for(known.paste_id),
         paste_id=known.paste_id,
         md5=content_md5,
         added=b"",
@@ -181,15 +187,16 @@ def paste_content(
     )
     result = publisher.run()
     record = manifest.pages(pastebin.target_key)[PAGE_NAME]
+    url = pastebin.url_for(record.id)
     if remembered is not None and not result.found:
         try:
-            remembered.add(pastebin.target_key, md5_hex(content), record.id, record.url)
+            remembered.add(pastebin.target_key, md5_hex(content), record.id, url)
         except ManifestError as exc:  # the paste is done: say so, and still give its URL
             if on_event is not None:
                 message = f"{exc}; pasting this input again will make a new copy"
                 on_event(PublishEvent("notice", message=message))
     return PasteResult(
-        url=record.url,
+        url=url,
         paste_id=record.id,
         md5=record.md5 or "",
         added=bytes.fromhex(record.suffix_hex),

@@ -79,8 +79,16 @@ def make_plan(
     burned: frozenset[str] = frozenset(),
     alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
 ) -> Plan:
-    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold."""
+    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold.
+
+    Records in ``previous`` whose id is not one of this pastebin's are left out.
+    """
     predictable = pastebin.predictable_ids
+    previous = {
+        name: record
+        for name, record in (previous or {}).items()
+        if pastebin.is_valid_id(record.id)
+    }
     return plan_story(
         story,
         predictable=predictable,
@@ -139,12 +147,14 @@ class Publisher:
         self.target: TargetRecord = manifest.target(pastebin.target_key, pastebin.description)
         self.records = self.target.pages
         self.result = PublishResult(start=story.start, start_url="", urls={})
+        self._served: dict[str, bytes] = {}
+        """Page -> the bytes its recorded paste serves (read this run, or pasted by it)."""
 
     def run(self) -> PublishResult:
         started = time.perf_counter()
         for warning in self.story.warnings:
             self._emit(PublishEvent("notice", message=warning))
-        self._forget_vanished_pastes()
+        self._check_recorded_pastes()
         burned: set[str] = set()
         for _ in range(MAX_REPLANS + 1):
             plan = make_plan(
@@ -179,29 +189,61 @@ class Publisher:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _forget_vanished_pastes(self) -> None:
-        """Mark pages whose recorded paste is gone (database reset, expiry) as not yet pasted."""
-        for name, record in self.records.items():
+    def _check_recorded_pastes(self) -> None:
+        """Believe a manifest record only as far as the pastebin bears it out.
+
+        The manifest sits in the story folder, which may come from someone
+        else: a record whose id is not this pastebin's kind of id is dropped,
+        and one whose paste is gone (database reset, expiry) or serves bytes
+        with another MD5 is marked not yet pasted. What each surviving paste
+        serves is kept, so ``_up_to_date`` can check it against the page.
+        """
+        for name, record in list(self.records.items()):
             if not record.pasted:
                 continue
+            if not self.pastebin.is_valid_id(record.id):
+                del self.records[name]
+                message = (
+                    f"the manifest records {name!r} at {record.id!r}, which cannot be a "
+                    f"{self.pastebin.kind} paste id; pasting {name!r} again"
+                )
+                self._emit(PublishEvent("notice", page=name, message=message))
+                continue
             try:
-                self.pastebin.fetch(record.id)
+                served = self.pastebin.fetch(record.id)
             except PasteMissingError:
                 record.md5 = None
                 message = f"paste {record.id} is gone; pasting {name!r} again"
                 self._emit(PublishEvent("notice", page=name, message=message))
+                continue
+            if md5_hex(served) != record.md5:
+                record.md5 = None
+                message = (
+                    f"paste {record.id} does not hold what the manifest records for {name!r}; "
+                    f"pasting {name!r} again"
+                )
+                self._emit(PublishEvent("notice", page=name, message=message))
+                continue
+            self._served[name] = served
 
     def _up_to_date(self, name: str, rendered: bytes, paste_id: Optional[str]) -> Optional[str]:
-        """The recorded URL if the manifest shows the page published with these bytes."""
+        """The page's URL if it is published with these bytes, as the manifest says and the pastebin shows.
+
+        The URL is made from the id (``url_for``), never taken from the manifest.
+        """
         record = self.records.get(name)
+        served = self._served.get(name)
         if (
-            record is not None
-            and record.pasted
-            and record.rendered_md5 == md5_hex(rendered)
-            and (paste_id is None or record.id == paste_id)
+            record is None
+            or served is None
+            or not record.pasted
+            or record.rendered_md5 != md5_hex(rendered)
+            or (paste_id is not None and record.id != paste_id)
         ):
-            return record.url
-        return None
+            return None
+        if served != rendered and not holds_page(served, rendered, record.id, self.alphabet):
+            return None
+        return self.pastebin.url_for(record.id)
 
     def _already_there(self, paste_id: str, rendered: bytes, searched: bool) -> Optional[_Outcome]:
         """The page as the pastebin already holds it at ``paste_id`` (pasted before), or None."""
@@ -280,6 +322,7 @@ class Publisher:
     def _record(
         self, name: str, outcome: _Outcome, rendered: bytes, preassigned: bool, seconds: float
     ) -> None:
+        self._served[name] = outcome.content
         self.records[name] = PageRecord(
             id=outcome.receipt.paste_id,
             url=outcome.receipt.url,
