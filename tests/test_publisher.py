@@ -16,6 +16,7 @@ import pytest
 from fake_pastebin import FakeMd5bin, FakeRandomPastebin
 from md5steg import find
 from md5steg.addresses import content_id, md5_hex
+from md5steg.errors import TooMuchWorkError
 from md5steg.pastebins.errors import AmbiguousRequestError, PastebinError
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.search import SearchOptions
@@ -398,3 +399,16 @@ def test_plan_leaves_out_a_manifest_record_whose_id_is_not_a_pastebin_id(
     story = load_story(folder)
     plan = make_plan(story, fake_pinnwand, load_manifest(folder).pages(fake_pinnwand.target_key))
     assert not plan.page("leaf").up_to_date and plan.page("leaf").url is None
+
+
+# --- searches too long to start ------------------------------------------------------------------
+
+
+def test_publish_refuses_a_page_search_expected_to_take_over_an_hour(tmp_path: Path) -> None:
+    """As find does by default: a 12-hex id (~2.8e14 candidates) is refused with the estimate."""
+    folder = write_story(tmp_path / "story", {"start": "Go [[b]].\n", "b": "Back to [[start]].\n"})
+    pastebin = FakeMd5bin(id_length=12)
+    with pytest.raises(TooMuchWorkError, match="needs about 2.81e\\+14 candidates"):
+        publish(load_story(folder), pastebin, search=SearchOptions(jobs=1, cpu=True))
+    assert not any(post.startswith(b"Back") for post in pastebin.posts), pastebin.posts
+

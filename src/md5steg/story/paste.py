@@ -24,7 +24,7 @@ from ..addresses import md5_hex
 from ..alphabets import Alphabet
 from ..pastebins.base import Pastebin
 from ..pastebins.errors import PasteMissingError
-from ..search import SearchOptions
+from ..search import DEFAULT_MAX_EXPECTED_SECONDS, SearchOptions
 from .errors import ManifestError, StoryError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent
 from .loader import HEX_RE, Link, Page, Story, line_of
@@ -150,7 +150,7 @@ def paste_content(
     self_token: Optional[Union[str, bytes]] = None,
     search: Optional[SearchOptions] = None,
     alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
-    max_expected_seconds: Optional[float] = None,
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     on_event: Optional[EventCallback] = None,
     records: Optional[PasteRecords] = None,
 ) -> PasteResult:

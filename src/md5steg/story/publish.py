@@ -39,7 +39,7 @@ from ..pastebins.errors import (
     PasteMissingError,
 )
 from ..resume import resuming_message
-from ..search import Match, Progress, SearchOptions, find
+from ..search import DEFAULT_MAX_EXPECTED_SECONDS, Match, Progress, SearchOptions, find
 from .errors import PublishError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
 from .ids import candidate_id, holds_page
@@ -135,7 +135,7 @@ class Publisher:
         search: Optional[SearchOptions] = None,
         on_event: Optional[EventCallback] = None,
         alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
-        max_expected_seconds: Optional[float] = None,
+        max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     ) -> None:
         self.story = story
         self.pastebin = pastebin
@@ -459,11 +459,18 @@ def publish(
     search: Optional[SearchOptions] = None,
     on_event: Optional[EventCallback] = None,
     follow_symlinks: bool = False,
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
 ) -> PublishResult:
     """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL.
 
     The story folder's own manifest is refused when it is a symbolic link,
     unless ``follow_symlinks``; a ``manifest_path`` given is used as named.
+    A page whose search is expected to take longer than ``max_expected_seconds``
+    (None: no limit) stops the run with ``TooMuchWorkError`` before it starts,
+    as ``find`` does; pages pasted until then stay recorded.
     """
     manifest = load_manifest(story.folder, manifest_path, follow_symlinks=follow_symlinks)
-    return Publisher(story, pastebin, manifest, search, on_event).run()
+    publisher = Publisher(
+        story, pastebin, manifest, search, on_event, max_expected_seconds=max_expected_seconds
+    )
+    return publisher.run()
