@@ -37,6 +37,7 @@ def read_regular_file(
     follow_symlinks: bool = False,
     single_link: bool = False,
     hint: str = "",
+    link_hint: str = "",
 ) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them; ``error`` otherwise.
 
@@ -44,14 +45,17 @@ def read_regular_file(
     after the check (``O_NOFOLLOW``); ``single_link`` refuses a file with
     another hard link (a name for a file elsewhere). The file is opened
     non-blocking, so a FIFO is refused rather than waited on. ``hint`` ends
-    each refusal: what the user can do instead. A missing file raises
-    ``FileNotFoundError``, for the caller to decide what absence means.
+    each refusal: what the user can do instead; ``link_hint`` ends only the
+    refusals of links (symbolic or hard), where following them would help. A
+    missing file raises ``FileNotFoundError``, for the caller to decide what
+    absence means.
     """
-    suffix = f"; {hint}" if hint else ""
+    suffix = "".join(f"; {text}" for text in (hint,) if text)
+    link_suffix = "".join(f"; {text}" for text in (hint, link_hint) if text)
     if not follow_symlinks and path.is_symlink():
         raise error(
             f"{path}: {what} is a symbolic link (to {os.readlink(path)}); md5steg reads only "
-            f"the files themselves{suffix}"
+            f"the files themselves{link_suffix}"
         )
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
     if not follow_symlinks:
@@ -60,7 +64,7 @@ def read_regular_file(
         descriptor = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_symlinks:
-            raise error(f"{path}: {what} became a symbolic link while being read{suffix}") from None
+            raise error(f"{path}: {what} became a symbolic link while being read{link_suffix}") from None
         if exc.errno == errno.ENOENT:
             raise
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
@@ -73,7 +77,7 @@ def read_regular_file(
         if single_link and status.st_nlink > 1:
             raise error(
                 f"{path}: {what} has {status.st_nlink} hard links, so it may be a file from "
-                f"elsewhere{suffix}"
+                f"elsewhere{link_suffix}"
             )
         with os.fdopen(descriptor, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
