@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..addresses import content_id, is_content_id, normalise_base_url
-from ..md5bin.errors import IdTakenError, Md5binError
+from ..md5bin.errors import IdRemovedError, IdTakenError, Md5binError
 from ..md5bin.store import (
     DEFAULT_ID_LENGTH,
     DEFAULT_MAX_SIZE,
@@ -35,6 +35,7 @@ from .errors import (
     PastebinOptionsError,
     PasteConflictError,
     PasteMissingError,
+    PasteRemovedError,
 )
 from .http import HttpPastebin, HttpSession, refusal
 
@@ -111,6 +112,8 @@ class EmbeddedMd5bin(Md5bin):
             if self._store is None:
                 self._store = Md5binStore(self.db_path, self._requested_id_length)
             yield self._store
+        except IdRemovedError as exc:
+            raise PasteConflictError(exc.paste_id, removed=True) from None
         except IdTakenError as exc:
             raise PasteConflictError(exc.paste_id) from None
         except Md5binError as exc:
@@ -147,6 +150,8 @@ class EmbeddedMd5bin(Md5bin):
     def fetch(self, paste_id: str) -> bytes:
         with self._store_errors() as store:
             paste = store.get(paste_id)
+            if paste is None and store.is_removed(paste_id):
+                raise PasteRemovedError(f"paste {paste_id} was removed from {self.db_path}")
         if paste is None:
             raise PasteMissingError(f"paste {paste_id} is not in {self.db_path}")
         return bytes(paste.content)
@@ -243,6 +248,11 @@ class HttpMd5bin(Md5bin, HttpPastebin):
             return False
         raise PastebinError(f"{json_url} answered HTTP {response.status_code}")
 
+    def _is_removed(self, paste_id: str) -> bool:
+        """True when the server answers 410 Gone for ``paste_id``: its operator removed it."""
+        response = self.session.request("GET", f"{self.url}/{paste_id}.json", idempotent=True)
+        return response.status_code == 410
+
     def paste(self, content: bytes) -> PasteReceipt:
         self._check_server()
         expected_id = self.id_for(content)
@@ -255,7 +265,7 @@ class HttpMd5bin(Md5bin, HttpPastebin):
             idempotent=True,
         )
         if response.status_code == 409:
-            raise PasteConflictError(expected_id)
+            raise PasteConflictError(expected_id, removed=self._is_removed(expected_id))
         if response.status_code not in (200, 201):
             raise refusal(self.url, response)
         location = response.headers.get("Location", "")

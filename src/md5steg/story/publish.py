@@ -37,6 +37,7 @@ from ..pastebins.errors import (
     PastebinError,
     PasteConflictError,
     PasteMissingError,
+    PasteRemovedError,
 )
 from ..resume import resuming_message
 from ..search import DEFAULT_MAX_EXPECTED_SECONDS, Match, Progress, SearchOptions, find
@@ -53,8 +54,9 @@ MAX_MOVE_ATTEMPTS = 20
 """Fresh ids tried for a page whose natural md5bin id holds other content."""
 
 class _Replan(Exception):
-    def __init__(self, paste_id: str) -> None:
+    def __init__(self, paste_id: str, removed: bool) -> None:
         self.paste_id = paste_id
+        self.removed = removed
 
 
 def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET) -> IdCheck:
@@ -63,6 +65,8 @@ def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_AL
     def check(name: str, paste_id: str, rendered: bytes) -> IdState:
         try:
             stored = pastebin.fetch(paste_id)
+        except PasteRemovedError:  # retired for good: no content may take it again
+            return IdState.TAKEN
         except PasteMissingError:
             return IdState.FREE
         return IdState.DONE if holds_page(stored, rendered, paste_id, alphabet) else IdState.TAKEN
@@ -173,7 +177,8 @@ class Publisher:
                 break
             except _Replan as replan:
                 burned.add(replan.paste_id)
-                message = f"id {replan.paste_id} was taken meanwhile; planning again"
+                happened = "was removed from the pastebin" if replan.removed else "was taken meanwhile"
+                message = f"id {replan.paste_id} {happened}; planning again"
                 self._emit(PublishEvent("notice", message=message))
         else:
             raise PublishError(
@@ -211,9 +216,10 @@ class Publisher:
                 continue
             try:
                 served = self.pastebin.fetch(record.id)
-            except PasteMissingError:
+            except PasteMissingError as missing:
                 record.md5 = None
-                message = f"paste {record.id} is gone; pasting {name!r} again"
+                gone = "was removed" if isinstance(missing, PasteRemovedError) else "is gone"
+                message = f"paste {record.id} {gone}; pasting {name!r} again"
                 self._emit(PublishEvent("notice", page=name, message=message))
                 continue
             if md5_hex(served) != record.md5:
@@ -375,8 +381,8 @@ class Publisher:
     def _publish_preassigned(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
         try:
             return self._search_and_paste(name, rendered, paste_id)
-        except PasteConflictError:
-            raise _Replan(paste_id) from None
+        except PasteConflictError as conflict:
+            raise _Replan(paste_id, conflict.removed) from None
 
     def _publish_natural(self, name: str, rendered: bytes) -> _Outcome:
         natural_id = content_id(rendered, self.pastebin.id_length or 32)
@@ -386,11 +392,15 @@ class Publisher:
         try:
             return _Outcome(self._paste(name, rendered), rendered)
         except PasteConflictError as conflict:
-            return self._move(name, rendered, conflict.paste_id)
+            return self._move(name, rendered, conflict)
 
-    def _move(self, name: str, rendered: bytes, taken_id: str) -> _Outcome:
-        """Other content holds this page's natural id: search a suffix for a free id instead."""
-        message = f"id {taken_id} is taken by other content; moving {name!r}"
+    def _move(self, name: str, rendered: bytes, conflict: PasteConflictError) -> _Outcome:
+        """Other content holds this page's natural id, or it was retired: search a suffix for a free id."""
+        taken_id = conflict.paste_id
+        if conflict.removed:
+            message = f"id {taken_id} was removed from the pastebin and is not given out again; moving {name!r}"
+        else:
+            message = f"id {taken_id} is taken by other content; moving {name!r}"
         self._emit(PublishEvent("notice", page=name, message=message))
         id_length = self.pastebin.id_length or len(taken_id)
         # The candidates are a pure function of the page, so a fresh copy of the story (or a

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Optional
 
 from ..errors import Md5stegError
 from ..files import describe_file_type
@@ -26,6 +27,15 @@ def size_text(size: int) -> str:
         if size >= unit and size % unit == 0:
             return f"{size // unit} {name}"
     return f"{size} bytes"
+
+
+def _special_file_type(path: Path, follow_symlinks: bool) -> Optional[str]:
+    """``a socket``, ``a FIFO``...: what ``path`` is when it is not a regular file; None otherwise."""
+    try:
+        mode = os.stat(path, follow_symlinks=follow_symlinks).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else describe_file_type(mode)
 
 
 def read_regular_file(
@@ -67,6 +77,9 @@ def read_regular_file(
             raise error(f"{path}: {what} became a symbolic link while being read{link_suffix}") from None
         if exc.errno == errno.ENOENT:
             raise
+        kind = _special_file_type(path, follow_symlinks)
+        if kind is not None:  # a socket cannot be opened at all (ENXIO: "No such device or address")
+            raise error(f"{path}: {what} is {kind}, not a regular file{suffix}") from None
         raise error(f"cannot read {what} {path}: {exc.strerror}") from None
     try:
         status = os.fstat(descriptor)
