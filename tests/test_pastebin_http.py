@@ -143,15 +143,15 @@ def test_a_pinnwand_link_without_a_plain_paste_id_is_refused(link: str) -> None:
     """The id is the link's last path segment; '..' would make url_for name the server's index."""
     answer = Answer(200, json.dumps({"link": link}).encode(), {"Content-Type": "application/json"})
     with FaultServer(answer) as server:
-        with PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url)) as pastebin:
-            with pytest.raises(PastebinError, match="without a paste id"):
-                pastebin.paste(b"hello\n")
+        pastebin = PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url))
+        with pastebin, pytest.raises(PastebinError, match="without a paste id"):
+            pastebin.paste(b"hello\n")
 
 
 @pytest.mark.parametrize("paste_id", ["../", "..", "a/b", "x?y", ""])
 def test_a_path_is_never_fetched_as_a_paste_id(paste_id: str) -> None:
     with FaultServer(Answer(200, b"the index page")) as server:
-        with PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url)) as pastebin:
-            with pytest.raises(PastebinError, match="is not a pinnwand paste id"):
-                pastebin.fetch(paste_id)
+        pastebin = PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url))
+        with pastebin, pytest.raises(PastebinError, match="is not a pinnwand paste id"):
+            pastebin.fetch(paste_id)
         assert server.requests == []

@@ -14,6 +14,7 @@ went, and a recorded paste that still holds the input is reused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -122,10 +123,8 @@ def _recorded_copy(content: bytes, pastebin: Pastebin, records: PasteRecords) ->
         return None
     stored: Optional[bytes] = None
     if pastebin.is_valid_id(known.paste_id):
-        try:
+        with contextlib.suppress(PasteMissingError):  # expired or deleted: pasted again below
             stored = pastebin.fetch(known.paste_id)
-        except PasteMissingError:
-            pass
     if stored != content:  # expired, deleted, not what was recorded, or not an id at all
         records.forget(pastebin.target_key, content_md5)
         return None
