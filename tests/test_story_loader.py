@@ -267,3 +267,12 @@ def test_a_symlink_loop_followed_on_purpose_is_one_error(tmp_path: Path) -> None
     # Followed, a link to itself is no file at all: refused by name like any other non-page.
     with pytest.raises(StoryError, match=r"cannot read page 'loop' .*loop\.txt: Too many levels"):
         load_story(folder, follow_symlinks=True)
+
+
+@pytest.mark.parametrize("nested", ["start = " + "[" * 8000, "x = " + "{a=" * 8000])
+def test_a_story_toml_nested_too_deeply_is_one_error(tmp_path: Path, nested: str) -> None:
+    """The TOML parser recurses: this raised RecursionError, a traceback."""
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "story.toml").write_text(nested)
+    with pytest.raises(StoryError, match=r"story\.toml: nested too deeply to be a story\.toml"):
+        load_story(folder)

@@ -181,6 +181,8 @@ def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise StoryError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or tables nested thousands deep: the parser recurses
+        raise StoryError(f"{path}: nested too deeply to be a {CONFIG_NAME}") from None
     unknown = sorted(set(config) - {"start", "prefix"})
     if unknown:
         raise StoryError(
