@@ -14,6 +14,7 @@ from typing import Any, Optional
 import pytest
 
 from md5steg.md5bin.store import Md5binStore
+from md5steg.story.records import PasteRecords
 from story_helpers import http_fetch
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]
@@ -336,3 +337,20 @@ def test_pasting_content_whose_id_was_removed_says_it_was_removed(
     assert "taken by other content" not in warnings
     moved = url_of(again)
     assert moved != first and raw_from_store(database, moved).startswith(data)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"version": 1, "pastes": []}',
+        '{"version": 1, "pastes": {"k": {"id": "a", "url": "u", "time": NaN}}}',
+        '{"version": 1, "pastes": {"k": {"id": "a", "url": "u", "time": 1e999}}}',
+    ],
+    ids=["pastes a list", "time NaN", "time infinite"],
+)
+def test_a_paste_record_of_the_wrong_shape_is_a_warning(tmp_path: Path, document: str) -> None:
+    """A list raised AttributeError (a traceback); NaN or infinity broke the newest-first order."""
+    path = tmp_path / "paste-records.json"
+    path.write_text(document)
+    records, warning = PasteRecords.load(path)
+    assert records.records == {} and warning is not None and "damaged" in warning
