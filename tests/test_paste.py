@@ -14,6 +14,7 @@ from typing import Any, Optional
 import pytest
 
 from md5steg.md5bin.store import Md5binStore
+from md5steg.story.records import PasteRecords
 from story_helpers import http_fetch
 
 CLI = [sys.executable, "-c", "from md5steg.cli import main; main()"]
@@ -310,3 +311,46 @@ def test_a_paste_whose_search_was_interrupted_says_it_resumes(tmp_path: Path) ->
     notices = [line for line in result.stderr.decode().splitlines() if "resuming: " in line]
     assert len(notices) == 1 and "already searched" in notices[0]
     assert not record.path.exists()
+
+
+# --- ids the operator removed --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["store", "server"])
+def test_pasting_content_whose_id_was_removed_says_it_was_removed(
+    start_md5bin_server: Any, tmp_path: Path, where: str
+) -> None:
+    """`serve --remove` retires an id for good; the warning said it was 'taken by other content'."""
+    data = b"taken down once\n"
+    if where == "server":
+        base_url, process = start_md5bin_server(tmp_path, id_length=4)
+        database, target = process.md5bin_db_path, ["--to", base_url]
+    else:
+        database = tmp_path / "db.sqlite3"
+        target = ["--db", str(database), "--id-length", "4"]
+    first = url_of(paste(*target, "-j", "1", data=data))
+    with Md5binStore(database) as store:
+        assert store.remove(first.rsplit("/", 1)[1]) is not None
+    again = paste(*target, "-j", "1", data=data)
+    warnings = again.stderr.decode()
+    assert f"id {first.rsplit('/', 1)[1]} was removed from the pastebin" in warnings, warnings
+    assert "taken by other content" not in warnings
+    moved = url_of(again)
+    assert moved != first and raw_from_store(database, moved).startswith(data)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"version": 1, "pastes": []}',
+        '{"version": 1, "pastes": {"k": {"id": "a", "url": "u", "time": NaN}}}',
+        '{"version": 1, "pastes": {"k": {"id": "a", "url": "u", "time": 1e999}}}',
+    ],
+    ids=["pastes a list", "time NaN", "time infinite"],
+)
+def test_a_paste_record_of_the_wrong_shape_is_a_warning(tmp_path: Path, document: str) -> None:
+    """A list raised AttributeError (a traceback); NaN or infinity broke the newest-first order."""
+    path = tmp_path / "paste-records.json"
+    path.write_text(document)
+    records, warning = PasteRecords.load(path)
+    assert records.records == {} and warning is not None and "damaged" in warning

@@ -6,10 +6,13 @@ Waits are recorded, not slept: ``HttpSession(sleep=waits.append)``.
 from __future__ import annotations
 
 import email.utils
+import json
 
 import pytest
 
 from fault_server import Answer, FaultServer, refused_port
+from md5steg.pastebins import PASTEBINS
+from md5steg.pastebins.base import PastebinOptions
 from md5steg.pastebins.errors import AmbiguousRequestError, PastebinError, PastebinUnreachableError
 from md5steg.pastebins.http import HttpSession, retry_after_seconds
 
@@ -130,3 +133,25 @@ def test_retrying_is_reported_once_through_the_callback() -> None:
     (notice,) = notices
     assert notice.startswith(f"{url}/raw/abc: cannot connect (") and "Connection refused" in notice
     assert notice.endswith("); retrying up to 3 times with growing waits")
+
+
+# --- ids from outside ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("link", ["http://evil.example/..", "http://evil.example/", "/a%2F..?"])
+def test_a_pinnwand_link_without_a_plain_paste_id_is_refused(link: str) -> None:
+    """The id is the link's last path segment; '..' would make url_for name the server's index."""
+    answer = Answer(200, json.dumps({"link": link}).encode(), {"Content-Type": "application/json"})
+    with FaultServer(answer) as server:
+        pastebin = PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url))
+        with pastebin, pytest.raises(PastebinError, match="without a paste id"):
+            pastebin.paste(b"hello\n")
+
+
+@pytest.mark.parametrize("paste_id", ["../", "..", "a/b", "x?y", ""])
+def test_a_path_is_never_fetched_as_a_paste_id(paste_id: str) -> None:
+    with FaultServer(Answer(200, b"the index page")) as server:
+        pastebin = PASTEBINS["pinnwand"].from_options(PastebinOptions(url=server.url))
+        with pastebin, pytest.raises(PastebinError, match="is not a pinnwand paste id"):
+            pastebin.fetch(paste_id)
+        assert server.requests == []

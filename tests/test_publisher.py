@@ -7,6 +7,7 @@ path of ``story/publish.py`` is reached here without starting a process.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import pytest
 
 from fake_pastebin import FakeMd5bin, FakeRandomPastebin
 from md5steg import find
-from md5steg.addresses import content_id
+from md5steg.addresses import content_id, md5_hex
+from md5steg.errors import TooMuchWorkError
 from md5steg.pastebins.errors import AmbiguousRequestError, PastebinError
 from md5steg.pastebins.md5bin import EmbeddedMd5bin
 from md5steg.search import SearchOptions
 from md5steg.story import PublishError, PublishEvent, load_story, make_plan, publish
 from md5steg.story.ids import holds_page
+from md5steg.story.manifest import MANIFEST_NAME, load_manifest
 from md5steg.story.publish import MAX_MOVE_ATTEMPTS, MAX_REPLANS, describe_change
 from story_helpers import check_published, copy_example, graph_story, write_story
 
@@ -311,3 +314,101 @@ def test_the_offline_plan_marks_what_the_manifest_shows_published(
     edited = make_plan(load_story(folder), fake_md5bin, records)
     assert {page.name for page in edited.pages if not page.up_to_date} >= {"cave"}
     assert edited.preassigned["cave"] != plan.preassigned["cave"]
+
+
+# --- a manifest from someone else -----------------------------------------------------------------
+# The manifest lives in the story folder, which may be received: it is a cache, never an authority.
+
+
+def _forge_manifest(folder: Path, target_key: str, name: str, **record: object) -> None:
+    """Write the story folder's manifest with one page record, as a forger would."""
+    forged = {"version": 1, "targets": {target_key: {"pages": {name: record}}}}
+    (folder / MANIFEST_NAME).write_text(json.dumps(forged))
+
+
+def test_a_forged_manifest_url_is_not_linked_on_a_random_id_pastebin(
+    fake_pinnwand: FakeRandomPastebin, tmp_path: Path
+) -> None:
+    folder = write_story(tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"})
+    leaf = fake_pinnwand.paste(b"The leaf.\n")
+    digest = md5_hex(b"The leaf.\n")
+    _forge_manifest(
+        folder,
+        fake_pinnwand.target_key,
+        "leaf",
+        id=leaf.paste_id,
+        url="https://evil.example/phish",
+        md5=digest,
+        rendered_md5=digest,
+    )
+    published = publish(load_story(folder), fake_pinnwand)
+    start = fake_pinnwand.fetch(published.start_url.rsplit("/", 1)[-1])
+    assert start == f"Go to {fake_pinnwand.url_for(leaf.paste_id)}.\n".encode()
+    assert published.urls["leaf"] == fake_pinnwand.url_for(leaf.paste_id)
+
+
+def test_a_manifest_record_whose_paste_holds_other_text_is_pasted_again(
+    fake_md5bin: FakeMd5bin, tmp_path: Path
+) -> None:
+    """The record's MD5 matches what the paste serves, but the paste is not the page it claims."""
+    folder = write_story(tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"})
+    other = fake_md5bin.paste(b"Something else entirely.\n")
+    _forge_manifest(
+        folder,
+        fake_md5bin.target_key,
+        "leaf",
+        id=other.paste_id,
+        url=other.url,
+        md5=md5_hex(b"Something else entirely.\n"),
+        rendered_md5=md5_hex(b"The leaf.\n"),
+    )
+    published = publish(load_story(folder), fake_md5bin)
+    assert published.urls["leaf"] == fake_md5bin.url_for(content_id(b"The leaf.\n", 4))
+    assert fake_md5bin.fetch(published.urls["leaf"].rsplit("/", 1)[-1]) == b"The leaf.\n"
+
+
+@pytest.mark.parametrize("forged_id", ["../", "..", "abcd?x", "ABCD", "abc"])
+def test_a_manifest_id_that_is_not_a_pastebin_id_is_dropped_with_a_notice(
+    tmp_path: Path, forged_id: str
+) -> None:
+    folder = write_story(tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"})
+    digest = md5_hex(b"The leaf.\n")
+    notices: list[str] = []
+    with EmbeddedMd5bin(tmp_path / "store.sqlite3", id_length=4) as pastebin:
+        _forge_manifest(
+            folder, pastebin.target_key, "leaf", id=forged_id, url="x", md5=digest, rendered_md5=digest
+        )
+        published = publish(
+            load_story(folder),
+            pastebin,
+            on_event=lambda event: notices.append(event.message) if event.kind == "notice" else None,
+        )
+        assert published.urls["leaf"] == pastebin.url_for(content_id(b"The leaf.\n", 4))
+        assert "leaf" in published.pasted
+    assert any(f"{forged_id!r}, which cannot be a md5bin paste id" in notice for notice in notices), notices
+
+
+def test_plan_leaves_out_a_manifest_record_whose_id_is_not_a_pastebin_id(
+    fake_pinnwand: FakeRandomPastebin, tmp_path: Path
+) -> None:
+    folder = write_story(tmp_path / "received", {"start": "Go to [[leaf]].\n", "leaf": "The leaf.\n"})
+    digest = md5_hex(b"The leaf.\n")
+    _forge_manifest(
+        folder, fake_pinnwand.target_key, "leaf", id="../admin", url="x", md5=digest, rendered_md5=digest
+    )
+    story = load_story(folder)
+    plan = make_plan(story, fake_pinnwand, load_manifest(folder).pages(fake_pinnwand.target_key))
+    assert not plan.page("leaf").up_to_date and plan.page("leaf").url is None
+
+
+# --- searches too long to start ------------------------------------------------------------------
+
+
+def test_publish_refuses_a_page_search_expected_to_take_over_an_hour(tmp_path: Path) -> None:
+    """As find does by default: a 12-hex id (~2.8e14 candidates) is refused with the estimate."""
+    folder = write_story(tmp_path / "story", {"start": "Go [[b]].\n", "b": "Back to [[start]].\n"})
+    pastebin = FakeMd5bin(id_length=12)
+    with pytest.raises(TooMuchWorkError, match="needs about 2.81e\\+14 candidates"):
+        publish(load_story(folder), pastebin, search=SearchOptions(jobs=1, cpu=True))
+    assert not any(post.startswith(b"Back") for post in pastebin.posts), pastebin.posts
+

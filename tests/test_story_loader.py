@@ -227,10 +227,29 @@ def test_a_story_folder_reached_through_a_symlink_is_fine(tmp_path: Path) -> Non
     assert sorted(load_story(tmp_path / "link").pages) == ["start"]
 
 
-def test_a_fifo_named_like_a_page_is_skipped_without_blocking(tmp_path: Path) -> None:
+def test_a_fifo_named_like_a_page_is_refused_by_name_without_blocking(tmp_path: Path) -> None:
+    """README: a FIFO where a page should be is refused at once (it was skipped in silence)."""
     folder = write_story(tmp_path / "story", {"start": "Hello\n"})
     os.mkfifo(folder / "pipe.txt")
-    assert sorted(load_story(folder).pages) == ["start"]
+    with pytest.raises(StoryError, match=r"pipe\.txt: page 'pipe' is a FIFO, not a regular file$"):
+        load_story(folder)
+
+
+def test_a_story_toml_that_is_a_fifo_is_not_told_to_follow_symlinks(tmp_path: Path) -> None:
+    """Following links cannot make a FIFO readable: the hint is only for links."""
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    os.mkfifo(folder / "story.toml")
+    with pytest.raises(StoryError) as refused:
+        load_story(folder, follow_symlinks=True)
+    assert "--follow-symlinks" not in str(refused.value), refused.value
+
+
+def test_a_dangling_page_link_followed_on_purpose_is_refused_by_name(tmp_path: Path) -> None:
+    """It was skipped, and a link to it then said 'names no page; create gone.txt'."""
+    folder = write_story(tmp_path / "story", {"start": "Hello [[gone]]\n"})
+    (folder / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    with pytest.raises(StoryError, match=r"gone\.txt: page 'gone' is a symbolic link to .*nowhere\.txt, which does not exist"):
+        load_story(folder, follow_symlinks=True)
 
 
 def test_a_story_toml_that_is_not_utf8_is_one_error_with_its_line(tmp_path: Path) -> None:
@@ -245,5 +264,15 @@ def test_a_symlink_loop_followed_on_purpose_is_one_error(tmp_path: Path) -> None
     (folder / "loop.txt").symlink_to(folder / "loop.txt")
     with pytest.raises(StoryError, match="page 'loop' is a symbolic link"):
         load_story(folder)
-    # Followed, a link to itself is no file at all: skipped like any other non-page.
-    assert sorted(load_story(folder, follow_symlinks=True).pages) == ["start"]
+    # Followed, a link to itself is no file at all: refused by name like any other non-page.
+    with pytest.raises(StoryError, match=r"cannot read page 'loop' .*loop\.txt: Too many levels"):
+        load_story(folder, follow_symlinks=True)
+
+
+@pytest.mark.parametrize("nested", ["start = " + "[" * 8000, "x = " + "{a=" * 8000])
+def test_a_story_toml_nested_too_deeply_is_one_error(tmp_path: Path, nested: str) -> None:
+    """The TOML parser recurses: this raised RecursionError, a traceback."""
+    folder = write_story(tmp_path / "story", {"start": "Hello\n"})
+    (folder / "story.toml").write_text(nested)
+    with pytest.raises(StoryError, match=r"story\.toml: nested too deeply to be a story\.toml"):
+        load_story(folder)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,14 @@ def test_a_temp_file_left_by_a_killed_writer_is_removed_on_the_next_load(tmp_pat
     Manifest.load(path)
     assert not left.exists() and alive.exists()
     assert not path.exists(), "the killed run's manifest was never renamed into place"
+
+
+def test_a_manifest_that_is_a_socket_is_named_a_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a socket fails with ENXIO, which read 'No such device or address'."""
+    monkeypatch.chdir(tmp_path)  # a short relative name: socket paths are limited to ~100 bytes
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("manifest.sock")
+        with pytest.raises(ManifestError, match=r"manifest\.sock: the manifest is a socket, not a regular file"):
+            Manifest.load("manifest.sock")

@@ -22,6 +22,15 @@ def content_id(content: bytes, id_length: int) -> str:
     return md5_hex(content)[:id_length]
 
 
+def is_content_id(paste_id: str, id_length: int) -> bool:
+    """True when ``paste_id`` has the shape of an md5bin id: ``id_length`` lowercase hex digits.
+
+    An id read from a file or an answer must pass this before it goes into a
+    URL: ``../`` or ``x?y`` would name another page of the server.
+    """
+    return len(paste_id) == id_length and all(char in "0123456789abcdef" for char in paste_id)
+
+
 def normalise_base_url(url: str, what: str = "base URL") -> str:
     """``url`` without surrounding blanks or trailing slashes, after checking it is http(s).
 

@@ -13,7 +13,7 @@ import click
 from ..durations import format_duration
 from ..errors import Md5stegError
 from ..pastebins import PASTEBINS, Pastebin, PastebinOptions, open_pastebin
-from ..search import SearchOptions
+from ..search import DEFAULT_MAX_EXPECTED_SECONDS, SearchOptions
 from ..story import (
     Plan,
     PublishEvent,
@@ -260,6 +260,9 @@ def plan_command(
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the final page -> URL mapping as one line of JSON."
 )
+@click.option(
+    "--force", is_flag=True, help="Search even when a page's expected search time exceeds an hour."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No search notices on stderr.")
 def publish_command(
     story_folder: str,
@@ -269,6 +272,7 @@ def publish_command(
     include_unreachable: bool,
     search: SearchOptions,
     as_json: bool,
+    force: bool,
     quiet: bool,
 ) -> None:
     """Paste every page of STORY so that each [[link]] is the linked page's URL.
@@ -279,8 +283,9 @@ def publish_command(
     story published again, even from a fresh copy, pastes nothing and gets
     the same URLs. Pages that are symbolic links or have other hard links
     are refused unless --follow-symlinks, and pages no link leads to are left
-    out unless --include-unreachable. Prints one line per page pasted, then
-    the start URL.
+    out unless --include-unreachable. A page whose search is expected to take
+    over an hour stops the run with the estimate, as in find, unless --force.
+    Prints one line per page pasted, then the start URL.
 
     \b
     Examples:
@@ -313,6 +318,7 @@ def publish_command(
                 search=search,
                 on_event=report,
                 follow_symlinks=follow_symlinks,
+                max_expected_seconds=None if force else DEFAULT_MAX_EXPECTED_SECONDS,
             )
     except Md5stegError as exc:
         raise click.ClickException(str(exc)) from None

@@ -19,7 +19,12 @@ Contract, for every adapter:
   the publisher compares their MD5 with what it sent, so a pastebin that trims
   whitespace or rewrites line endings is caught.
 - ``url_for(paste_id)`` is the URL a reader follows; it is pasted into the
-  pages that link there.
+  pages that link there. It is the only source of URLs: one recorded in a
+  file (a manifest, the paste records) is never reused, since a story folder
+  may come from someone else.
+- ``is_valid_id(paste_id)`` says whether a string read from outside (a
+  manifest, a record, a server's answer) has the shape of this pastebin's
+  ids; only such ids are fetched or turned into URLs.
 - Adapters with ``predictable_ids = True`` (content-addressed, like md5bin) also
   implement ``id_for(content)`` (the id the content will get) and
   ``is_taken(paste_id)``, and raise ``PasteConflictError`` when an id is held
@@ -33,6 +38,7 @@ Contract, for every adapter:
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +51,8 @@ from .errors import PasteConflictError as PasteConflictError
 from .errors import PasteMissingError as PasteMissingError
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+MAX_ID_CHARACTERS = 64
+_PLAIN_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_CHARACTERS}}}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,15 @@ class Pastebin(ABC):
     @abstractmethod
     def url_for(self, paste_id: str) -> str:
         """The URL a reader follows to see paste ``paste_id``."""
+
+    def is_valid_id(self, paste_id: str) -> bool:
+        """True when ``paste_id`` can be one of this pastebin's ids (default: one plain path segment).
+
+        Letters, digits, ``_`` and ``-``, at most ``MAX_ID_CHARACTERS``: never
+        ``..``, ``/``, ``?`` or ``#``, which would make ``url_for`` name
+        another page of the server.
+        """
+        return _PLAIN_ID.fullmatch(paste_id) is not None
 
     @abstractmethod
     def paste(self, content: bytes) -> PasteReceipt:

@@ -21,12 +21,24 @@ class PasteMissingError(PastebinError):
     """The pastebin has no paste under that id (never stored, expired, or its database reset)."""
 
 
-class PasteConflictError(PastebinError):
-    """A content-addressed pastebin already holds this id with other content."""
+class PasteRemovedError(PasteMissingError):
+    """The pastebin's operator removed the paste; md5bin retires the id (410 Gone) for good."""
 
-    def __init__(self, paste_id: str) -> None:
+
+class PasteConflictError(PastebinError):
+    """A content-addressed pastebin already holds this id with other content, or retired it.
+
+    ``removed``: the id held a paste its operator removed (``md5steg serve
+    --remove``); md5bin never gives such an id out again, to any content.
+    """
+
+    def __init__(self, paste_id: str, *, removed: bool = False) -> None:
         self.paste_id = paste_id
-        super().__init__(f"paste id {paste_id} is already taken by other content")
+        self.removed = removed
+        if removed:
+            super().__init__(f"paste id {paste_id} was removed from the pastebin and is not given out again")
+        else:
+            super().__init__(f"paste id {paste_id} is already taken by other content")
 
 
 class PastebinUnreachableError(PastebinError):

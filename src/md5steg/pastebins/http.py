@@ -42,6 +42,7 @@ from .errors import (
     PastebinError,
     PastebinUnreachableError,
     PasteMissingError,
+    PasteRemovedError,
 )
 
 if TYPE_CHECKING:
@@ -262,10 +263,14 @@ class HttpPastebin(Pastebin):
         return self._session
 
     def fetch(self, paste_id: str) -> bytes:
+        if not self.is_valid_id(paste_id):  # "../" would fetch the index page, and find it "there"
+            raise PastebinError(f"{paste_id!r} is not a {self.kind} paste id")
         raw_url = f"{self.url}/raw/{paste_id}"
         response = self.session.request("GET", raw_url, idempotent=True)
-        if response.status_code in (404, 410):  # 410: md5bin's operator removed it
-            raise PasteMissingError(f"{raw_url} is not there (HTTP {response.status_code})")
+        if response.status_code == 410:  # md5bin's operator removed it, and retired the id
+            raise PasteRemovedError(f"{raw_url} was removed (HTTP 410)")
+        if response.status_code == 404:
+            raise PasteMissingError(f"{raw_url} is not there (HTTP 404)")
         if response.status_code != 200:
             raise PastebinError(f"{raw_url} answered HTTP {response.status_code}")
         return bytes(response.content)

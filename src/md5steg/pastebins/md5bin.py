@@ -19,20 +19,33 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Optional, Union
 
-from ..addresses import content_id, normalise_base_url
-from ..md5bin.errors import IdTakenError, Md5binError
-from ..md5bin.store import DEFAULT_ID_LENGTH, DEFAULT_MAX_SIZE, Md5binStore, default_db_path
+from ..addresses import content_id, is_content_id, normalise_base_url
+from ..md5bin.errors import IdRemovedError, IdTakenError, Md5binError
+from ..md5bin.store import (
+    DEFAULT_ID_LENGTH,
+    DEFAULT_MAX_SIZE,
+    MAX_ID_LENGTH,
+    MIN_ID_LENGTH,
+    Md5binStore,
+    default_db_path,
+)
 from .base import DEFAULT_TIMEOUT_SECONDS, Pastebin, PastebinOptions, PasteReceipt
 from .errors import (
     PastebinError,
     PastebinOptionsError,
     PasteConflictError,
     PasteMissingError,
+    PasteRemovedError,
 )
 from .http import HttpPastebin, HttpSession, refusal
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 TEXT_PLAIN = "text/plain; charset=utf-8"
+
+
+def _is_int(value: object) -> bool:
+    """A JSON integer (``bool`` is an ``int`` to Python, not to JSON)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Md5bin(Pastebin):
@@ -74,6 +87,9 @@ class Md5bin(Pastebin):
     def id_for(self, content: bytes) -> str:
         return content_id(content, self.id_length)
 
+    def is_valid_id(self, paste_id: str) -> bool:
+        return is_content_id(paste_id, self.id_length)
+
 
 class EmbeddedMd5bin(Md5bin):
     """Pastes straight into an md5bin SQLite file; ``md5steg serve`` on the same file serves them."""
@@ -96,6 +112,8 @@ class EmbeddedMd5bin(Md5bin):
             if self._store is None:
                 self._store = Md5binStore(self.db_path, self._requested_id_length)
             yield self._store
+        except IdRemovedError as exc:
+            raise PasteConflictError(exc.paste_id, removed=True) from None
         except IdTakenError as exc:
             raise PasteConflictError(exc.paste_id) from None
         except Md5binError as exc:
@@ -132,6 +150,8 @@ class EmbeddedMd5bin(Md5bin):
     def fetch(self, paste_id: str) -> bytes:
         with self._store_errors() as store:
             paste = store.get(paste_id)
+            if paste is None and store.is_removed(paste_id):
+                raise PasteRemovedError(f"paste {paste_id} was removed from {self.db_path}")
         if paste is None:
             raise PasteMissingError(f"paste {paste_id} is not in {self.db_path}")
         return bytes(paste.content)
@@ -179,12 +199,19 @@ class HttpMd5bin(Md5bin, HttpPastebin):
             raise PastebinError(
                 f"{info_url} answered HTTP {response.status_code}; is {self.url} an md5bin (md5steg serve)?"
             )
+        not_md5bin = PastebinError(f"{info_url} did not answer md5bin's JSON; is it an md5bin?")
         try:
             info = response.json()
-            server_id_length = int(info["id_length"])
-            max_size = int(info["max_size"])
-        except (ValueError, KeyError, TypeError):
-            raise PastebinError(f"{info_url} did not answer md5bin's JSON; is it an md5bin?") from None
+            server_id_length = info["id_length"]
+            max_size = info["max_size"]
+        # RecursionError: what json raises for arrays nested ~1000 deep, instead of ValueError.
+        except (ValueError, KeyError, TypeError, RecursionError):
+            raise not_md5bin from None
+        # Exact integers in md5bin's own ranges: 1e999 (infinity), 6.5 or "6" is not an md5bin.
+        if not (_is_int(server_id_length) and MIN_ID_LENGTH <= server_id_length <= MAX_ID_LENGTH):
+            raise not_md5bin
+        if not (_is_int(max_size) and max_size > 0):
+            raise not_md5bin
         if self._id_length is not None and self._id_length != server_id_length:
             raise PastebinError(
                 f"{self.url} uses {server_id_length}-hex ids, not {self._id_length}; drop --id-length"
@@ -221,6 +248,11 @@ class HttpMd5bin(Md5bin, HttpPastebin):
             return False
         raise PastebinError(f"{json_url} answered HTTP {response.status_code}")
 
+    def _is_removed(self, paste_id: str) -> bool:
+        """True when the server answers 410 Gone for ``paste_id``: its operator removed it."""
+        response = self.session.request("GET", f"{self.url}/{paste_id}.json", idempotent=True)
+        return response.status_code == 410
+
     def paste(self, content: bytes) -> PasteReceipt:
         self._check_server()
         expected_id = self.id_for(content)
@@ -233,7 +265,7 @@ class HttpMd5bin(Md5bin, HttpPastebin):
             idempotent=True,
         )
         if response.status_code == 409:
-            raise PasteConflictError(expected_id)
+            raise PasteConflictError(expected_id, removed=self._is_removed(expected_id))
         if response.status_code not in (200, 201):
             raise refusal(self.url, response)
         location = response.headers.get("Location", "")

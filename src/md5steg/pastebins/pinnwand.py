@@ -95,9 +95,9 @@ class Pinnwand(HttpPastebin):
             raise refusal(self.url, response)
         try:
             link = str(response.json()["link"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deep
             raise PastebinError(f"{create_url} did not answer pinnwand's JSON") from None
         paste_id = urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1]
-        if not paste_id:
+        if not self.is_valid_id(paste_id):
             raise PastebinError(f"{self.url} answered a link without a paste id: {link!r}")
         return PasteReceipt(paste_id, self.url_for(paste_id))

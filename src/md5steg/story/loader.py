@@ -15,6 +15,7 @@ and reported with the file and line.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -148,17 +149,25 @@ def read_story_file(path: Path, follow_symlinks: bool, what: str, *, limit: int 
     A symbolic link could take in any file the user can read (``/etc/passwd``,
     a key) and paste it for the world, and so could a hard link, so both are
     refused unless ``follow_symlinks``; the link check holds also for a link
-    swapped in after it (``O_NOFOLLOW``). A FIFO, a device or a folder is refused.
+    swapped in after it (``O_NOFOLLOW``). A FIFO, a device or a folder is refused,
+    and so is a followed link to nothing, or a file removed while the folder is read.
     """
-    return read_regular_file(
-        path,
-        limit,
-        what=what,
-        error=StoryError,
-        follow_symlinks=follow_symlinks,
-        single_link=not follow_symlinks,
-        hint="copy the file into the story folder, or pass --follow-symlinks to read links",
-    )
+    try:
+        return read_regular_file(
+            path,
+            limit,
+            what=what,
+            error=StoryError,
+            follow_symlinks=follow_symlinks,
+            single_link=not follow_symlinks,
+            link_hint="copy the file into the story folder, or pass --follow-symlinks to read links",
+        )
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise StoryError(
+                f"{path}: {what} is a symbolic link to {os.readlink(path)}, which does not exist"
+            ) from None
+        raise StoryError(f"{path}: {what} was removed while the story was read") from None
 
 
 def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
@@ -172,6 +181,8 @@ def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise StoryError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or tables nested thousands deep: the parser recurses
+        raise StoryError(f"{path}: nested too deeply to be a {CONFIG_NAME}") from None
     unknown = sorted(set(config) - {"start", "prefix"})
     if unknown:
         raise StoryError(
@@ -180,19 +191,16 @@ def _read_config(path: Path, follow_symlinks: bool) -> dict[str, Any]:
     return config
 
 
-def _is_page_file(path: Path, follow_symlinks: bool) -> bool:
-    """A ``*.txt``/``*.md`` entry that is a file, or a symbolic link (refused or followed later)."""
-    if path.suffix not in PAGE_SUFFIXES:
-        return False
-    if path.is_symlink():
-        return not follow_symlinks or path.is_file()
-    return path.is_file()
+def _is_page_file(path: Path) -> bool:
+    """A ``*.txt``/``*.md`` entry, whatever it is: a FIFO, a folder or a broken link named
+    ``b.txt`` is refused by name when read, never skipped (a link to it would then name no page)."""
+    return path.suffix in PAGE_SUFFIXES
 
 
 def _read_pages(root: Path, follow_symlinks: bool) -> dict[str, Page]:
     pages: dict[str, Page] = {}
     for path in sorted(root.iterdir()):
-        if not _is_page_file(path, follow_symlinks):
+        if not _is_page_file(path):
             continue
         name = path.stem
         if not NAME_RE.fullmatch(name):

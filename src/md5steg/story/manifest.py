@@ -215,6 +215,11 @@ class Manifest:
                 f"the manifest {path} is not valid JSON ({exc.msg}, line {exc.lineno}); "
                 f"delete it or pass another path with --manifest"
             ) from None
+        except RecursionError:  # json raises it, not ValueError, past ~1000 levels of nesting
+            raise ManifestError(
+                f"the manifest {path} is JSON nested too deeply to be a manifest; "
+                f"delete it or pass another path with --manifest"
+            ) from None
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
             raise ManifestError(
                 f"the manifest {path} is not an md5steg manifest of version {MANIFEST_VERSION}; "

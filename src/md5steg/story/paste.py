@@ -14,6 +14,7 @@ went, and a recorded paste that still holds the input is reused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ..addresses import md5_hex
 from ..alphabets import Alphabet
 from ..pastebins.base import Pastebin
 from ..pastebins.errors import PasteMissingError
-from ..search import SearchOptions
+from ..search import DEFAULT_MAX_EXPECTED_SECONDS, SearchOptions
 from .errors import ManifestError, StoryError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent
 from .loader import HEX_RE, Link, Page, Story, line_of
@@ -110,21 +111,25 @@ def _check(content: bytes, pastebin: Pastebin, vanity: str, self_token: Optional
 
 
 def _recorded_copy(content: bytes, pastebin: Pastebin, records: PasteRecords) -> Optional[PasteResult]:
-    """The copy of ``content`` the records name on ``pastebin``, if it still holds exactly that."""
+    """The copy of ``content`` the records name on ``pastebin``, if it still holds exactly that.
+
+    Only the recorded id is used, and only if it is one of this pastebin's ids;
+    the URL is made from it (``url_for``), never read from the record file.
+    """
     started = time.perf_counter()
     content_md5 = md5_hex(content)
     known = records.find(pastebin.target_key, content_md5)
     if known is None:
         return None
-    try:
-        stored: Optional[bytes] = pastebin.fetch(known.paste_id)
-    except PasteMissingError:
-        stored = None
-    if stored != content:  # expired, deleted, or not what was recorded
+    stored: Optional[bytes] = None
+    if pastebin.is_valid_id(known.paste_id):
+        with contextlib.suppress(PasteMissingError):  # expired or deleted: pasted again below
+            stored = pastebin.fetch(known.paste_id)
+    if stored != content:  # expired, deleted, not what was recorded, or not an id at all
         records.forget(pastebin.target_key, content_md5)
         return None
     return PasteResult(
-        url=known.url,
+        url=pastebin.url_for(known.paste_id),
         paste_id=known.paste_id,
         md5=content_md5,
         added=b"",
@@ -144,7 +149,7 @@ def paste_content(
     self_token: Optional[Union[str, bytes]] = None,
     search: Optional[SearchOptions] = None,
     alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
-    max_expected_seconds: Optional[float] = None,
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     on_event: Optional[EventCallback] = None,
     records: Optional[PasteRecords] = None,
 ) -> PasteResult:
@@ -181,15 +186,16 @@ def paste_content(
     )
     result = publisher.run()
     record = manifest.pages(pastebin.target_key)[PAGE_NAME]
+    url = pastebin.url_for(record.id)
     if remembered is not None and not result.found:
         try:
-            remembered.add(pastebin.target_key, md5_hex(content), record.id, record.url)
+            remembered.add(pastebin.target_key, md5_hex(content), record.id, url)
         except ManifestError as exc:  # the paste is done: say so, and still give its URL
             if on_event is not None:
                 message = f"{exc}; pasting this input again will make a new copy"
                 on_event(PublishEvent("notice", message=message))
     return PasteResult(
-        url=record.url,
+        url=url,
         paste_id=record.id,
         md5=record.md5 or "",
         added=bytes.fromhex(record.suffix_hex),

@@ -123,7 +123,7 @@ def plan_story(
     check_for_target(story, id_length if predictable else None, max_size)
     previous = previous or {}
     if not predictable:
-        return _plan_random(story, previous)
+        return _plan_random(story, previous, url_for)
     assert id_length is not None, "a content-addressed pastebin always has an id length"
     vanity = story.vanity
     graph = story.graph
@@ -252,8 +252,13 @@ def _check_sizes(story: Story, pages: Iterable[PlannedPage], max_size: Optional[
             )
 
 
-def _plan_random(story: Story, previous: Mapping[str, PageRecord]) -> Plan:
-    """Random ids (pinnwand): DAG only; a page is up to date if it renders as recorded."""
+def _plan_random(
+    story: Story, previous: Mapping[str, PageRecord], url_for: Callable[[str], str]
+) -> Plan:
+    """Random ids (pinnwand): DAG only; a page is up to date if it renders as recorded.
+
+    URLs come from ``url_for``, never from the record (the manifest may be someone else's).
+    """
     cycle = find_cycle(story.graph, story.start)
     if cycle is not None:
         raise CycleError(
@@ -269,9 +274,9 @@ def _plan_random(story: Story, previous: Mapping[str, PageRecord]) -> Plan:
         if record and record.pasted and all(target in urls for target in page.targets):
             rendered = page.render(urls)
             if record.rendered_md5 == md5_hex(rendered):
+                urls[name] = url_for(record.id)
                 planned = PlannedPage(
-                    name, paste_id=record.id, url=record.url, rendered=rendered, up_to_date=True
+                    name, paste_id=record.id, url=urls[name], rendered=rendered, up_to_date=True
                 )
-                urls[name] = record.url
         pages.append(planned)
     return Plan(story=story, pages=pages, predictable=False)

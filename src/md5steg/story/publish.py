@@ -37,9 +37,10 @@ from ..pastebins.errors import (
     PastebinError,
     PasteConflictError,
     PasteMissingError,
+    PasteRemovedError,
 )
 from ..resume import resuming_message
-from ..search import Match, Progress, SearchOptions, find
+from ..search import DEFAULT_MAX_EXPECTED_SECONDS, Match, Progress, SearchOptions, find
 from .errors import PublishError
 from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
 from .ids import candidate_id, holds_page
@@ -53,8 +54,9 @@ MAX_MOVE_ATTEMPTS = 20
 """Fresh ids tried for a page whose natural md5bin id holds other content."""
 
 class _Replan(Exception):
-    def __init__(self, paste_id: str) -> None:
+    def __init__(self, paste_id: str, removed: bool) -> None:
         self.paste_id = paste_id
+        self.removed = removed
 
 
 def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET) -> IdCheck:
@@ -63,6 +65,8 @@ def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_AL
     def check(name: str, paste_id: str, rendered: bytes) -> IdState:
         try:
             stored = pastebin.fetch(paste_id)
+        except PasteRemovedError:  # retired for good: no content may take it again
+            return IdState.TAKEN
         except PasteMissingError:
             return IdState.FREE
         return IdState.DONE if holds_page(stored, rendered, paste_id, alphabet) else IdState.TAKEN
@@ -79,8 +83,16 @@ def make_plan(
     burned: frozenset[str] = frozenset(),
     alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
 ) -> Plan:
-    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold."""
+    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold.
+
+    Records in ``previous`` whose id is not one of this pastebin's are left out.
+    """
     predictable = pastebin.predictable_ids
+    previous = {
+        name: record
+        for name, record in (previous or {}).items()
+        if pastebin.is_valid_id(record.id)
+    }
     return plan_story(
         story,
         predictable=predictable,
@@ -127,7 +139,7 @@ class Publisher:
         search: Optional[SearchOptions] = None,
         on_event: Optional[EventCallback] = None,
         alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
-        max_expected_seconds: Optional[float] = None,
+        max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
     ) -> None:
         self.story = story
         self.pastebin = pastebin
@@ -139,12 +151,14 @@ class Publisher:
         self.target: TargetRecord = manifest.target(pastebin.target_key, pastebin.description)
         self.records = self.target.pages
         self.result = PublishResult(start=story.start, start_url="", urls={})
+        self._served: dict[str, bytes] = {}
+        """Page -> the bytes its recorded paste serves (read this run, or pasted by it)."""
 
     def run(self) -> PublishResult:
         started = time.perf_counter()
         for warning in self.story.warnings:
             self._emit(PublishEvent("notice", message=warning))
-        self._forget_vanished_pastes()
+        self._check_recorded_pastes()
         burned: set[str] = set()
         for _ in range(MAX_REPLANS + 1):
             plan = make_plan(
@@ -163,7 +177,8 @@ class Publisher:
                 break
             except _Replan as replan:
                 burned.add(replan.paste_id)
-                message = f"id {replan.paste_id} was taken meanwhile; planning again"
+                happened = "was removed from the pastebin" if replan.removed else "was taken meanwhile"
+                message = f"id {replan.paste_id} {happened}; planning again"
                 self._emit(PublishEvent("notice", message=message))
         else:
             raise PublishError(
@@ -179,29 +194,62 @@ class Publisher:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _forget_vanished_pastes(self) -> None:
-        """Mark pages whose recorded paste is gone (database reset, expiry) as not yet pasted."""
-        for name, record in self.records.items():
+    def _check_recorded_pastes(self) -> None:
+        """Believe a manifest record only as far as the pastebin bears it out.
+
+        The manifest sits in the story folder, which may come from someone
+        else: a record whose id is not this pastebin's kind of id is dropped,
+        and one whose paste is gone (database reset, expiry) or serves bytes
+        with another MD5 is marked not yet pasted. What each surviving paste
+        serves is kept, so ``_up_to_date`` can check it against the page.
+        """
+        for name, record in list(self.records.items()):
             if not record.pasted:
                 continue
-            try:
-                self.pastebin.fetch(record.id)
-            except PasteMissingError:
-                record.md5 = None
-                message = f"paste {record.id} is gone; pasting {name!r} again"
+            if not self.pastebin.is_valid_id(record.id):
+                del self.records[name]
+                message = (
+                    f"the manifest records {name!r} at {record.id!r}, which cannot be a "
+                    f"{self.pastebin.kind} paste id; pasting {name!r} again"
+                )
                 self._emit(PublishEvent("notice", page=name, message=message))
+                continue
+            try:
+                served = self.pastebin.fetch(record.id)
+            except PasteMissingError as missing:
+                record.md5 = None
+                gone = "was removed" if isinstance(missing, PasteRemovedError) else "is gone"
+                message = f"paste {record.id} {gone}; pasting {name!r} again"
+                self._emit(PublishEvent("notice", page=name, message=message))
+                continue
+            if md5_hex(served) != record.md5:
+                record.md5 = None
+                message = (
+                    f"paste {record.id} does not hold what the manifest records for {name!r}; "
+                    f"pasting {name!r} again"
+                )
+                self._emit(PublishEvent("notice", page=name, message=message))
+                continue
+            self._served[name] = served
 
     def _up_to_date(self, name: str, rendered: bytes, paste_id: Optional[str]) -> Optional[str]:
-        """The recorded URL if the manifest shows the page published with these bytes."""
+        """The page's URL if it is published with these bytes, as the manifest says and the pastebin shows.
+
+        The URL is made from the id (``url_for``), never taken from the manifest.
+        """
         record = self.records.get(name)
+        served = self._served.get(name)
         if (
-            record is not None
-            and record.pasted
-            and record.rendered_md5 == md5_hex(rendered)
-            and (paste_id is None or record.id == paste_id)
+            record is None
+            or served is None
+            or not record.pasted
+            or record.rendered_md5 != md5_hex(rendered)
+            or (paste_id is not None and record.id != paste_id)
         ):
-            return record.url
-        return None
+            return None
+        if served != rendered and not holds_page(served, rendered, record.id, self.alphabet):
+            return None
+        return self.pastebin.url_for(record.id)
 
     def _already_there(self, paste_id: str, rendered: bytes, searched: bool) -> Optional[_Outcome]:
         """The page as the pastebin already holds it at ``paste_id`` (pasted before), or None."""
@@ -280,6 +328,7 @@ class Publisher:
     def _record(
         self, name: str, outcome: _Outcome, rendered: bytes, preassigned: bool, seconds: float
     ) -> None:
+        self._served[name] = outcome.content
         self.records[name] = PageRecord(
             id=outcome.receipt.paste_id,
             url=outcome.receipt.url,
@@ -332,8 +381,8 @@ class Publisher:
     def _publish_preassigned(self, name: str, rendered: bytes, paste_id: str) -> _Outcome:
         try:
             return self._search_and_paste(name, rendered, paste_id)
-        except PasteConflictError:
-            raise _Replan(paste_id) from None
+        except PasteConflictError as conflict:
+            raise _Replan(paste_id, conflict.removed) from None
 
     def _publish_natural(self, name: str, rendered: bytes) -> _Outcome:
         natural_id = content_id(rendered, self.pastebin.id_length or 32)
@@ -343,11 +392,15 @@ class Publisher:
         try:
             return _Outcome(self._paste(name, rendered), rendered)
         except PasteConflictError as conflict:
-            return self._move(name, rendered, conflict.paste_id)
+            return self._move(name, rendered, conflict)
 
-    def _move(self, name: str, rendered: bytes, taken_id: str) -> _Outcome:
-        """Other content holds this page's natural id: search a suffix for a free id instead."""
-        message = f"id {taken_id} is taken by other content; moving {name!r}"
+    def _move(self, name: str, rendered: bytes, conflict: PasteConflictError) -> _Outcome:
+        """Other content holds this page's natural id, or it was retired: search a suffix for a free id."""
+        taken_id = conflict.paste_id
+        if conflict.removed:
+            message = f"id {taken_id} was removed from the pastebin and is not given out again; moving {name!r}"
+        else:
+            message = f"id {taken_id} is taken by other content; moving {name!r}"
         self._emit(PublishEvent("notice", page=name, message=message))
         id_length = self.pastebin.id_length or len(taken_id)
         # The candidates are a pure function of the page, so a fresh copy of the story (or a
@@ -416,11 +469,18 @@ def publish(
     search: Optional[SearchOptions] = None,
     on_event: Optional[EventCallback] = None,
     follow_symlinks: bool = False,
+    max_expected_seconds: Optional[float] = DEFAULT_MAX_EXPECTED_SECONDS,
 ) -> PublishResult:
     """Publish ``story`` to ``pastebin``, continuing from the manifest; returns every page's URL.
 
     The story folder's own manifest is refused when it is a symbolic link,
     unless ``follow_symlinks``; a ``manifest_path`` given is used as named.
+    A page whose search is expected to take longer than ``max_expected_seconds``
+    (None: no limit) stops the run with ``TooMuchWorkError`` before it starts,
+    as ``find`` does; pages pasted until then stay recorded.
     """
     manifest = load_manifest(story.folder, manifest_path, follow_symlinks=follow_symlinks)
-    return Publisher(story, pastebin, manifest, search, on_event).run()
+    publisher = Publisher(
+        story, pastebin, manifest, search, on_event, max_expected_seconds=max_expected_seconds
+    )
+    return publisher.run()

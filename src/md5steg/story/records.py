@@ -22,6 +22,7 @@ ignored with a warning, then replaced on the next save.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import time
@@ -82,7 +83,8 @@ class PasteRecords:
             return cls(path), f"{exc}; it is ignored, and replaced on the next paste"
         try:
             records = _parse(json.loads(data.decode("utf-8")))
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        # RecursionError: what json raises for arrays nested ~1000 deep, instead of ValueError.
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
             return cls(path), (
                 f"the paste record {path} is damaged; it is ignored, and replaced on the next paste"
             )
@@ -142,11 +144,16 @@ def _parse(document: Any) -> dict[str, PasteRecord]:
     """The records of a loaded document; ``ValueError``/``KeyError``/``TypeError`` if malformed."""
     if not isinstance(document, dict) or document.get("version") != RECORDS_VERSION:
         raise ValueError("not a version 1 paste record")
+    pastes = document["pastes"]
+    if not isinstance(pastes, dict):
+        raise TypeError("pastes is not an object")
     records = {}
-    for key, entry in document["pastes"].items():
+    for key, entry in pastes.items():
         paste_id, url, when = entry["id"], entry["url"], entry["time"]
         if not (isinstance(paste_id, str) and isinstance(url, str) and isinstance(when, (int, float))):
             raise TypeError(key)
+        if not math.isfinite(when):  # NaN or 1e999 would break the newest-first order
+            raise ValueError(key)
         records[str(key)] = PasteRecord(paste_id, url, float(when))
     return records
 
