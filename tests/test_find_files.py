@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from md5steg.files import NotRegularFileError, write_atomic
+from md5steg.files import NotRegularFileError, write_atomic, write_atomic_group
 from md5steg.rewrite import FileChangedError, FileRewrite
 
 MD5STEG = [sys.executable, "-c", "from md5steg.cli import main; main()"]
@@ -644,3 +644,17 @@ def test_a_manifest_is_saved_through_the_same_refusals(tmp_path: Path) -> None:
     with pytest.raises(NotRegularFileError, match="is a socket"):
         manifest.save()
     assert stat.S_ISSOCK(made["socket"].lstat().st_mode)
+
+
+def test_a_group_of_files_is_written_all_or_none(tmp_path: Path) -> None:
+    """collide's two outputs: when the second cannot be written, the first keeps its old bytes."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.write_bytes(b"old first\n")
+    second.mkdir()  # refused as a destination, after the first's temp file was written
+    with pytest.raises(NotRegularFileError):
+        write_atomic_group([(first, b"new first\n"), (second, b"new second\n")])
+    assert first.read_bytes() == b"old first\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["first", "second"]
+    second.rmdir()
+    write_atomic_group([(first, b"new first\n"), (second, b"new second\n")])
+    assert (first.read_bytes(), second.read_bytes()) == (b"new first\n", b"new second\n")

@@ -24,7 +24,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Optional, Union
 
@@ -261,36 +261,84 @@ def write_atomic(path: PathLike, data: bytes, mode: Optional[int] = None) -> Non
     removed and ``path`` is untouched. Stale temp files of killed runs in the
     same folder are removed first.
     """
-    target = resolve_destination(path)
-    if destination_kind(target) == FIFO:
-        fifo = open_fifo_for_writing(target)
+    write_atomic_group([(path, data)], mode)
+
+
+def write_atomic_group(files: Sequence[tuple[PathLike, bytes]], mode: Optional[int] = None) -> None:
+    """``write_atomic`` for files that belong together (``collide``'s pair): all or none.
+
+    Every temp file is written, synced and given its owner and mode before the
+    first rename, so a full disk, a refused path or Ctrl-C while writing leaves
+    every path as it was. Only the renames themselves (metadata operations that
+    do not need room for data) come after the point of no return.
+    """
+    staged: list[_StagedFile] = []
+    try:
+        for path, data in files:
+            staged.append(_StagedFile.write(path, data, mode))
+        for item in staged:
+            item.commit()
+    finally:
+        for item in staged:
+            item.discard()
+
+
+@dataclass
+class _StagedFile:
+    """One file of a ``write_atomic_group``: its temp copy, written but not yet renamed into place."""
+
+    target: str
+    data: bytes
+    temp: Optional[tuple[int, str]] = None
+    """(descriptor, path) of the temp file; None for a FIFO, which is written into at commit."""
+
+    @classmethod
+    def write(cls, path: PathLike, data: bytes, mode: Optional[int]) -> _StagedFile:
+        target = resolve_destination(path)
+        if destination_kind(target) == FIFO:
+            return cls(target, data)
+        directory = os.path.dirname(target) or "."
+        owner: Optional[tuple[int, int]] = None
         try:
-            write_all(fifo, data)
-        finally:
-            os.close(fifo)
-        return
-    directory = os.path.dirname(target) or "."
-    owner: Optional[tuple[int, int]] = None
-    try:
-        existing = os.stat(target)
-        owner = (existing.st_uid, existing.st_gid)
-        mode = stat.S_IMODE(existing.st_mode) if mode is None else mode
-    except FileNotFoundError:
-        mode = default_mode() if mode is None else mode
-    remove_stale_temp_files(directory)
-    fd, temp_path = create_temp_file(directory)
-    try:
-        write_all(fd, data)
-        os.fsync(fd)
-        if owner is not None:
-            keep_owner(fd, *owner)
-        os.fchmod(fd, mode)
-        replace_file(temp_path, target)
-    except BaseException:
-        discard_temp_file(fd, temp_path)
-        raise
-    os.close(fd)
-    fsync_directory(directory)
+            existing = os.stat(target)
+            owner = (existing.st_uid, existing.st_gid)
+            mode = stat.S_IMODE(existing.st_mode) if mode is None else mode
+        except FileNotFoundError:
+            mode = default_mode() if mode is None else mode
+        remove_stale_temp_files(directory)
+        fd, temp_path = create_temp_file(directory)
+        staged = cls(target, data, (fd, temp_path))
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+            if owner is not None:
+                keep_owner(fd, *owner)
+            os.fchmod(fd, mode)
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
+
+    def commit(self) -> None:
+        """Rename the temp file into place (or write the FIFO)."""
+        if self.temp is None:
+            fifo = open_fifo_for_writing(self.target)
+            try:
+                write_all(fifo, self.data)
+            finally:
+                os.close(fifo)
+            return
+        fd, temp_path = self.temp
+        replace_file(temp_path, self.target)
+        self.temp = None
+        os.close(fd)
+        fsync_directory(os.path.dirname(self.target) or ".")
+
+    def discard(self) -> None:
+        """Remove the temp file if it was not renamed into place (safe to call twice)."""
+        if self.temp is not None:
+            discard_temp_file(*self.temp)
+            self.temp = None
 
 
 def write_all(fd: int, data: bytes) -> None:

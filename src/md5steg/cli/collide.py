@@ -15,7 +15,7 @@ import click
 from ..collision import MAX_SEED, CollideProgress, Collision, collide
 from ..cores import max_jobs
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import describe_file_type, writable_directory_problem, write_atomic
+from ..files import describe_file_type, writable_directory_problem, write_atomic_group
 from ..search import make_target
 from ..target import Target
 from .options import digest_target_options
@@ -79,21 +79,12 @@ def _check_outputs(first: str, second: str) -> None:
 
 
 def _write_pair(collision: Collision, first: str, second: str) -> None:
-    """Both files atomically; if the second fails, a first that did not exist before is removed."""
-    first_existed = os.path.lexists(first)
+    """Both files or neither: both temp files are complete before either is renamed into place."""
     try:
-        write_atomic(first, collision.data1)
+        write_atomic_group([(first, collision.data1), (second, collision.data2)])
     except (OSError, Md5stegError) as exc:
-        raise click.ClickException(f"cannot write {first}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        write_atomic(second, collision.data2)
-    except (OSError, Md5stegError) as exc:
-        if not first_existed:
-            os.unlink(first)
-            undone = f"{first} was removed again"
-        else:
-            undone = f"{first} was already replaced"
-        raise click.ClickException(f"cannot write {second}: {getattr(exc, 'strerror', None) or exc} ({undone})") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise click.ClickException(f"cannot write {first} and {second}: {reason} (neither was changed)") from None
 
 
 def _print_result(text: str, first: str, second: str) -> None:
