@@ -390,3 +390,33 @@ def test_the_text_report_names_the_backend_and_devices_when_the_search_left_the_
     assert _where(match("opencl", ("NVIDIA H200", "pocl cpu"))) == "  on opencl: NVIDIA H200, pocl cpu"
     assert _where(match("dask", ("tcp://10.0.0.5:8786 (3 workers, 48 threads)",))).startswith("  on dask: tcp://")
     assert _where(match("pool", ("2 local processes",))) == _where(match("local", ("this process",))) == ""
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_as_its_bytes(tmp_path: Path) -> None:
+    """As md5sum does; it once ended a finished run in a UnicodeEncodeError traceback."""
+    source = tmp_path / "in.txt"
+    source.write_bytes(b"x\n")
+    output = os.fsencode(tmp_path) + b"/g\xff"
+    done = subprocess.run(
+        [sys.executable, "-c", MAIN, "find", "--prefix", "0", "-o", output, str(source)],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"/g\xff  +" in done.stdout and done.stderr == b""
+    assert hashlib.md5(Path(os.fsdecode(output)).read_bytes()).hexdigest().startswith("0")
+
+
+@pytest.mark.parametrize("command", [["find", "--prefix", "0", "-o", "out", "-"], ["reveal", "-"], ["paste", "--db", "db", "-"]])
+def test_a_closed_stdin_is_one_line_not_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    """Python starts with sys.stdin None; `find -` ended in an AttributeError traceback."""
+    done = subprocess.run(
+        ["bash", "-c", 'exec "$@" <&-', "closed-stdin", sys.executable, "-c", MAIN, *command],  # as a shell's <&-
+        capture_output=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "MD5STEG_PASSPHRASE": "x"},
+    )
+    assert done.returncode == 1
+    assert done.stderr.endswith(b"stdin is closed\n") and done.stderr.count(b"\n") == 1, done.stderr

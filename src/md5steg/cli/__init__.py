@@ -9,8 +9,10 @@ SIGTERM (``kill``, ``timeout``, systemd) takes the same path and exits 143.
 from __future__ import annotations
 
 import difflib
+import errno
 import functools
 import importlib
+import io
 import os
 import signal
 import sys
@@ -138,10 +140,35 @@ def _interrupted(error: BaseException) -> None:
     sys.exit(130)
 
 
+class _ClosedStdin(io.RawIOBase):
+    """Stands in for a stdin the shell closed (``<&-``): reading it is an OSError, as reading fd 0 would be."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError(errno.EBADF, "stdin is closed")
+
+
+def _standard_streams() -> None:
+    """File names are bytes: print them as given (as md5sum does), and read a closed stdin as an error.
+
+    Without surrogateescape a name that is not UTF-8 (``-o $'g\\xff'``) ended a
+    finished run in a UnicodeEncodeError traceback; without a stand-in a closed
+    stdin (``sys.stdin is None``) ended ``find -`` in an AttributeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
+    if sys.stdin is None:
+        sys.stdin = io.TextIOWrapper(io.BufferedReader(_ClosedStdin()))
+
+
 def main(argv: Optional[list[str]] = None) -> Any:
     """Console entry point: run the CLI, turning Ctrl-C into exit status 130 and SIGTERM into 143."""
     _default_sigterm_in_forked_children()
     signal.signal(signal.SIGTERM, _raise_terminated)
+    _standard_streams()
     arguments = sys.argv[1:] if argv is None else argv
     try:
         return cli.main(args=arguments or ["--help"], prog_name="md5steg", standalone_mode=False)
