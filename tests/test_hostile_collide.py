@@ -149,7 +149,7 @@ def test_a_closed_stdin_is_one_line_not_a_traceback(tmp_path: Path) -> None:
         timeout=60,
         preexec_fn=lambda: os.close(0),
     )
-    assert completed.stderr == b"Error: cannot read stdin: it is closed\n"
+    assert completed.stderr == b"Error: cannot read stdin: stdin is closed\n"
     assert completed.returncode == 1 and not {"a", "b"} & set(os.listdir(tmp_path))
 
 

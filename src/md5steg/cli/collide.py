@@ -31,9 +31,10 @@ def _read_prefix(file: Optional[str]) -> bytes:
     if file is None:
         return b""
     if file == "-":
-        if sys.stdin is None:  # started with stdin closed (`<&-`)
-            raise click.ClickException("cannot read stdin: it is closed")
-        return _read_bounded(sys.stdin.buffer, "stdin")
+        try:
+            return _read_bounded(sys.stdin.buffer, "stdin")
+        except OSError as exc:  # a closed stdin (`<&-`) among others
+            raise click.ClickException(f"cannot read stdin: {exc.strerror or exc}") from None
     try:
         status = os.stat(file)
     except OSError as exc:
