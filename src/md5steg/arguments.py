@@ -9,7 +9,6 @@ digits, an engine's availability) stay with the code that has it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Union
 
 from .cores import available_cores, max_jobs
@@ -49,44 +48,3 @@ def check_max_expected_seconds(seconds: object) -> None:
         raise InvalidArgumentError(
             f"max_expected_seconds must be a positive number of seconds (or None for no bound), not {seconds}"
         )
-
-
-def check_find_arguments(
-    data: object,
-    jobs: object,
-    progress: object,
-    max_expected_seconds: object,
-    flags: Mapping[str, object],
-    names: Mapping[str, object],
-) -> None:
-    """The types and ranges ``find`` needs before it starts; targets and alphabets check themselves.
-
-    ``flags`` holds the on/off options (gpu, cpu, resume): each a bool.
-    ``names`` holds the options given by name (engine, SIMD path, backend,
-    scheduler, OpenCL device): each is None or a str (a backend may also be a
-    ``Backend``). ``cpu=True`` with an OpenCL backend asked for is refused, as
-    the CLI refuses ``--cpu --backend opencl``: silently running on the CPU
-    would ignore half of the call.
-    """
-    from .backends.base import Backend
-    from .content import Content
-
-    if isinstance(data, str):
-        raise ArgumentTypeError("data must be bytes, not str; encode the text first, e.g. text.encode('utf-8')")
-    require(data, (*BYTES_LIKE, Content), "data")
-    for name, value in names.items():
-        if value is not None and not (name == "backend" and isinstance(value, Backend)):
-            require(value, str, name)
-    check_jobs(jobs)
-    if progress is not None and not callable(progress):
-        raise ArgumentTypeError(f"progress must be a callable taking a Progress, not {type(progress).__name__}")
-    check_max_expected_seconds(max_expected_seconds)
-    for name, value in flags.items():
-        require(value, bool, name)
-    if flags.get("cpu"):
-        backend = names.get("backend")
-        backend_name = backend.name if isinstance(backend, Backend) else backend
-        if backend_name == "opencl" or flags.get("gpu") or names.get("opencl_device") is not None:
-            raise InvalidArgumentError(
-                "cpu=True contradicts an OpenCL search (backend='opencl', gpu=True or opencl_device=); choose one"
-            )

@@ -19,7 +19,7 @@ from typing import Any, Optional, Union
 
 from ._engine import load_engine, resolve_simd
 from .alphabets import Alphabet, resolve_alphabet
-from .arguments import check_find_arguments
+from .arguments import BYTES_LIKE, check_jobs, check_max_expected_seconds, require
 from .backends import Backend, SearchJob, backend_class, create_backend, selected_backend
 from .content import Content
 from .coordinator import GPU_STARTUP_SECONDS as GPU_STARTUP_SECONDS
@@ -30,6 +30,7 @@ from .coordinator import scan_ranges as scan_ranges
 from .errors import (
     ArgumentTypeError,
     EngineError,
+    InvalidArgumentError,
     InvalidTargetError,
     Md5stegError,
     SearchExhaustedError,
@@ -138,6 +139,44 @@ SEARCH_OPTION_NAMES = frozenset(
     {"jobs", "engine", "simd", "backend", "progress", "scheduler", "gpu", "opencl_device", "cpu", "resume"}
 )
 """``find``'s keywords that say how a search runs (what ``hide`` passes on as ``**find_options``)."""
+
+
+def check_find_arguments(
+    data: object,
+    jobs: object,
+    progress: object,
+    max_expected_seconds: object,
+    flags: Mapping[str, object],
+    names: Mapping[str, object],
+) -> None:
+    """The types and ranges ``find`` needs before it starts; targets and alphabets check themselves.
+
+    ``flags`` holds the on/off options (gpu, cpu, resume): each a bool.
+    ``names`` holds the options given by name (engine, SIMD path, backend,
+    scheduler, OpenCL device): each is None or a str (a backend may also be a
+    ``Backend``). ``cpu=True`` with an OpenCL backend asked for is refused, as
+    the CLI refuses ``--cpu --backend opencl``: silently running on the CPU
+    would ignore half of the call.
+    """
+    if isinstance(data, str):
+        raise ArgumentTypeError("data must be bytes, not str; encode the text first, e.g. text.encode('utf-8')")
+    require(data, (*BYTES_LIKE, Content), "data")
+    for name, value in names.items():
+        if value is not None and not (name == "backend" and isinstance(value, Backend)):
+            require(value, str, name)
+    check_jobs(jobs)
+    if progress is not None and not callable(progress):
+        raise ArgumentTypeError(f"progress must be a callable taking a Progress, not {type(progress).__name__}")
+    check_max_expected_seconds(max_expected_seconds)
+    for name, value in flags.items():
+        require(value, bool, name)
+    if flags.get("cpu"):
+        backend = names.get("backend")
+        backend_name = backend.name if isinstance(backend, Backend) else backend
+        if backend_name == "opencl" or flags.get("gpu") or names.get("opencl_device") is not None:
+            raise InvalidArgumentError(
+                "cpu=True contradicts an OpenCL search (backend='opencl', gpu=True or opencl_device=); choose one"
+            )
 
 
 def check_search_options(options: Mapping[str, Any], max_expected_seconds: object) -> None:

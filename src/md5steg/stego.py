@@ -125,9 +125,6 @@ class HiddenMessage:
     version: int = VERSION
 
 
-# --- Checking what callers give --------------------------------------------------------------------
-
-
 def _secret(passphrase: object) -> bytes:
     """The passphrase as KDF input: str is NFC-normalised UTF-8 (lone surrogates kept as bytes)."""
     if isinstance(passphrase, str):
@@ -444,9 +441,7 @@ def _checked_message(ending: Ending, alphabet: Alphabet, run: list[int], opened:
     if choose_layout(nonce_start, alphabet, target).digits != opened.anchor - tail:
         return None
     if target.expected_candidates <= EXACT_NONCE_CHECK:
-        canonical = find(
-            ending.content(nonce_start), pattern=target.pattern, alphabet=alphabet, jobs=1, resume=False
-        )
+        canonical = find(ending.content(nonce_start), pattern=target.pattern, alphabet=alphabet, jobs=1, resume=False)
         if canonical.suffix != ending.tail[nonce_start - ending.tail_start :]:
             return None
     return HiddenMessage(message, cover_length, alphabet, opened.form.version)

@@ -127,8 +127,24 @@ def _raise_terminated(signum: int, frame: Optional[FrameType]) -> None:
 
 @functools.cache
 def _default_sigterm_in_forked_children() -> None:
-    """A forked search worker gets SIGTERM's default back: the pool's ``terminate`` just ends it."""
-    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+    """A forked search worker gets SIGTERM's default back: the pool's ``terminate`` just ends it.
+
+    SIGTERM is blocked across the fork and unblocked only after the default is
+    restored: a worker terminated at once (a search refused right after the pool
+    started) otherwise ran our handler inside another at-fork hook (random's
+    reseed) and printed "Exception ignored ... Terminated" on stderr.
+    """
+    terminate = {signal.SIGTERM}
+
+    def default_then_unblock() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, terminate)
+
+    os.register_at_fork(
+        before=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, terminate),
+        after_in_parent=lambda: signal.pthread_sigmask(signal.SIG_UNBLOCK, terminate),
+        after_in_child=default_then_unblock,
+    )
 
 
 def _interrupted(error: BaseException) -> None:

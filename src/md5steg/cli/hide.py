@@ -12,7 +12,6 @@ passphrase by their size limits, FILE by streaming it (``stego.read_ending``).
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
 import re
@@ -27,7 +26,7 @@ import click
 from ..alphabets import NAMED_ALPHABETS, Alphabet
 from ..ending import TeeReader
 from ..errors import InvalidTargetError, Md5stegError
-from ..files import describe_file_type, writable_directory_problem, write_atomic
+from ..files import writable_directory_problem, write_atomic
 from ..rewrite import FileRewrite
 from ..search import SearchOptions, make_target
 from ..target import Target
@@ -39,15 +38,19 @@ from .options import (
     search_run_options,
 )
 from .progress import search_progress
+from .secret_inputs import (
+    ask,
+    open_readable,
+    passphrase_file_option,
+    read_bounded,
+    read_passphrase,
+    stdin_read_once,
+    terminal_available,
+)
 
 if TYPE_CHECKING:
     from ..ending import Ending, EndingBuilder
     from ..stego import HiddenMatch
-
-PASSPHRASE_ENV = "MD5STEG_PASSPHRASE"
-MAX_PASSPHRASE_BYTES = 4096
-"""A passphrase file longer than this is refused: it is the wrong file (or /dev/zero)."""
-
 
 def _stego() -> ModuleType:
     """The library, or a one-line error naming the extra that provides it."""
@@ -62,92 +65,6 @@ def _stego() -> ModuleType:
     return stego
 
 
-def _terminal_available() -> bool:
-    """Whether getpass can ask someone: a controlling terminal (or a console on Windows)."""
-    if os.name == "nt":
-        return sys.stdin.isatty()
-    try:
-        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
-    except OSError:
-        return False
-    return True
-
-
-def _open_readable(path: str, what: str, option: str) -> BinaryIO:
-    """Open a file, FIFO or ``-`` (stdin) to read; a device, socket or folder is refused in one line."""
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        mode = os.stat(path).st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            raise click.BadParameter(
-                f"{path} is {describe_file_type(mode)}; give the {what} in a file, or - for stdin", param_hint=option
-            )
-        return open(path, "rb")  # noqa: SIM115 (the caller closes it)
-    except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}", param_hint=option) from None
-
-
-def _read_bounded(path: str, limit: int, what: str, option: str) -> bytes:
-    """At most ``limit`` bytes of ``path``: one more means the file is too long, and it is refused."""
-    handle = _open_readable(path, what, option)
-    try:
-        data = handle.read(limit + 1)
-    except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}", param_hint=option) from None
-    finally:
-        if handle is not sys.stdin.buffer:
-            handle.close()
-    if len(data) > limit:
-        shown = "stdin" if path == "-" else path
-        raise click.BadParameter(f"{shown} holds more than {limit} bytes; a {what} is at most {limit}", param_hint=option)
-    return data
-
-
-def _as_passphrase(raw: bytes) -> Union[str, bytes]:
-    """UTF-8 text as str (NFC-normalised by the library), any other bytes as given: never decoded in an error."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw
-
-
-def _ask(prompt: str, what: str) -> str:
-    """One line typed at a no-echo prompt; bytes the terminal's encoding cannot decode are refused, never shown."""
-    try:
-        return getpass.getpass(prompt)
-    except UnicodeDecodeError:
-        raise click.UsageError(f"the {what} typed is not text in this terminal's encoding; give it in a file instead") from None
-
-
-def _stdin_read_once(**sources: Optional[str]) -> None:
-    """stdin can be read once: at most one of FILE, --message-file and --passphrase-file may be ``-``."""
-    readers = [name for name, source in sources.items() if source == "-"]
-    if len(readers) > 1:
-        raise click.UsageError(f"{' and '.join(readers)} cannot both be stdin (-)")
-
-
-def _passphrase(passphrase_file: Optional[str], confirm: bool) -> Union[str, bytes]:
-    """From the file, the environment or the terminal, in that order; never empty."""
-    passphrase: Union[str, bytes]
-    if passphrase_file is not None:
-        raw = _read_bounded(passphrase_file, MAX_PASSPHRASE_BYTES, "passphrase", "--passphrase-file")
-        passphrase = _as_passphrase(raw.removesuffix(b"\n").removesuffix(b"\r"))
-    elif os.environ.get(PASSPHRASE_ENV):
-        passphrase = _as_passphrase(os.environb[PASSPHRASE_ENV.encode()]) if os.name != "nt" else os.environ[PASSPHRASE_ENV]
-    elif not _terminal_available():
-        raise click.UsageError(
-            f"no passphrase: give --passphrase-file PATH or set {PASSPHRASE_ENV} (there is no terminal to ask on)"
-        )
-    else:
-        passphrase = _ask("Passphrase: ", "passphrase")
-        if confirm and _ask("Repeat passphrase: ", "passphrase") != passphrase:
-            raise click.UsageError("the two passphrases differ; nothing was written")
-    if not passphrase:
-        raise click.UsageError("the passphrase is empty")
-    return passphrase
-
-
 def _check_destination(destination: str, from_option: bool) -> None:
     problem = None if destination == "-" else writable_directory_problem(destination)
     if problem is not None and from_option:
@@ -156,20 +73,13 @@ def _check_destination(destination: str, from_option: bool) -> None:
         raise click.ClickException(f"cannot rewrite {destination}: {problem}")
 
 
-passphrase_file_option = click.option(
-    "--passphrase-file",
-    metavar="PATH",
-    help=f"Read the passphrase from PATH (one trailing newline dropped); else env {PASSPHRASE_ENV}, else a prompt.",
-)
-
-
 def _message(message_file: Optional[str], limit: int) -> bytes:
     """The exact bytes of --message-file, or one line typed at a no-echo prompt."""
     if message_file is not None:
-        return _read_bounded(message_file, limit, "message", "--message-file")
-    if not _terminal_available():
+        return read_bounded(message_file, limit, "message", "--message-file")
+    if not terminal_available():
         raise click.UsageError("no message: give --message-file PATH (or - for stdin); there is no terminal to ask on")
-    typed = _ask("Message (not shown): ", "message").encode("utf-8", "surrogateescape")
+    typed = ask("Message (not shown): ", "message").encode("utf-8", "surrogateescape")
     if len(typed) > limit:
         raise click.UsageError(f"the message has {len(typed)} bytes; at most {limit} can be hidden")
     return typed
@@ -214,7 +124,7 @@ def _source(file: str, elsewhere: bool, stego: ModuleType) -> tuple[Union[str, B
     if file != "-" and (not elsewhere or stat.S_ISREG(os.stat(file).st_mode)):
         return file, None
     builder: EndingBuilder = stego.ending_builder()
-    stream = sys.stdin.buffer if file == "-" else _open_readable(file, "cover", "FILE")
+    stream = sys.stdin.buffer if file == "-" else open_readable(file, "cover", "FILE")
     return TeeReader(stream, builder), builder  # type: ignore[return-value]
 
 
@@ -322,10 +232,10 @@ def hide_command(
     alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
     destination = output or ("-" if file == "-" else file)
     _check_destination(destination, output is not None)
-    _stdin_read_once(FILE=file, **{"--message-file": message_file, "--passphrase-file": passphrase_file})
+    stdin_read_once(FILE=file, **{"--message-file": message_file, "--passphrase-file": passphrase_file})
     stego = _stego()
     secret = _message(message_file, stego.MAX_MESSAGE_BYTES)
-    passphrase = _passphrase(passphrase_file, confirm=True)
+    passphrase = read_passphrase(passphrase_file, confirm=True)
     source, builder = _source(file, output is not None, stego)
     written_to: Union[str, BinaryIO, None] = sys.stdout.buffer if destination == "-" else output
     flags = {"replace": replace, "force": force, "quiet": quiet}
@@ -381,7 +291,7 @@ Examples:
 
 def _reveal_source(file: str) -> BinaryIO:
     """stdin, a regular file or a FIFO; /dev/zero and other devices are refused (they never end)."""
-    return _open_readable(file, "hidden message", "FILE")
+    return open_readable(file, "hidden message", "FILE")
 
 
 @click.command("reveal", epilog=REVEAL_EXAMPLES)
@@ -413,7 +323,7 @@ def reveal_command(
     alphabet = None
     if alphabet_name is not None or alphabet_chars is not None:
         alphabet = resolve_alphabet_options(alphabet_name, alphabet_chars)
-    _stdin_read_once(FILE=file, **{"--passphrase-file": passphrase_file})
+    stdin_read_once(FILE=file, **{"--passphrase-file": passphrase_file})
     if output == "-":  # stdout, as for hide and find
         output = None
     if output is not None:
@@ -429,7 +339,7 @@ def reveal_command(
     finally:
         if handle is not sys.stdin.buffer:
             handle.close()
-    passphrase = _passphrase(passphrase_file, confirm=False)
+    passphrase = read_passphrase(passphrase_file, confirm=False)
     try:
         found = stego.find_hidden(ending, passphrase=passphrase, alphabet=alphabet)
     except Md5stegError as exc:

@@ -13,8 +13,8 @@ from .graph import feedback_vertex_set, find_cycle
 from .loader import Link, Page, Story, load_story
 from .manifest import Manifest, PageRecord, TargetRecord, default_manifest_path, load_manifest
 from .paste import PasteInputError, PasteResult, paste_content
-from .planner import Plan, PlannedPage, plan_story
-from .publish import make_plan, publish
+from .planner import Plan, PlannedPage, make_plan, plan_story
+from .publish import publish
 
 __all__ = [
     "CycleError",

@@ -18,12 +18,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional
+from typing import Optional, Union
 
 from ..addresses import content_id, md5_hex
+from ..alphabets import Alphabet
+from ..pastebins.base import Pastebin
+from ..pastebins.errors import PasteMissingError, PasteRemovedError
 from .errors import CycleError, StoryError
+from .events import DEFAULT_ALPHABET
 from .graph import feedback_vertex_set, find_cycle, topological_paste_order
-from .ids import candidate_id, id_attempts
+from .ids import candidate_id, holds_page, id_attempts
 from .loader import Story, check_for_target
 from .manifest import PageRecord
 
@@ -280,3 +284,49 @@ def _plan_random(
                 )
         pages.append(planned)
     return Plan(story=story, pages=pages, predictable=False)
+
+
+def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET) -> IdCheck:
+    """An ``IdCheck`` that asks the pastebin what a candidate id holds."""
+
+    def check(name: str, paste_id: str, rendered: bytes) -> IdState:
+        try:
+            stored = pastebin.fetch(paste_id)
+        except PasteRemovedError:  # retired for good: no content may take it again
+            return IdState.TAKEN
+        except PasteMissingError:
+            return IdState.FREE
+        return IdState.DONE if holds_page(stored, rendered, paste_id, alphabet) else IdState.TAKEN
+
+    return check
+
+
+def make_plan(
+    story: Story,
+    pastebin: Pastebin,
+    previous: Optional[dict[str, PageRecord]] = None,
+    *,
+    online: bool = False,
+    burned: frozenset[str] = frozenset(),
+    alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
+) -> Plan:
+    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold.
+
+    Records in ``previous`` whose id is not one of this pastebin's are left out.
+    """
+    predictable = pastebin.predictable_ids
+    previous = {
+        name: record
+        for name, record in (previous or {}).items()
+        if pastebin.is_valid_id(record.id)
+    }
+    return plan_story(
+        story,
+        predictable=predictable,
+        id_length=pastebin.id_length if predictable else None,
+        max_size=pastebin.max_size,
+        url_for=pastebin.url_for,
+        previous=previous,
+        check_id=server_check(pastebin, alphabet) if (predictable and online) else None,
+        burned=burned,
+    )

@@ -46,7 +46,7 @@ from .events import DEFAULT_ALPHABET, EventCallback, PublishEvent, PublishResult
 from .ids import candidate_id, holds_page
 from .loader import Story
 from .manifest import Manifest, PageRecord, TargetRecord, load_manifest
-from .planner import IdCheck, IdState, Plan, plan_story
+from .planner import Plan, make_plan
 
 MAX_REPLANS = 5
 
@@ -57,52 +57,6 @@ class _Replan(Exception):
     def __init__(self, paste_id: str, removed: bool) -> None:
         self.paste_id = paste_id
         self.removed = removed
-
-
-def server_check(pastebin: Pastebin, alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET) -> IdCheck:
-    """An ``IdCheck`` that asks the pastebin what a candidate id holds."""
-
-    def check(name: str, paste_id: str, rendered: bytes) -> IdState:
-        try:
-            stored = pastebin.fetch(paste_id)
-        except PasteRemovedError:  # retired for good: no content may take it again
-            return IdState.TAKEN
-        except PasteMissingError:
-            return IdState.FREE
-        return IdState.DONE if holds_page(stored, rendered, paste_id, alphabet) else IdState.TAKEN
-
-    return check
-
-
-def make_plan(
-    story: Story,
-    pastebin: Pastebin,
-    previous: Optional[dict[str, PageRecord]] = None,
-    *,
-    online: bool = False,
-    burned: frozenset[str] = frozenset(),
-    alphabet: Union[str, Alphabet] = DEFAULT_ALPHABET,
-) -> Plan:
-    """The plan for ``story`` on ``pastebin``; ``online`` lets it ask the server what ids hold.
-
-    Records in ``previous`` whose id is not one of this pastebin's are left out.
-    """
-    predictable = pastebin.predictable_ids
-    previous = {
-        name: record
-        for name, record in (previous or {}).items()
-        if pastebin.is_valid_id(record.id)
-    }
-    return plan_story(
-        story,
-        predictable=predictable,
-        id_length=pastebin.id_length if predictable else None,
-        max_size=pastebin.max_size,
-        url_for=pastebin.url_for,
-        previous=previous,
-        check_id=server_check(pastebin, alphabet) if (predictable and online) else None,
-        burned=burned,
-    )
 
 
 def describe_change(sent: bytes, received: bytes) -> str:
