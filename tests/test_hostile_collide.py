@@ -18,12 +18,17 @@ import pytest
 from click.testing import CliRunner
 
 import md5steg
+from md5steg._engine import available_engines
 from md5steg.cli import cli
 from md5steg.cli.collide import _write_pair
 from md5steg.errors import Md5stegError
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 FAST_SEED = 8
+
+needs_compiled = pytest.mark.skipif(
+    "cython" not in available_engines(), reason="a whole collision needs the compiled core (pure Python: ~45 s each)"
+)
 """With an empty prefix, seed 8 finds its collision in about 0.1 s on the compiled core."""
 
 
@@ -83,6 +88,7 @@ def test_sigterm_with_two_jobs_exits_143_terminated_and_leaves_no_worker(tmp_pat
     assert not {"a", "b"} & set(os.listdir(tmp_path))
 
 
+@needs_compiled
 def test_a_second_output_that_cannot_be_written_leaves_the_first_as_it_was(tmp_path: Path) -> None:
     """OUT1 and OUT2 are written both or neither: an existing OUT1 was replaced when OUT2 then failed.
 
@@ -110,6 +116,7 @@ def test_a_bad_max_expected_seconds_is_refused_without_a_target_too(seconds: obj
         md5steg.collide(b"", seed=FAST_SEED, jobs=1, max_expected_seconds=seconds)  # type: ignore[arg-type]
 
 
+@needs_compiled
 def test_prefix_length_counts_bytes_for_a_memoryview_of_wider_items() -> None:
     """A memoryview of 32-bit items is accepted; prefix_length gave its item count (3), not its 12 bytes."""
     prefix = memoryview(array.array("I", [1, 2, 3]))
@@ -119,6 +126,7 @@ def test_prefix_length_counts_bytes_for_a_memoryview_of_wider_items() -> None:
     assert hashlib.md5(pair.data1).digest() == hashlib.md5(pair.data2).digest()
 
 
+@needs_compiled
 def test_output_names_that_are_not_utf8_are_printed_as_given_with_no_traceback(tmp_path: Path) -> None:
     """With a strict UTF-8 stdout (PYTHONIOENCODING=utf-8, or any UTF-8 locale but C.UTF-8),
     printing a name with byte 0xff raised UnicodeEncodeError: a traceback and exit 1 after both
